@@ -1,0 +1,186 @@
+package io.evoc.protocol.model;
+
+import com.google.protobuf.ByteString;
+import io.evoc.protocol.onnx.TensorProto;
+import io.evoc.protocol.onnx.TensorProto.DataType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * Reads and writes the element data of a {@link TensorProto}, whether it sits in {@code raw_data}
+ * (little-endian, fixed width) or in the typed repeated fields.
+ */
+public final class TensorData {
+  private TensorData() {}
+
+  /** Number of elements; a tensor with no dims is a scalar and holds one. */
+  public static long elementCount(List<Long> dims) {
+    long n = 1;
+    for (long d : dims) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative dimension " + d);
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+
+  public static long[] dims(TensorProto t) {
+    return t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** The elements of a FLOAT tensor. */
+  public static float[] floats(TensorProto t) {
+    requireType(t, DataType.FLOAT);
+    int n = count(t);
+    if (t.hasRawData()) {
+      ByteBuffer b = raw(t, 4, n);
+      float[] out = new float[n];
+      b.asFloatBuffer().get(out);
+      return out;
+    }
+    if (t.getFloatDataCount() != n) {
+      throw mismatch(t, t.getFloatDataCount(), n);
+    }
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = t.getFloatData(i);
+    }
+    return out;
+  }
+
+  /** The elements of a DOUBLE tensor. */
+  public static double[] doubles(TensorProto t) {
+    requireType(t, DataType.DOUBLE);
+    int n = count(t);
+    if (t.hasRawData()) {
+      double[] out = new double[n];
+      raw(t, 8, n).asDoubleBuffer().get(out);
+      return out;
+    }
+    if (t.getDoubleDataCount() != n) {
+      throw mismatch(t, t.getDoubleDataCount(), n);
+    }
+    return t.getDoubleDataList().stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  /** The elements of an integer or boolean tensor, widened to long. */
+  public static long[] longs(TensorProto t) {
+    DataType type = DataType.forNumber(t.getDataType());
+    int n = count(t);
+    if (type == null) {
+      throw new InvalidModelException("tensor '" + t.getName() + "' has unknown data type " + t.getDataType());
+    }
+    long[] out = new long[n];
+    if (t.hasRawData()) {
+      ByteBuffer b = raw(t, DataTypes.byteWidth(t.getDataType()), n);
+      for (int i = 0; i < n; i++) {
+        out[i] = switch (type) {
+          case INT64, UINT64 -> b.getLong();
+          case INT32 -> b.getInt();
+          case UINT32 -> Integer.toUnsignedLong(b.getInt());
+          case INT16 -> b.getShort();
+          case UINT16 -> Short.toUnsignedInt(b.getShort());
+          case INT8 -> b.get();
+          case UINT8, BOOL -> Byte.toUnsignedInt(b.get());
+          default -> throw notInteger(t);
+        };
+      }
+      return out;
+    }
+    switch (type) {
+      case INT64 -> copy(t, t.getInt64DataList(), out);
+      case UINT32, UINT64 -> copy(t, t.getUint64DataList(), out);
+      case INT32, INT16, INT8, UINT16, UINT8, BOOL -> {
+        if (t.getInt32DataCount() != n) {
+          throw mismatch(t, t.getInt32DataCount(), n);
+        }
+        for (int i = 0; i < n; i++) {
+          out[i] = t.getInt32Data(i);
+        }
+      }
+      default -> throw notInteger(t);
+    }
+    return out;
+  }
+
+  /** A copy of {@code t} whose elements are {@code values}, stored as raw data; name, dims and type kept. */
+  public static TensorProto withFloats(TensorProto t, float[] values) {
+    requireType(t, DataType.FLOAT);
+    if (values.length != count(t)) {
+      throw new IllegalArgumentException(
+          "tensor '" + t.getName() + "' holds " + count(t) + " elements, got " + values.length);
+    }
+    return t.toBuilder().clearFloatData().setRawData(floatBytes(values)).build();
+  }
+
+  /** A new FLOAT tensor with raw data. */
+  public static TensorProto floatTensor(String name, long[] dims, float[] values) {
+    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(DataType.FLOAT_VALUE);
+    for (long d : dims) {
+      b.addDims(d);
+    }
+    return b.setRawData(floatBytes(values)).build();
+  }
+
+  /** A new INT64 tensor with raw data. */
+  public static TensorProto int64Tensor(String name, long[] dims, long[] values) {
+    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(DataType.INT64_VALUE);
+    for (long d : dims) {
+      b.addDims(d);
+    }
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asLongBuffer().put(values);
+    return b.setRawData(ByteString.copyFrom(buf.array())).build();
+  }
+
+  private static ByteString floatBytes(float[] values) {
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().put(values);
+    return ByteString.copyFrom(buf.array());
+  }
+
+  private static void copy(TensorProto t, List<Long> src, long[] out) {
+    if (src.size() != out.length) {
+      throw mismatch(t, src.size(), out.length);
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] = src.get(i);
+    }
+  }
+
+  private static int count(TensorProto t) {
+    long n = elementCount(t.getDimsList());
+    if (n > Integer.MAX_VALUE) {
+      throw new InvalidModelException("tensor '" + t.getName() + "' has " + n + " elements, more than evoc supports");
+    }
+    return (int) n;
+  }
+
+  private static ByteBuffer raw(TensorProto t, int width, int n) {
+    ByteString raw = t.getRawData();
+    if (raw.size() != (long) width * n) {
+      throw new InvalidModelException("tensor '" + t.getName() + "' has " + raw.size()
+          + " bytes of raw data, its shape " + t.getDimsList() + " needs " + (long) width * n);
+    }
+    return raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static void requireType(TensorProto t, DataType type) {
+    if (t.getDataType() != type.getNumber()) {
+      throw new IllegalArgumentException("tensor '" + t.getName() + "' is "
+          + DataTypes.name(t.getDataType()) + ", not " + DataTypes.name(type.getNumber()));
+    }
+  }
+
+  private static InvalidModelException mismatch(TensorProto t, int have, int need) {
+    return new InvalidModelException("tensor '" + t.getName() + "' stores " + have
+        + " elements, its shape " + t.getDimsList() + " needs " + need);
+  }
+
+  private static InvalidModelException notInteger(TensorProto t) {
+    return new InvalidModelException("tensor '" + t.getName() + "' is "
+        + DataTypes.name(t.getDataType()) + ", expected an integer type");
+  }
+}
