@@ -163,6 +163,33 @@ public final class OnnxModel {
     return new OnnxModel(proto.toBuilder().setGraph(graph).build(), source);
   }
 
+  /**
+   * The same model with the named initializers turned into graph inputs, so a runtime can be fed
+   * edited weights on every run without rebuilding its session.
+   */
+  public OnnxModel withInitializersAsInputs(Set<String> names) {
+    GraphProto.Builder graph = proto.getGraph().toBuilder().clearInitializer();
+    Set<String> declared = new java.util.HashSet<>();
+    for (ValueInfoProto v : proto.getGraph().getInputList()) {
+      declared.add(v.getName());
+    }
+    for (TensorProto t : proto.getGraph().getInitializerList()) {
+      if (!names.contains(t.getName())) {
+        graph.addInitializer(t);
+      } else if (!declared.contains(t.getName())) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : t.getDimsList()) {
+          shape.addDimBuilder().setDimValue(d);
+        }
+        graph.addInput(ValueInfoProto.newBuilder().setName(t.getName()).setType(
+            io.evoc.protocol.onnx.TypeProto.newBuilder().setTensorType(
+                io.evoc.protocol.onnx.TypeProto.Tensor.newBuilder()
+                    .setElemType(t.getDataType()).setShape(shape))));
+      }
+    }
+    return new OnnxModel(proto.toBuilder().setGraph(graph).build(), source);
+  }
+
   public byte[] toBytes() {
     return proto.toByteArray();
   }

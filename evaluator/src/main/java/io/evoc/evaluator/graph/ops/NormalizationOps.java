@@ -1,0 +1,56 @@
+package io.evoc.evaluator.graph.ops;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.BatchNorm;
+import io.evoc.evaluator.graph.Kernel;
+import io.evoc.evaluator.graph.Node;
+import io.evoc.evaluator.graph.OpFactory;
+import io.evoc.evaluator.graph.PlanContext;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/** BatchNormalization (inference), Softmax and LogSoftmax. */
+final class NormalizationOps {
+  private NormalizationOps() {}
+
+  static void register(Map<String, OpFactory> r) {
+    r.put("BatchNormalization", NormalizationOps::batchNorm);
+    r.put("Softmax", (n, c) -> softmax(n, NDArray::softmax));
+    r.put("LogSoftmax", (n, c) -> softmax(n, NDArray::logSoftmax));
+  }
+
+  private static Kernel batchNorm(Node n, PlanContext c) {
+    if (n.attrInt("training_mode", 0) != 0) {
+      throw n.unsupported("training_mode=1 is not supported");
+    }
+    if (n.opset() < 9 && n.attrInt("spatial", 1) == 0) {
+      throw n.unsupported("spatial=0 is not supported");
+    }
+    float epsilon = n.attrFloat("epsilon", 1e-5f);
+    // Inputs: X, scale, B, mean, var; torch takes (x, mean, var, weight, bias).
+    return in -> new NDArray[] {
+      BatchNorm.batchNorm(in[0], in[3], in[4], in[1], in[2], 1, 0f, epsilon, false).singletonOrThrow()
+    };
+  }
+
+  /**
+   * Before opset 13 the op flattened its input to 2-D at {@code axis} (default 1) and normalised
+   * each row; from 13 on it normalises along {@code axis} alone (default -1).
+   */
+  private static Kernel softmax(Node n, BiFunction<NDArray, Integer, NDArray> op) {
+    boolean coerce = n.opset() < 13;
+    long axis = n.attrInt("axis", coerce ? 1 : -1);
+    return in -> {
+      NDArray x = in[0];
+      int rank = x.getShape().dimension();
+      int a = Axes.normalize(axis, rank);
+      if (!coerce || a == rank - 1) {
+        return new NDArray[] {op.apply(x, a)};
+      }
+      long[] dims = x.getShape().getShape();
+      NDArray flat = x.reshape(Axes.product(dims, 0, a), Axes.product(dims, a, rank));
+      return new NDArray[] {op.apply(flat, 1).reshape(new Shape(dims))};
+    };
+  }
+}

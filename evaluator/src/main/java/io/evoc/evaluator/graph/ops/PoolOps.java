@@ -1,0 +1,135 @@
+package io.evoc.evaluator.graph.ops;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.evoc.evaluator.graph.Kernel;
+import io.evoc.evaluator.graph.Node;
+import io.evoc.evaluator.graph.OpFactory;
+import io.evoc.evaluator.graph.PlanContext;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/** MaxPool, AveragePool and the global pools. */
+final class PoolOps {
+  private PoolOps() {}
+
+  static void register(Map<String, OpFactory> r) {
+    r.put("MaxPool", PoolOps::maxPool);
+    r.put("AveragePool", PoolOps::averagePool);
+    r.put("GlobalAveragePool", (n, c) -> in -> new NDArray[] {global(in[0], (x, a) -> x.mean(a, true))});
+    r.put("GlobalMaxPool", (n, c) -> in -> new NDArray[] {global(in[0], (x, a) -> x.max(a, true))});
+  }
+
+  private static Kernel maxPool(Node n, PlanContext c) {
+    if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+      throw n.unsupported("the Indices output is not supported");
+    }
+    Windows w = Windows.of(n, null);
+    boolean ceil = n.attrInt("ceil_mode", 0) != 0;
+    boolean dilated = IntStream.range(0, w.rank()).anyMatch(i -> w.dilations[i] != 1);
+    return in -> {
+      NDArray x = in[0];
+      long[] pads = w.pads(x.getShape());
+      if (dilated) {
+        return new NDArray[] {dilatedMax(x, w, pads, ceil)};
+      }
+      Shape padding;
+      if (Windows.symmetric(pads) && fitsTorch(pads, w.kernel)) {
+        padding = Windows.begin(pads);
+      } else {
+        x = Windows.padSpatial(x, pads, Double.NEGATIVE_INFINITY);
+        padding = new Shape(new long[w.rank()]);
+      }
+      return new NDArray[] {
+        x.getNDArrayInternal().maxPool(Windows.shape(w.kernel), Windows.shape(w.strides), padding, ceil)
+      };
+    };
+  }
+
+  private static Kernel averagePool(Node n, PlanContext c) {
+    Windows w = Windows.of(n, null);
+    if (IntStream.range(0, w.rank()).anyMatch(i -> w.dilations[i] != 1)) {
+      throw n.unsupported("dilated AveragePool is not supported");
+    }
+    boolean ceil = n.attrInt("ceil_mode", 0) != 0;
+    boolean includePad = n.attrInt("count_include_pad", 0) != 0;
+    // Before AveragePool-19, ONNX Runtime divides a ceil-mode window that overhangs the padded input
+    // by the whole kernel (onnxruntime#16203); from 19 on it counts what fits, as torch does.
+    boolean wholeKernel = includePad && ceil && n.opset() < 19;
+    Shape kernel = Windows.shape(w.kernel);
+    Shape strides = Windows.shape(w.strides);
+    return in -> {
+      NDArray x = in[0];
+      long[] pads = w.pads(x.getShape());
+      if (Windows.symmetric(pads) && fitsTorch(pads, w.kernel) && !wholeKernel) {
+        return new NDArray[] {
+          x.getNDArrayInternal().avgPool(kernel, strides, Windows.begin(pads), ceil, includePad)
+        };
+      }
+      // Pad explicitly (torch pads only symmetrically); for the whole-kernel rule also pad the
+      // overhang so that every window is whole.
+      long[] full = pads;
+      if (wholeKernel) {
+        full = new long[pads.length];
+        w.outputAndFullPads(x.getShape(), pads, true, full);
+      }
+      boolean torchCeil = ceil && !wholeKernel;
+      Shape none = new Shape(new long[w.rank()]);
+      NDArray mean = Windows.padSpatial(x, full, 0).getNDArrayInternal().avgPool(kernel, strides, none, torchCeil, true);
+      if (includePad) {
+        return new NDArray[] {mean};
+      }
+      // Average over real elements only: divide by the same pool of a padded mask of ones.
+      long[] maskShape = x.getShape().getShape().clone();
+      maskShape[0] = 1;
+      maskShape[1] = 1;
+      NDArray mask = Windows.padSpatial(x.getManager().ones(new Shape(maskShape)), full, 0);
+      NDArray share = mask.getNDArrayInternal().avgPool(kernel, strides, none, torchCeil, true);
+      return new NDArray[] {mean.div(share)};
+    };
+  }
+
+  /** Torch pools only pad up to half a kernel on each side. */
+  private static boolean fitsTorch(long[] pads, long[] kernel) {
+    for (int i = 0; i < kernel.length; i++) {
+      if (pads[i] > kernel[i] / 2) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Max over the kernel's strided slices of the padded input: any dilation, any padding. */
+  private static NDArray dilatedMax(NDArray x, Windows w, long[] pads, boolean ceil) {
+    int r = w.rank();
+    long[] extra = new long[pads.length];
+    long[] out = w.outputAndFullPads(x.getShape(), pads, ceil, extra);
+    NDArray padded = Windows.padSpatial(x, extra, Double.NEGATIVE_INFINITY);
+    NDArray best = null;
+    int windows = (int) Axes.product(w.kernel, 0, r);
+    for (int k = 0; k < windows; k++) {
+      long[] offset = new long[r];
+      for (int i = r - 1, rest = k; i >= 0; i--) {
+        offset[i] = (rest % w.kernel[i]) * w.dilations[i];
+        rest /= (int) w.kernel[i];
+      }
+      NDIndex index = new NDIndex().addAllDim().addAllDim();
+      for (int i = 0; i < r; i++) {
+        index.addSliceDim(offset[i], offset[i] + (out[i] - 1) * w.strides[i] + 1, w.strides[i]);
+      }
+      NDArray slice = padded.get(index);
+      best = best == null ? slice : best.maximum(slice);
+    }
+    return best;
+  }
+
+  /** Reduces every spatial axis, keeping it as size 1; torch's reductions here take one axis at a time. */
+  private static NDArray global(NDArray x, java.util.function.BiFunction<NDArray, int[], NDArray> reduce) {
+    NDArray y = x;
+    for (int a = x.getShape().dimension() - 1; a >= 2; a--) {
+      y = reduce.apply(y, new int[] {a});
+    }
+    return y;
+  }
+}
