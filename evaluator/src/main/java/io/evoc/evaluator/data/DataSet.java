@@ -4,9 +4,15 @@ import java.util.Arrays;
 
 /**
  * Samples as float32, row-major, one after another, each of {@code sampleShape}; {@code labels} is
- * null when the data has none. Values are as loaded (uint8 data still 0..255) until preprocessing.
+ * null when the data has none. Values are as loaded (uint8 data still 0..255) until {@link
+ * Preprocessing} turns them into what the model expects; {@code storedType} says what the file
+ * held.
+ *
+ * <p>The arrays are shared, not copied: treat them as read-only. Every transformation in this
+ * package returns a new data set and leaves its input alone.
  */
-public record DataSet(String source, float[] values, long[] sampleShape, int[] labels) {
+public record DataSet(
+    String source, float[] values, long[] sampleShape, int[] labels, StoredType storedType) {
   public DataSet {
     long per = elements(sampleShape);
     if (per <= 0 || values.length % per != 0) {
@@ -17,6 +23,11 @@ public record DataSet(String source, float[] values, long[] sampleShape, int[] l
       throw new IllegalArgumentException(source + ": " + labels.length + " labels for "
           + values.length / per + " samples");
     }
+  }
+
+  /** Values taken as they are ({@link StoredType#FLOAT}). */
+  public DataSet(String source, float[] values, long[] sampleShape, int[] labels) {
+    this(source, values, sampleShape, labels, StoredType.FLOAT);
   }
 
   public int size() {
@@ -38,7 +49,16 @@ public record DataSet(String source, float[] values, long[] sampleShape, int[] l
     }
     int per = (int) elementsPerSample();
     return new DataSet(source, Arrays.copyOf(values, n * per), sampleShape,
-        labels == null ? null : Arrays.copyOf(labels, n));
+        labels == null ? null : Arrays.copyOf(labels, n), storedType);
+  }
+
+  /** The same samples seen with another shape of the same element count. */
+  DataSet withShape(long[] shape) {
+    return new DataSet(source, values, shape, labels, storedType);
+  }
+
+  DataSet withValues(float[] newValues, StoredType type) {
+    return new DataSet(source, newValues, sampleShape, labels, type);
   }
 
   static long elements(long[] shape) {
@@ -47,5 +67,13 @@ public record DataSet(String source, float[] values, long[] sampleShape, int[] l
       n *= d;
     }
     return n;
+  }
+
+  static String shapeText(long[] shape) {
+    StringBuilder s = new StringBuilder("[");
+    for (int i = 0; i < shape.length; i++) {
+      s.append(i > 0 ? "," : "").append(shape[i]);
+    }
+    return s.append("]").toString();
   }
 }

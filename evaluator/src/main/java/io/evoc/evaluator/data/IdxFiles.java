@@ -2,12 +2,11 @@ package io.evoc.evaluator.data;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 
 /** MNIST-format IDX files (unsigned-byte images and labels), gzipped or raw. */
@@ -18,24 +17,49 @@ public final class IdxFiles {
 
   /** Images and their labels; the two files must hold the same number of items. */
   public static DataSet read(Path images, Path labels) {
+    return read(images, labels, 0);
+  }
+
+  /**
+   * The first {@code limit} images (all when limit ≤ 0) and their labels; {@code labels} may be
+   * null for a data set without them. The label count is checked against the whole image file.
+   */
+  public static DataSet read(Path images, Path labels, int limit) {
     Idx x = readUbyte(images);
-    Idx y = readUbyte(labels);
-    if (y.dims.length != 1) {
-      throw new DataException(labels + ": expected a 1-D label file, got " + y.dims.length + " dimensions");
+    if (x.dims[0] == 0) {
+      throw new DataException(images + ": holds no images");
     }
-    if (y.dims[0] != x.dims[0]) {
-      throw new DataException(labels + ": " + y.dims[0] + " labels for " + x.dims[0] + " images in " + images);
+    int[] ys = null;
+    if (labels != null) {
+      Idx y = readUbyte(labels);
+      if (y.dims.length != 1) {
+        throw new DataException(labels + ": expected a 1-D label file, got "
+            + y.dims.length + " dimensions");
+      }
+      if (y.dims[0] != x.dims[0]) {
+        throw new DataException(labels + ": " + y.dims[0] + " labels for " + x.dims[0]
+            + " images in " + images);
+      }
+      ys = new int[y.data.length];
+      for (int i = 0; i < ys.length; i++) {
+        ys[i] = y.data[i] & 0xff;
+      }
     }
-    long[] sample = java.util.Arrays.copyOfRange(x.dims, 1, x.dims.length);
-    float[] values = new float[x.data.length];
+    long[] sample = Arrays.copyOfRange(x.dims, 1, x.dims.length);
+    if (sample.length == 0) {
+      sample = new long[] {1};
+    }
+    int count = (int) x.dims[0];
+    int n = limit > 0 ? Math.min(limit, count) : count;
+    int per = x.data.length / count;
+    float[] values = new float[n * per];
     for (int i = 0; i < values.length; i++) {
       values[i] = x.data[i] & 0xff;
     }
-    int[] ys = new int[y.data.length];
-    for (int i = 0; i < ys.length; i++) {
-      ys[i] = y.data[i] & 0xff;
+    if (ys != null && n < ys.length) {
+      ys = Arrays.copyOf(ys, n);
     }
-    return new DataSet(images.toString(), values, sample.length == 0 ? new long[] {1} : sample, ys);
+    return new DataSet(images.toString(), values, sample, ys, StoredType.UINT8);
   }
 
   record Idx(long[] dims, byte[] data) {}
@@ -49,28 +73,29 @@ public final class IdxFiles {
       int magic = in.readInt();
       int type = (magic >>> 8) & 0xff;
       int rank = magic & 0xff;
-      if ((magic >>> 16) != 0 || type != UBYTE || rank == 0 || rank > 4) {
+      if ((magic >>> 16) != 0 || rank == 0 || rank > 4) {
         throw new DataException(file + ": bad IDX magic number 0x" + Integer.toHexString(magic)
             + " (expected 0x0000080N, unsigned bytes of rank N)");
+      }
+      if (type != UBYTE) {
+        throw new DataException(file + ": IDX element type 0x" + Integer.toHexString(type)
+            + " is not supported (evoc reads unsigned-byte IDX files, type 0x08)");
       }
       long[] dims = new long[rank];
       long count = 1;
       for (int i = 0; i < rank; i++) {
         dims[i] = Integer.toUnsignedLong(in.readInt());
-        count *= dims[i];
+        count = Math.min(count * dims[i], Integer.MAX_VALUE);
       }
       if (count > Integer.MAX_VALUE - 16) {
-        throw new DataException(file + ": " + count + " elements is more than evoc loads at once");
+        throw new DataException(file + ": " + DataSet.shapeText(dims)
+            + " is more data than evoc loads at once (2 GB)");
       }
       byte[] data = new byte[(int) count];
       in.readFully(data);
       return new Idx(dims, data);
-    } catch (NoSuchFileException e) {
-      throw new DataException(file + ": no such file");
-    } catch (EOFException e) {
-      throw new DataException(file + ": truncated (the header promises more data than the file holds)");
     } catch (IOException e) {
-      throw new DataException(file + ": cannot read (" + e.getMessage() + ")");
+      throw DataException.reading(file, e);
     }
   }
 }
