@@ -45,6 +45,11 @@ public final class DjlEngine implements InferenceEngine {
     }
   }
 
+  /** See {@link GraphExecutor#startProfiling()}. */
+  public Map<String, long[]> startProfiling() {
+    return executor.startProfiling();
+  }
+
   /** Arrays the executor keeps between calls; the leak test watches it. */
   public int residentArrayCount() {
     return executor.residentArrayCount() + manager.getManagedArrays().size();

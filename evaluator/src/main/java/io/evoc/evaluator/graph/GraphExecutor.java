@@ -36,6 +36,7 @@ public final class GraphExecutor implements AutoCloseable {
   private final Set<NDArray> kept = Collections.newSetFromMap(new IdentityHashMap<>());
   private final Map<List<Collection<String>>, int[]> plans = new HashMap<>();
   private final List<String> graphOutputs;
+  private Map<String, long[]> profile;
 
   private record Step(Node node, Kernel kernel) {}
 
@@ -97,7 +98,13 @@ public final class GraphExecutor implements AutoCloseable {
         for (int i = 0; i < args.length; i++) {
           args[i] = in.get(i).isEmpty() ? null : require(values, in.get(i), step.node());
         }
+        long started = profile == null ? 0 : System.nanoTime();
         NDArray[] results = step.kernel().apply(args);
+        if (profile != null) {
+          long[] t = profile.computeIfAbsent(step.node().opType(), k -> new long[2]);
+          t[0] += System.nanoTime() - started;
+          t[1]++;
+        }
         List<String> names = step.node().outputs();
         for (int i = 0; i < Math.min(results.length, names.size()); i++) {
           if (!names.get(i).isEmpty()) {
@@ -120,6 +127,15 @@ public final class GraphExecutor implements AutoCloseable {
   /** All graph outputs from the graph inputs. */
   public Map<String, NDArray> run(Map<String, NDArray> inputs, NDManager resultManager) {
     return run(inputs, graphOutputs, resultManager);
+  }
+
+  /**
+   * Starts timing each kernel by op type (CPU kernels run synchronously, so wall time is theirs;
+   * on a GPU it measures launches). Returns the live table: op type to {nanoseconds, calls}.
+   */
+  public Map<String, long[]> startProfiling() {
+    profile = new java.util.TreeMap<>();
+    return profile;
   }
 
   /** Live arrays this executor holds between runs (weights and constants): flat across runs. */

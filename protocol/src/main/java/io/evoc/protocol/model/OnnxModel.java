@@ -203,6 +203,10 @@ public final class OnnxModel {
     Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
     try {
       Files.write(tmp, toBytes());
+      // createTempFile makes the file private; a model is an ordinary file others may read.
+      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      }
       Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } finally {

@@ -54,6 +54,8 @@ class OnnxModelTest {
     OnnxModel edited = model.withWeights(Map.of(weight, halved));
     Path out = dir.resolve("edited.onnx");
     edited.write(out);
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)))
+        .isEqualTo("rw-r--r--");
     OnnxModel reread = OnnxModel.read(out);
     assertThat(reread.floats(weight)).containsExactly(halved);
     assertThat(reread.graph().getNodeList()).isEqualTo(model.graph().getNodeList());

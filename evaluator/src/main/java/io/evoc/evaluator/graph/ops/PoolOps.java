@@ -12,6 +12,8 @@ import java.util.stream.IntStream;
 
 /** MaxPool, AveragePool and the global pools. */
 final class PoolOps {
+  private static final int MAX_SLICED_WINDOWS = 16;
+
   private PoolOps() {}
 
   static void register(Map<String, OpFactory> r) {
@@ -28,11 +30,14 @@ final class PoolOps {
     Windows w = Windows.of(n, null);
     boolean ceil = n.attrInt("ceil_mode", 0) != 0;
     boolean dilated = IntStream.range(0, w.rank()).anyMatch(i -> w.dilations[i] != 1);
+    // torch's CPU max_pool2d computes indices in scalar loops: for small kernels, elementwise maxima
+    // of strided views are about 4x faster (measured on LeNet-5's 2x2 pools); torch has no dilation.
+    boolean slices = dilated || Axes.product(w.kernel, 0, w.rank()) <= MAX_SLICED_WINDOWS;
     return in -> {
       NDArray x = in[0];
       long[] pads = w.pads(x.getShape());
-      if (dilated) {
-        return new NDArray[] {dilatedMax(x, w, pads, ceil)};
+      if (slices) {
+        return new NDArray[] {slicedMax(x, w, pads, ceil)};
       }
       Shape padding;
       if (Windows.symmetric(pads) && fitsTorch(pads, w.kernel)) {
@@ -101,11 +106,12 @@ final class PoolOps {
   }
 
   /** Max over the kernel's strided slices of the padded input: any dilation, any padding. */
-  private static NDArray dilatedMax(NDArray x, Windows w, long[] pads, boolean ceil) {
+  private static NDArray slicedMax(NDArray x, Windows w, long[] pads, boolean ceil) {
     int r = w.rank();
     long[] extra = new long[pads.length];
     long[] out = w.outputAndFullPads(x.getShape(), pads, ceil, extra);
-    NDArray padded = Windows.padSpatial(x, extra, Double.NEGATIVE_INFINITY);
+    boolean none = java.util.Arrays.stream(extra).allMatch(p -> p == 0);
+    NDArray padded = none ? x : Windows.padSpatial(x, extra, Double.NEGATIVE_INFINITY);
     NDArray best = null;
     int windows = (int) Axes.product(w.kernel, 0, r);
     for (int k = 0; k < windows; k++) {

@@ -1,0 +1,60 @@
+package io.evoc.coordinator.cli;
+
+import io.evoc.evaluator.data.DataException;
+import io.evoc.evaluator.engine.EngineException;
+import io.evoc.evaluator.graph.UnsupportedModelException;
+import io.evoc.protocol.model.InvalidModelException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code evoc} command line. Results go to stdout (JSON where a program reads them), messages to stderr. */
+@Command(
+    name = "evoc",
+    mixinStandardHelpOptions = true,
+    version = "evoc 0.1.0",
+    description = "Compresses trained neural networks by directed evolution.",
+    subcommands = {
+      TrainCommand.class,
+      EvalCommand.class,
+      InspectModelCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class EvocCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line; tests execute it in-process. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new EvocCommand());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (isUserError(e)) {
+        cmd.getErr().println("evoc: " + e.getMessage());
+        return 2;
+      }
+      // Anything else is a bug in evoc: keep the trace for the report.
+      cmd.getErr().println("evoc: internal error: " + e);
+      e.printStackTrace(cmd.getErr());
+      return 70;
+    });
+    return cli;
+  }
+
+  /** Bad input named in a one-line message: no stack trace. */
+  static boolean isUserError(Exception e) {
+    return e instanceof InvalidModelException
+        || e instanceof DataException
+        || e instanceof EngineException
+        || e instanceof UnsupportedModelException
+        || e instanceof IllegalArgumentException
+        || e instanceof java.io.UncheckedIOException;
+  }
+}

@@ -1,0 +1,35 @@
+package io.evoc.coordinator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class InspectModelCommandTest {
+  @Test
+  void listsWeightsOpsAndCoverage() {
+    Cli r = Cli.run("inspect-model", "--json", Cli.path("examples/models/fashion-mlp.onnx"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    Map<String, Object> m = r.json();
+    assertThat((Boolean) m.get("fast_executor_covers_all")).isTrue();
+    // 784*300 + 300 + 300*100 + 100 + 100*10 + 10
+    assertThat(((Number) m.get("float_parameters")).longValue()).isEqualTo(266_610L);
+    assertThat((List<?>) m.get("weights")).hasSize(6);
+  }
+
+  @Test
+  void namesTheOpsTheExecutorLacks() {
+    Cli r = Cli.run("inspect-model", "--json", Cli.path("examples/fixtures/unsupported-op.onnx"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat((Boolean) r.json().get("fast_executor_covers_all")).isFalse();
+    assertThat(r.json().get("ops_not_covered")).isEqualTo(List.of("Erf"));
+  }
+
+  @Test
+  void tableNamesEveryWeight() {
+    Cli r = Cli.run("inspect-model", Cli.path("examples/fixtures/torch-cnn.onnx"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("bn1.running_var").contains("fc2.weight").contains("covers every op");
+  }
+}
