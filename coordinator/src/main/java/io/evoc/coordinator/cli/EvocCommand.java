@@ -29,6 +29,10 @@ public final class EvocCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    // DJL must never reach the network: libtorch comes from the native jar on the classpath.
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
     System.exit(commandLine().execute(args));
   }
 
