@@ -3,6 +3,7 @@ package io.evoc.evaluator.engine;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.evoc.evaluator.graph.GraphExecutor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -17,6 +18,7 @@ import java.util.Map;
 public final class DjlEngine implements InferenceEngine {
   private final GraphExecutor executor;
   private final NDManager manager;
+  private final Map<String, DirectFloats> feedBuffers = new HashMap<>();
 
   DjlEngine(OnnxModel model, ParameterTable parameters, Device device) {
     this.executor = GraphExecutor.create(model, parameters, device);
@@ -37,7 +39,9 @@ public final class DjlEngine implements InferenceEngine {
   public Map<String, HostTensor> run(Map<String, HostTensor> inputs, List<String> outputs) {
     try (NDManager call = manager.newSubManager()) {
       Map<String, NDArray> feeds = new HashMap<>();
-      inputs.forEach((name, t) -> feeds.put(name, call.create(t.data(), new Shape(t.shape()))));
+      // The call's arrays are closed before the next call refills these buffers.
+      inputs.forEach((name, t) -> feeds.put(name, call.create(
+          feedBuffers.computeIfAbsent(name, k -> new DirectFloats()).fill(t.data()), new Shape(t.shape()), DataType.FLOAT32)));
       Map<String, NDArray> results = executor.run(feeds, outputs, call);
       Map<String, HostTensor> out = new LinkedHashMap<>();
       results.forEach((name, a) -> out.put(name, new HostTensor(Tensors.floats(a), a.getShape().getShape())));

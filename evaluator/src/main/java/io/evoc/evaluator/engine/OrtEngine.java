@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.protocol.model.OnnxModel;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,6 +28,7 @@ public final class OrtEngine implements InferenceEngine {
   private final ParameterTable parameters;
   private final Map<String, OnnxTensor> weights = new HashMap<>();
   private final Map<String, Long> versions = new HashMap<>();
+  private final Map<String, DirectFloats> buffers = new HashMap<>();
   private final List<String> outputs;
 
   OrtEngine(OnnxModel model, ParameterTable parameters, String name) {
@@ -58,7 +59,7 @@ public final class OrtEngine implements InferenceEngine {
     List<OnnxTensor> created = new ArrayList<>();
     try {
       for (Map.Entry<String, HostTensor> e : inputs.entrySet()) {
-        OnnxTensor t = tensor(e.getValue().data(), e.getValue().shape());
+        OnnxTensor t = tensor(e.getKey(), e.getValue().data(), e.getValue().shape());
         created.add(t);
         feeds.put(e.getKey(), t);
       }
@@ -94,18 +95,21 @@ public final class OrtEngine implements InferenceEngine {
       ParameterTable.Entry e = parameters.entry(w);
       Long have = versions.get(w);
       if (have == null || have != e.version()) {
-        OnnxTensor old = weights.put(w, tensor(e.values(), e.shape()));
+        OnnxTensor old = weights.remove(w);
         if (old != null) {
           old.close();
         }
+        weights.put(w, tensor(w, e.values(), e.shape()));
         versions.put(w, e.version());
       }
     }
     return weights;
   }
 
-  private OnnxTensor tensor(float[] data, long[] shape) throws OrtException {
-    return OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
+  /** A tensor over the named feed's reusable direct buffer (ONNX Runtime reads it in place). */
+  private OnnxTensor tensor(String feed, float[] data, long[] shape) throws OrtException {
+    ByteBuffer direct = buffers.computeIfAbsent(feed, k -> new DirectFloats()).fill(data);
+    return OnnxTensor.createTensor(env, direct.asFloatBuffer(), shape);
   }
 
   private static HostTensor host(OnnxValue value, String name) throws OrtException {
