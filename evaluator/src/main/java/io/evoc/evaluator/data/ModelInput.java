@@ -39,14 +39,14 @@ public final class ModelInput {
       long w = sample[1];
       long c = sample[2];
       if (c > 1 && matches(target, new long[] {c, h, w})) {
-        return data.withValues(toChannelsFirst(data.values(), h, w, c), data.storedType())
+        return data.withValues(transposeEach(data.values(), h * w, c), data.storedType())
             .withShape(new long[] {c, h, w});
       }
       c = sample[0];
       h = sample[1];
       w = sample[2];
       if (c > 1 && matches(target, new long[] {h, w, c})) {
-        return data.withValues(toChannelsLast(data.values(), c, h, w), data.storedType())
+        return data.withValues(transposeEach(data.values(), c, h * w), data.storedType())
             .withShape(new long[] {h, w, c});
       }
     }
@@ -119,30 +119,19 @@ public final class ModelInput {
     return filled;
   }
 
-  private static float[] toChannelsFirst(float[] in, long h, long w, long c) {
-    int plane = (int) (h * w);
-    int channels = (int) c;
-    int per = plane * channels;
+  /**
+   * Transposes each sample seen as a rows x cols matrix: HWC to CHW is (H*W) x C, CHW to HWC is
+   * C x (H*W).
+   */
+  private static float[] transposeEach(float[] in, long rows, long cols) {
+    int r = (int) rows;
+    int c = (int) cols;
+    int per = r * c;
     float[] out = new float[in.length];
     for (int base = 0; base < in.length; base += per) {
-      for (int p = 0; p < plane; p++) {
-        for (int k = 0; k < channels; k++) {
-          out[base + k * plane + p] = in[base + p * channels + k];
-        }
-      }
-    }
-    return out;
-  }
-
-  private static float[] toChannelsLast(float[] in, long c, long h, long w) {
-    int plane = (int) (h * w);
-    int channels = (int) c;
-    int per = plane * channels;
-    float[] out = new float[in.length];
-    for (int base = 0; base < in.length; base += per) {
-      for (int p = 0; p < plane; p++) {
-        for (int k = 0; k < channels; k++) {
-          out[base + p * channels + k] = in[base + k * plane + p];
+      for (int i = 0; i < r; i++) {
+        for (int j = 0; j < c; j++) {
+          out[base + j * r + i] = in[base + i * c + j];
         }
       }
     }

@@ -90,19 +90,18 @@ public final class OrtEngine implements InferenceEngine {
     }
   }
 
-  private Map<String, OnnxTensor> currentWeights() throws OrtException {
-    for (String w : parameters.names()) {
-      ParameterTable.Entry e = parameters.entry(w);
-      Long have = versions.get(w);
-      if (have == null || have != e.version()) {
-        OnnxTensor old = weights.remove(w);
-        if (old != null) {
-          old.close();
-        }
-        weights.put(w, tensor(w, e.values(), e.shape()));
-        versions.put(w, e.version());
+  private Map<String, OnnxTensor> currentWeights() {
+    parameters.forEachChanged(versions, (w, e) -> {
+      OnnxTensor old = weights.remove(w);
+      if (old != null) {
+        old.close();
       }
-    }
+      try {
+        weights.put(w, tensor(w, e.values(), e.shape()));
+      } catch (OrtException ex) {
+        throw new EngineException("ONNX Runtime cannot take weight '" + w + "' (" + oneLine(ex) + ")", ex);
+      }
+    });
     return weights;
   }
 

@@ -149,21 +149,16 @@ public final class GraphExecutor implements AutoCloseable {
   }
 
   private void syncParameters() {
-    for (String name : parameters.names()) {
-      ParameterTable.Entry e = parameters.entry(name);
-      Long have = uploaded.get(name);
-      if (have == null || have != e.version()) {
-        NDArray old = resident.remove(name);
-        if (old != null) {
-          kept.remove(old);
-          old.close();
-        }
-        NDArray array = base.create(e.values(), new Shape(e.shape()));
-        array.setName(name);
-        resident.put(name, keep(array));
-        uploaded.put(name, e.version());
+    parameters.forEachChanged(uploaded, (name, e) -> {
+      NDArray old = resident.remove(name);
+      if (old != null) {
+        kept.remove(old);
+        old.close();
       }
-    }
+      NDArray array = base.create(e.values(), new Shape(e.shape()));
+      array.setName(name);
+      resident.put(name, keep(array));
+    });
   }
 
   private NDArray keep(NDArray array) {

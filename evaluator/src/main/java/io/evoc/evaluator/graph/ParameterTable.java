@@ -65,6 +65,21 @@ public final class ParameterTable {
     entries.put(name, new Entry(values.clone(), old.shape(), old.version() + 1));
   }
 
+  /**
+   * Hands each weight whose version differs from the one in {@code held} (name to the version the
+   * caller's copy has) to {@code upload}, then records the new version there: how an engine keeps
+   * its device copies current, touching only what was edited.
+   */
+  public void forEachChanged(Map<String, Long> held, java.util.function.BiConsumer<String, Entry> upload) {
+    entries.forEach((name, e) -> {
+      Long have = held.get(name);
+      if (have == null || have != e.version()) {
+        upload.accept(name, e);
+        held.put(name, e.version());
+      }
+    });
+  }
+
   /** Current values of every weight, for writing the model back. */
   public Map<String, float[]> snapshot() {
     Map<String, float[]> out = new LinkedHashMap<>();
