@@ -1,6 +1,6 @@
 package io.evoc.evaluator.data;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.evoc.protocol.model.TensorSpec;
 import java.io.ByteArrayOutputStream;
@@ -18,10 +18,10 @@ final class Fixtures {
 
   private Fixtures() {}
 
-  /** The installed Fashion-MNIST; tests that need it are skipped where it is missing. */
+  /** The installed Fashion-MNIST; real data is part of the suite, so a missing install fails. */
   static Path fashion() {
-    assumeTrue(Files.isRegularFile(FASHION.resolve("t10k-images-idx3-ubyte.gz")),
-        "Fashion-MNIST is not installed at " + FASHION);
+    assertTrue(Files.isRegularFile(FASHION.resolve("t10k-images-idx3-ubyte.gz")),
+        "Fashion-MNIST is not installed at " + FASHION + "; run bash ops/install-debian.sh");
     return FASHION;
   }
 
