@@ -115,6 +115,9 @@ public final class GraphExecutor implements AutoCloseable {
       Map<String, NDArray> out = new LinkedHashMap<>();
       for (String name : outputs) {
         NDArray r = values.get(name);
+        if (r == null) {
+          throw new IllegalArgumentException("tensor '" + name + "' is declared but its node does not produce it");
+        }
         // A result that is a weight or a feed must not be handed over: give a copy instead.
         NDArray owned = borrowed.contains(r) ? r.duplicate() : r;
         owned.attach(resultManager);

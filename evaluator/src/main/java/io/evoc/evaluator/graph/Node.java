@@ -1,6 +1,5 @@
 package io.evoc.evaluator.graph;
 
-import io.evoc.protocol.model.TensorData;
 import io.evoc.protocol.onnx.AttributeProto;
 import io.evoc.protocol.onnx.NodeProto;
 import io.evoc.protocol.onnx.TensorProto;
@@ -89,9 +88,5 @@ public final class Node {
   /** Failure of this node at plan or run time, named so a user can find it in the graph. */
   public UnsupportedModelException unsupported(String what) {
     return new UnsupportedModelException(label() + ": " + what);
-  }
-
-  static long[] dims(TensorProto t) {
-    return TensorData.dims(t);
   }
 }

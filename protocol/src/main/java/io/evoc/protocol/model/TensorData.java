@@ -124,17 +124,6 @@ public final class TensorData {
     return b.setRawData(floatBytes(values)).build();
   }
 
-  /** A new INT64 tensor with raw data. */
-  public static TensorProto int64Tensor(String name, long[] dims, long[] values) {
-    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(DataType.INT64_VALUE);
-    for (long d : dims) {
-      b.addDims(d);
-    }
-    ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-    buf.asLongBuffer().put(values);
-    return b.setRawData(ByteString.copyFrom(buf.array())).build();
-  }
-
   private static ByteString floatBytes(float[] values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(values);

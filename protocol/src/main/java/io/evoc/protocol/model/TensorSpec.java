@@ -18,11 +18,6 @@ public record TensorSpec(String name, int elemType, long[] dims, List<String> di
     return dims.clone();
   }
 
-  /** Whether the rank is known (a declared shape, possibly with symbolic dimensions). */
-  public boolean hasShape() {
-    return dims.length > 0 || dimNames.isEmpty() && elemType != 0;
-  }
-
   public int rank() {
     return dims.length;
   }

@@ -4,7 +4,6 @@ import io.evoc.evaluator.graph.Kernel;
 import io.evoc.evaluator.graph.Node;
 import io.evoc.evaluator.graph.OpFactory;
 import io.evoc.evaluator.graph.PlanContext;
-import io.evoc.evaluator.graph.UnsupportedModelException;
 import io.evoc.protocol.model.OnnxModel;
 import java.util.Collections;
 import java.util.Map;
@@ -59,9 +58,5 @@ public final class OpRegistry {
     PadOps.register(r);
     ResizeOps.register(r);
     return r;
-  }
-
-  static UnsupportedModelException unsupported(Node node, String what) {
-    return node.unsupported(what);
   }
 }
