@@ -49,14 +49,18 @@ public record BatchPlan(DataSet data, int batchSize, boolean padLast) {
     if (fixed > Integer.MAX_VALUE) {
       throw new DataException("model input " + input + ": batch size " + fixed + " is too large");
     }
+    if (fixed > 0 && fixed * fitted.elementsPerSample() > Integer.MAX_VALUE - 16) {
+      throw new DataException("model input " + input + ": a batch of " + fixed + " samples is too large to feed");
+    }
     return fixed > 0
         ? new BatchPlan(fitted, (int) fixed, true)
-        : new BatchPlan(fitted, requested, false);
+        : new BatchPlan(fitted, Math.max(1, Math.min(requested, fitted.size())), false);
   }
 
   /** Number of model calls. */
   public int count() {
-    return (data.size() + batchSize - 1) / batchSize;
+    // Not (size + batch - 1) / batch: that overflows for a batch near Integer.MAX_VALUE.
+    return data.size() == 0 ? 0 : (data.size() - 1) / batchSize + 1;
   }
 
   public Batch get(int index) {

@@ -44,6 +44,9 @@ public record DataSet(
 
   /** The first {@code n} samples (all of them when n is larger). */
   public DataSet limit(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("limit " + n + " is negative");
+    }
     if (n >= size()) {
       return this;
     }

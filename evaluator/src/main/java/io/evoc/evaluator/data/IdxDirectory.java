@@ -30,9 +30,16 @@ final class IdxDirectory {
   /** An images file given directly: its labels are the sibling with the labels name, if any. */
   static DataSet readImagesFile(Path images, int limit) {
     String name = images.getFileName().toString();
-    Path labels = images.resolveSibling(name.replace("images", "labels").replace("idx3", "idx1"));
-    boolean found = !labels.equals(images) && Files.isRegularFile(labels);
-    return IdxFiles.read(images, found ? labels : null, limit);
+    // The sibling labels file, raw or gzipped whichever way the images file is.
+    String base = name.replace("images", "labels").replace("idx3", "idx1").replaceFirst("\\.gz$", "");
+    Path labels = null;
+    for (String gz : List.of("", ".gz")) {
+      Path candidate = images.resolveSibling(base + gz);
+      if (labels == null && !candidate.equals(images) && Files.isRegularFile(candidate)) {
+        labels = candidate;
+      }
+    }
+    return IdxFiles.read(images, labels, limit);
   }
 
   static boolean isIdxName(String name) {

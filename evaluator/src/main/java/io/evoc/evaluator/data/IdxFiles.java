@@ -69,33 +69,46 @@ public final class IdxFiles {
       raw.mark(2);
       boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
       raw.reset();
-      DataInputStream in = new DataInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw);
-      int magic = in.readInt();
-      int type = (magic >>> 8) & 0xff;
-      int rank = magic & 0xff;
-      if ((magic >>> 16) != 0 || rank == 0 || rank > 4) {
-        throw new DataException(file + ": bad IDX magic number 0x" + Integer.toHexString(magic)
-            + " (expected 0x0000080N, unsigned bytes of rank N)");
+      try (DataInputStream in = new DataInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw)) {
+        return readUbyte(file, in);
       }
-      if (type != UBYTE) {
-        throw new DataException(file + ": IDX element type 0x" + Integer.toHexString(type)
-            + " is not supported (evoc reads unsigned-byte IDX files, type 0x08)");
-      }
-      long[] dims = new long[rank];
-      long count = 1;
-      for (int i = 0; i < rank; i++) {
-        dims[i] = Integer.toUnsignedLong(in.readInt());
-        count = Math.min(count * dims[i], Integer.MAX_VALUE);
-      }
-      if (count > Integer.MAX_VALUE - 16) {
-        throw new DataException(file + ": " + DataSet.shapeText(dims)
-            + " is more data than evoc loads at once (2 GB)");
-      }
-      byte[] data = new byte[(int) count];
-      in.readFully(data);
-      return new Idx(dims, data);
     } catch (IOException e) {
       throw DataException.reading(file, e);
     }
+  }
+
+  private static Idx readUbyte(Path file, DataInputStream in) throws IOException {
+    int magic = in.readInt();
+    int type = (magic >>> 8) & 0xff;
+    int rank = magic & 0xff;
+    if ((magic >>> 16) != 0 || rank == 0 || rank > 4) {
+      throw new DataException(file + ": bad IDX magic number 0x" + Integer.toHexString(magic)
+          + " (expected 0x0000080N, unsigned bytes of rank N)");
+    }
+    if (type != UBYTE) {
+      throw new DataException(file + ": IDX element type 0x" + Integer.toHexString(type)
+          + " is not supported (evoc reads unsigned-byte IDX files, type 0x08)");
+    }
+    long[] dims = new long[rank];
+    long count = 1;
+    for (int i = 0; i < rank; i++) {
+      dims[i] = Integer.toUnsignedLong(in.readInt());
+      if (dims[i] == 0 && i > 0) {
+        throw new DataException(file + ": dimension " + i + " of " + DataSet.shapeText(dims) + " is zero");
+      }
+      count = Math.min(count * dims[i], Integer.MAX_VALUE);
+    }
+    // Floats are 4 bytes each once loaded: cap what the header may ask for at 2 GB of them.
+    if (count > (Integer.MAX_VALUE - 16) / Float.BYTES) {
+      throw new DataException(file + ": " + DataSet.shapeText(dims)
+          + " is more data than evoc loads at once (2 GB as float32)");
+    }
+    // Read as the data arrives, so a short file claiming a huge shape allocates nothing large.
+    byte[] data = in.readNBytes((int) count);
+    if (data.length < count) {
+      throw new DataException(file + ": truncated (the header promises " + count
+          + " bytes of data, the file holds " + data.length + ")");
+    }
+    return new Idx(dims, data);
   }
 }

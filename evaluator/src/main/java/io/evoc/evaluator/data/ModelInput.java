@@ -34,20 +34,19 @@ public final class ModelInput {
     if (matches(target, sample)) {
       return data.withShape(sample);
     }
-    if (sample.length == 3 && target.length == 3) {
-      long h = sample[0];
-      long w = sample[1];
-      long c = sample[2];
-      if (c > 1 && matches(target, new long[] {c, h, w})) {
-        return data.withValues(transposeEach(data.values(), h * w, c), data.storedType())
-            .withShape(new long[] {c, h, w});
+    // Channels last <-> first, also when either side carries leading size-1 axes ([1,32,32,3]).
+    long[] core = dropLeadingOnes(sample);
+    long[] want = dropLeadingOnes(target);
+    if (core.length == 3 && want.length == 3) {
+      long[] toFirst = {core[2], core[0], core[1]};
+      if (core[2] > 1 && matches(want, toFirst)) {
+        return data.withValues(transposeEach(data.values(), core[0] * core[1], core[2]), data.storedType())
+            .withShape(fillIgnoringOnes(target, toFirst));
       }
-      c = sample[0];
-      h = sample[1];
-      w = sample[2];
-      if (c > 1 && matches(target, new long[] {h, w, c})) {
-        return data.withValues(transposeEach(data.values(), c, h * w), data.storedType())
-            .withShape(new long[] {h, w, c});
+      long[] toLast = {core[1], core[2], core[0]};
+      if (core[0] > 1 && matches(want, toLast)) {
+        return data.withValues(transposeEach(data.values(), core[0], core[1] * core[2]), data.storedType())
+            .withShape(fillIgnoringOnes(target, toLast));
       }
     }
     long[] squeezed = fillIgnoringOnes(target, sample);
@@ -60,6 +59,14 @@ public final class ModelInput {
           + " do not fit model input " + input);
     }
     return data.withShape(reshaped);
+  }
+
+  private static long[] dropLeadingOnes(long[] shape) {
+    int i = 0;
+    while (i < shape.length - 1 && shape[i] == 1) {
+      i++;
+    }
+    return Arrays.copyOfRange(shape, i, shape.length);
   }
 
   private static boolean matches(long[] target, long[] shape) {

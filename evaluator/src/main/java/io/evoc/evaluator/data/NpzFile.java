@@ -35,7 +35,6 @@ final class NpzFile {
       }
       String y = x.equals("x") ? "y" : "y" + suffix;
       NpyArray inputs = array(zip, file, arrays.get(x), limit);
-      long[] sample = inputs.sampleShape();
       int[] labels = null;
       if (arrays.containsKey(y)) {
         NpyArray ys = array(zip, file, arrays.get(y), limit);
@@ -45,8 +44,7 @@ final class NpzFile {
         }
         labels = ys.toLabels();
       }
-      return new DataSet(file.toString(), inputs.toFloats(), sample, labels,
-          inputs.type().storedType());
+      return inputs.toDataSet(file.toString(), labels);
     } catch (IOException e) {
       throw DataException.reading(file, e);
     }

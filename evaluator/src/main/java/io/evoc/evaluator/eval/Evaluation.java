@@ -64,11 +64,12 @@ public record Evaluation(int[] predictions, int correct, long millis) {
     return new Evaluation(predictions, correct, millis);
   }
 
-  /** First index of the largest value; NaN never wins. */
+  /** First index of the largest value; NaN never wins over a number. */
   static int argmax(float[] v, int from, int n) {
     int best = 0;
     for (int i = 1; i < n; i++) {
-      if (v[from + i] > v[from + best]) {
+      float x = v[from + i];
+      if (x > v[from + best] || Float.isNaN(v[from + best]) && !Float.isNaN(x)) {
         best = i;
       }
     }

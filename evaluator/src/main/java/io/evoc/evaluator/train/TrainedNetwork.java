@@ -1,8 +1,6 @@
 package io.evoc.evaluator.train;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A trained teacher as plain arrays: its weights in layer order, and how training went.
@@ -19,15 +17,6 @@ public record TrainedNetwork(TrainSettings settings, List<Weight> weights, List<
 
   public Architecture architecture() {
     return settings.architecture();
-  }
-
-  /** Weight values by name, in layer order. */
-  public Map<String, float[]> values() {
-    Map<String, float[]> out = new LinkedHashMap<>();
-    for (Weight w : weights) {
-      out.put(w.name(), w.values());
-    }
-    return out;
   }
 
   /** One parameter tensor; row-major values. */

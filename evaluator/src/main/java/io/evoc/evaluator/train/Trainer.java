@@ -156,6 +156,12 @@ public final class Trainer {
     if (data.size() == 0) {
       throw new DataException(data.source() + ": no samples");
     }
+    // Training divides by 255, as eval's default does for uint8 data only: float images would be
+    // scaled twice and the teacher would disagree with every later evaluation.
+    if (data.storedType() != io.evoc.evaluator.data.StoredType.UINT8) {
+      throw new DataException(data.source() + ": the teachers train on uint8 images (0..255), this data is "
+          + data.storedType().name().toLowerCase(java.util.Locale.ROOT));
+    }
     if (!labelled) {
       return;
     }

@@ -104,11 +104,15 @@ class IdxFilesTest {
     byte[] whole = Files.readAllBytes(Fixtures.fashion().resolve("t10k-labels-idx1-ubyte.gz"));
     Path cut = Files.write(tmp.resolve("cut.gz"), Arrays.copyOf(whole, whole.length / 2));
 
-    for (Path file : new Path[] {raw, gz, cut}) {
+    for (Path file : new Path[] {raw, gz}) {
       assertThatThrownBy(() -> IdxFiles.read(file, null, 0))
           .isInstanceOf(DataException.class)
-          .hasMessage(file + ": truncated (the header promises more data than the file holds)");
+          .hasMessage(file + ": truncated (the header promises 7840 bytes of data, the file holds 100)");
     }
+    // A gzip stream cut mid-way ends in an EOF before the data is short.
+    assertThatThrownBy(() -> IdxFiles.read(cut, null, 0))
+        .isInstanceOf(DataException.class)
+        .hasMessage(cut + ": truncated (the header promises more data than the file holds)");
   }
 
   @Test

@@ -7,7 +7,7 @@ import io.evoc.evaluator.data.IdxFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The Fashion-MNIST files where the build machines keep them; tests that need them skip without. */
+/** The Fashion-MNIST files where the build machines keep them (ops/install-debian.sh installs them). */
 final class FashionMnist {
   static final Path DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
