@@ -17,23 +17,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Forward passes of the fast executor and of ONNX Runtime on the same batches, in one process,
- * timed in alternating rounds so that both see the same machine.
+ * Forward passes of the fast executor and of ONNX Runtime on the same batches, in one run: the
+ * executor first, closed, then ONNX Runtime. Alternating rounds were tried and dropped: with both
+ * engines' thread pools alive, each slowed the other (the executor by up to 30%).
  */
 @Command(name = "forward", description = "Forward passes per second: DJL executor vs ONNX Runtime.",
     mixinStandardHelpOptions = true)
 final class BenchForwardCommand implements Callable<Integer> {
+  private static final double WARM_UP_SECONDS = 2;
+
   @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
   Path model;
 
   @Option(names = "--batch", defaultValue = "1000", description = "Samples per pass, for a model with a symbolic batch (default ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seconds", defaultValue = "10", description = "Timed seconds per engine (default ${DEFAULT-VALUE}).")
+  @Option(names = "--seconds", defaultValue = "10", description = "Timed seconds per engine, after 2 s of warm-up (default ${DEFAULT-VALUE}).")
   double seconds;
-
-  @Option(names = "--rounds", defaultValue = "5", description = "Alternating rounds the time is split into (default ${DEFAULT-VALUE}).")
-  int rounds;
 
   @Option(names = "--device", defaultValue = "cpu", description = "Executor device: cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
   String device;
@@ -45,52 +45,52 @@ final class BenchForwardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (batch < 1 || seconds <= 0 || rounds < 1) {
-      throw new IllegalArgumentException("--batch, --seconds and --rounds must be positive");
+    if (batch < 1 || seconds <= 0) {
+      throw new IllegalArgumentException("--batch and --seconds must be positive");
     }
     OnnxModel m = OnnxModel.read(model);
     Map<String, HostTensor> inputs = inputs(m);
     long samples = inputs.values().iterator().next().shape()[0];
     PrintWriter err = spec.commandLine().getErr();
-    try (InferenceEngine djl = Engines.open(m, "djl", device, null);
-        InferenceEngine ort = Engines.open(m, "ort", "cpu", null)) {
+    double djlRate;
+    String executor;
+    Map<String, long[]> ops = null;
+    try (InferenceEngine djl = Engines.open(m, "djl", device, null)) {
+      executor = djl.name();
       List<String> first = List.of(djl.outputNames().get(0));
-      for (InferenceEngine e : List.of(djl, ort)) {
-        timeFor(e, inputs, first, 1.0);
+      timeFor(djl, inputs, first, WARM_UP_SECONDS);
+      if (profile && djl instanceof io.evoc.evaluator.engine.DjlEngine d) {
+        ops = d.startProfiling();
       }
-      Map<String, long[]> ops = profile && djl instanceof io.evoc.evaluator.engine.DjlEngine d ? d.startProfiling() : null;
-      long[] passes = new long[2];
-      double[] elapsed = new double[2];
-      for (int r = 0; r < rounds; r++) {
-        for (int i = 0; i < 2; i++) {
-          InferenceEngine e = i == 0 ? djl : ort;
-          double[] t = timeFor(e, inputs, first, seconds / rounds);
-          passes[i] += (long) t[0];
-          elapsed[i] += t[1];
-        }
-      }
-      double djlRate = passes[0] / elapsed[0];
-      double ortRate = passes[1] / elapsed[1];
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", model.toString());
-      out.put("batch", samples);
-      out.put("executor", djl.name());
-      out.put("device", device);
-      out.put("djl_passes_per_s", round(djlRate));
-      out.put("ort_passes_per_s", round(ortRate));
-      out.put("djl_samples_per_s", round(djlRate * samples));
-      out.put("ort_samples_per_s", round(ortRate * samples));
-      out.put("ort_over_djl_time_ratio", round(ortRate / djlRate));
-      out.put("peak_rss_mb", ProcessMemory.peakRssMb());
-      err.printf("%s, batch %d: executor %.1f passes/s, ONNX Runtime %.1f passes/s; executor takes %.2fx ORT's time%n",
-          model.getFileName(), samples, djlRate, ortRate, ortRate / djlRate);
+      double[] t = timeFor(djl, inputs, first, seconds);
+      djlRate = t[0] / t[1];
       if (ops != null) {
-        ops.forEach((op, t) -> err.printf("  %-20s %8.3f ms/pass  %6d calls%n", op, t[0] / 1e6 / passes[0], t[1]));
+        ops.forEach((op, v) -> err.printf("  %-20s %8.3f ms/pass  %6d calls%n", op, v[0] / 1e6 / t[0], v[1]));
       }
-      err.flush();
-      spec.commandLine().getOut().println(Json.line(out));
-      spec.commandLine().getOut().flush();
     }
+    double ortRate;
+    try (InferenceEngine ort = Engines.open(m, "ort", "cpu", null)) {
+      List<String> first = List.of(ort.outputNames().get(0));
+      timeFor(ort, inputs, first, WARM_UP_SECONDS);
+      double[] t = timeFor(ort, inputs, first, seconds);
+      ortRate = t[0] / t[1];
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("model", model.toString());
+    out.put("batch", samples);
+    out.put("executor", executor);
+    out.put("device", device);
+    out.put("djl_passes_per_s", round(djlRate));
+    out.put("ort_passes_per_s", round(ortRate));
+    out.put("djl_samples_per_s", round(djlRate * samples));
+    out.put("ort_samples_per_s", round(ortRate * samples));
+    out.put("ort_over_djl_time_ratio", round(ortRate / djlRate));
+    out.put("peak_rss_mb", ProcessMemory.peakRssMb());
+    err.printf("%s, batch %d: executor %.1f passes/s, ONNX Runtime %.1f passes/s; executor takes %.2fx ORT's time%n",
+        model.getFileName(), samples, djlRate, ortRate, ortRate / djlRate);
+    err.flush();
+    spec.commandLine().getOut().println(Json.line(out));
+    spec.commandLine().getOut().flush();
     return 0;
   }
 

@@ -10,7 +10,7 @@ class BenchForwardCommandTest {
   @Test
   void reportsBothEnginesAndTheirRatio() {
     Cli r = Cli.run("bench", "forward", "--model", Cli.path("examples/fixtures/torch-cnn.onnx"),
-        "--batch", "64", "--seconds", "0.4", "--rounds", "2");
+        "--batch", "64", "--seconds", "0.4");
     assertThat(r.exitCode()).as(r.err()).isZero();
     Map<String, Object> m = r.json();
     assertThat(m).containsKeys("djl_passes_per_s", "ort_passes_per_s", "ort_over_djl_time_ratio", "peak_rss_mb");
