@@ -4,13 +4,11 @@ import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.protocol.model.OnnxModel;
-import io.evoc.protocol.model.TensorSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,7 +47,7 @@ final class BenchForwardCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--batch and --seconds must be positive");
     }
     OnnxModel m = OnnxModel.read(model);
-    Map<String, HostTensor> inputs = inputs(m);
+    Map<String, HostTensor> inputs = io.evoc.evaluator.engine.RandomInputs.of(m, batch, 1);
     long samples = inputs.values().iterator().next().shape()[0];
     PrintWriter err = spec.commandLine().getErr();
     double djlRate;
@@ -106,27 +104,6 @@ final class BenchForwardCommand implements Callable<Integer> {
       now = System.nanoTime();
     } while (now < deadline);
     return new double[] {passes, (now - start) / 1e9};
-  }
-
-  private Map<String, HostTensor> inputs(OnnxModel m) {
-    SplittableRandom random = new SplittableRandom(1);
-    Map<String, HostTensor> inputs = new LinkedHashMap<>();
-    for (TensorSpec s : m.inputs()) {
-      long[] dims = s.dims();
-      long n = 1;
-      for (int i = 0; i < dims.length; i++) {
-        if (dims[i] < 0) {
-          dims[i] = i == 0 ? batch : 1;
-        }
-        n *= dims[i];
-      }
-      float[] data = new float[(int) n];
-      for (int i = 0; i < data.length; i++) {
-        data[i] = (float) random.nextDouble();
-      }
-      inputs.put(s.name(), new HostTensor(data, dims));
-    }
-    return inputs;
   }
 
   private static double round(double v) {

@@ -27,7 +27,7 @@ class EditedWeightsTest {
 
   private static void assertAgreeAfterEdit(OnnxModel model, String weight, String expectedEngine) {
     ParameterTable table = ParameterTable.of(model);
-    Map<String, HostTensor> inputs = ExecutorEqualityTest.randomInputs(model, 4, 11);
+    Map<String, HostTensor> inputs = RandomInputs.of(model, 4, 11);
     try (InferenceEngine fast = Engines.open(model, "djl", "cpu", table);
         InferenceEngine reference = Engines.open(model, "ort", "cpu", table);
         InferenceEngine original = Engines.open(model, "ort", "cpu", null)) {
