@@ -23,6 +23,7 @@ import java.util.Map;
  */
 public final class OrtEngine implements InferenceEngine {
   private final String name;
+  private final String source;
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final OrtSession session;
   private final ParameterTable parameters;
@@ -33,9 +34,12 @@ public final class OrtEngine implements InferenceEngine {
 
   OrtEngine(OnnxModel model, ParameterTable parameters, String name) {
     this.name = name;
+    this.source = model.source();
     this.parameters = parameters;
     OnnxModel runnable = parameters == null ? model : model.withInitializersAsInputs(parameters.names());
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      // evoc reports failures itself, in one line; ORT's own log would print them twice.
+      options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       this.session = env.createSession(runnable.toBytes(), options);
       this.outputs = new ArrayList<>(session.getOutputNames());
     } catch (OrtException e) {
@@ -74,7 +78,7 @@ public final class OrtEngine implements InferenceEngine {
         return out;
       }
     } catch (OrtException e) {
-      throw new EngineException("ONNX Runtime run failed (" + oneLine(e) + ")", e);
+      throw new EngineException(source + ": ONNX Runtime run failed (" + oneLine(e) + ")", e);
     } finally {
       created.forEach(OnnxTensor::close);
     }

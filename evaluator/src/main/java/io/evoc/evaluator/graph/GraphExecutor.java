@@ -99,7 +99,12 @@ public final class GraphExecutor implements AutoCloseable {
           args[i] = in.get(i).isEmpty() ? null : require(values, in.get(i), step.node());
         }
         long started = profile == null ? 0 : System.nanoTime();
-        NDArray[] results = step.kernel().apply(args);
+        NDArray[] results;
+        try {
+          results = step.kernel().apply(args);
+        } catch (RuntimeException e) {
+          throw new NodeFailedException(step.node(), e);
+        }
         if (profile != null) {
           long[] t = profile.computeIfAbsent(step.node().opType(), k -> new long[2]);
           t[0] += System.nanoTime() - started;

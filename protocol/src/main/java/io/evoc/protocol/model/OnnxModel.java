@@ -271,11 +271,17 @@ public final class OnnxModel {
     return opset;
   }
 
+  /** Data stored in the file, and as much of it as the shape says. */
   private static void requireEmbedded(TensorProto t, String source) {
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
       throw new InvalidModelException(source + ": tensor '" + t.getName()
           + "' keeps its data in an external file; evoc needs a self-contained model"
           + " (onnx.save_model(m, f, save_as_external_data=False))");
+    }
+    try {
+      TensorData.validate(t);
+    } catch (InvalidModelException e) {
+      throw new InvalidModelException(source + ": " + e.getMessage(), e);
     }
   }
 }

@@ -30,6 +30,42 @@ public final class TensorData {
     return t.getDimsList().stream().mapToLong(Long::longValue).toArray();
   }
 
+  /**
+   * Checks that a tensor's shape is valid and its stored data holds exactly that many elements
+   * (fixed-width types; strings and packed 4-bit types are not checked).
+   */
+  public static void validate(TensorProto t) {
+    long n;
+    try {
+      n = elementCount(t.getDimsList());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new InvalidModelException("tensor '" + t.getName() + "' has an invalid shape " + t.getDimsList());
+    }
+    int width = DataTypes.byteWidth(t.getDataType());
+    if (width == 0) {
+      return;
+    }
+    if (t.hasRawData()) {
+      if (t.getRawData().size() != n * width) {
+        throw new InvalidModelException("tensor '" + t.getName() + "' has " + t.getRawData().size()
+            + " bytes of raw data, its shape " + t.getDimsList() + " needs " + n * width);
+      }
+      return;
+    }
+    long stored = switch (DataType.forNumber(t.getDataType())) {
+      case FLOAT, COMPLEX64 -> t.getFloatDataCount();
+      case DOUBLE, COMPLEX128 -> t.getDoubleDataCount();
+      case INT64 -> t.getInt64DataCount();
+      case UINT32, UINT64 -> t.getUint64DataCount();
+      default -> t.getInt32DataCount();
+    };
+    long expected = t.getDataType() == DataType.COMPLEX64_VALUE || t.getDataType() == DataType.COMPLEX128_VALUE ? 2 * n : n;
+    if (stored != expected) {
+      throw new InvalidModelException("tensor '" + t.getName() + "' stores " + stored
+          + " elements, its shape " + t.getDimsList() + " needs " + expected);
+    }
+  }
+
   /** The elements of a FLOAT tensor. */
   public static float[] floats(TensorProto t) {
     requireType(t, DataType.FLOAT);

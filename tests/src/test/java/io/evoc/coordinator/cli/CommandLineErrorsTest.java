@@ -59,6 +59,24 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void weightThatDoesNotFitItsInputNamesTheNode(@TempDir Path dir) throws IOException {
+    // fc1.weight declared transposed: the file parses, the Gemm cannot run.
+    io.evoc.protocol.model.OnnxModel cnn = io.evoc.protocol.model.OnnxModel.read(Path.of(Cli.path("examples/fixtures/torch-cnn.onnx")));
+    var graph = cnn.proto().getGraph().toBuilder();
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      if (graph.getInitializer(i).getName().equals("fc1.weight")) {
+        graph.setInitializer(i, graph.getInitializer(i).toBuilder().setDims(0, 200).setDims(1, 32));
+      }
+    }
+    Path broken = dir.resolve("broken.onnx");
+    Files.write(broken, cnn.proto().toBuilder().setGraph(graph).build().toByteArray());
+    assertOneLineError(Cli.run("eval", "--model", broken.toString(), "--data", Cli.FASHION, "--limit", "10"),
+        broken.toString(), "Gemm '/fc1/Gemm'");
+    assertOneLineError(Cli.run("eval", "--model", broken.toString(), "--data", Cli.FASHION, "--limit", "10", "--engine", "ort"),
+        broken.toString(), "ONNX Runtime run failed");
+  }
+
+  @Test
   void badPreprocessingFlag() {
     assertOneLineError(Cli.run("eval", "--model", MLP, "--data", Cli.FASHION, "--mean", "0.5,abc"), "--mean", "abc");
   }
