@@ -1,0 +1,45 @@
+package io.evoc.evaluator.scoring;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Teacher-student divergence on the device, for P candidates scored together: the student outputs
+ * of candidate p are rows [p*N, (p+1)*N) of one batch, the teacher's are its N calibration rows.
+ */
+public final class Divergence {
+  /** Probabilities are clamped here before the log, so that a zero never turns into NaN. */
+  private static final float TINY = 1e-30f;
+
+  private Divergence() {}
+
+  /** Log-probabilities over the last axis, from a first output of the given kind. */
+  public static NDArray logProbabilities(NDArray output, OutputKind kind) {
+    return switch (kind) {
+      case LOGITS -> output.logSoftmax(-1);
+      case PROBABILITIES -> output.maximum(TINY).log();
+      case LOG_PROBABILITIES -> output;
+    };
+  }
+
+  /**
+   * Mean over samples of KL(teacher || student), one value per candidate.
+   *
+   * @param teacher teacher log-probabilities [N, C]
+   * @param students candidates' log-probabilities [P*N, C]
+   */
+  public static float[] kl(NDArray teacher, NDArray students, int candidates) {
+    long n = teacher.getShape().get(0);
+    long c = teacher.getShape().get(1);
+    NDArray s = students.reshape(candidates, n, c);
+    NDArray t = teacher.expandDims(0);
+    return t.exp().mul(t.sub(s)).sum(new int[] {2}).mean(new int[] {1}).toFloatArray();
+  }
+
+  /** Fraction of samples whose top-1 class matches the teacher's, one value per candidate. */
+  public static float[] agreement(NDArray teacher, NDArray students, int candidates) {
+    long n = teacher.getShape().get(0);
+    NDArray top = teacher.argMax(1).expandDims(0);
+    NDArray studentTop = students.argMax(1).reshape(candidates, n);
+    return studentTop.eq(top).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mean(new int[] {1}).toFloatArray();
+  }
+}
