@@ -44,8 +44,12 @@ public final class GraphExecutor implements AutoCloseable {
     this.parameters = parameters;
     this.base = NDManager.newBaseManager(device, "PyTorch");
     try {
+      // Only what nodes read: files in the wild carry unused initializers of types the executor
+      // does not load (float16, strings), which must not force the whole graph onto ONNX Runtime.
+      Set<String> read = new java.util.HashSet<>();
+      model.graph().getNodeList().forEach(n -> read.addAll(n.getInputList()));
       for (TensorProto t : model.initializers().values()) {
-        if (!parameters.contains(t.getName())) {
+        if (read.contains(t.getName()) && !parameters.contains(t.getName())) {
           resident.put(t.getName(), keep(Tensors.fromProto(t, base)));
         }
       }

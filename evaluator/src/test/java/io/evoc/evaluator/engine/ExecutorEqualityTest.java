@@ -40,6 +40,20 @@ class ExecutorEqualityTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void unusedInitializerOfATypeTheExecutorDoesNotLoadStaysOnTheFastPath() {
+    OnnxModel mlp = OnnxModel.read(RepoFiles.root().resolve("examples/fixtures/matmul-mlp.onnx"));
+    io.evoc.protocol.onnx.TensorProto half = io.evoc.protocol.onnx.TensorProto.newBuilder()
+        .setName("unused_half").setDataType(io.evoc.protocol.onnx.TensorProto.DataType.FLOAT16_VALUE)
+        .addDims(2).addInt32Data(0x3c00).addInt32Data(0x4000).build();
+    OnnxModel model = OnnxModel.of(mlp.proto().toBuilder()
+        .setGraph(mlp.graph().toBuilder().addInitializer(half)).build(), "with-float16");
+    try (InferenceEngine djl = Engines.open(model, "djl", "cpu", null)) {
+      assertThat(djl.name()).isEqualTo("djl");
+      assertThat(djl.run(RandomInputs.of(model, 10, 5))).isNotEmpty();
+    }
+  }
+
   static double maxAbsDiff(float[] a, float[] b) {
     double max = 0;
     for (int i = 0; i < a.length; i++) {
