@@ -71,13 +71,9 @@ public final class TensorData {
     requireType(t, DataType.FLOAT);
     int n = count(t);
     if (t.hasRawData()) {
-      ByteBuffer b = raw(t, 4, n);
       float[] out = new float[n];
-      b.asFloatBuffer().get(out);
+      raw(t).asFloatBuffer().get(out);
       return out;
-    }
-    if (t.getFloatDataCount() != n) {
-      throw mismatch(t, t.getFloatDataCount(), n);
     }
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {
@@ -92,11 +88,8 @@ public final class TensorData {
     int n = count(t);
     if (t.hasRawData()) {
       double[] out = new double[n];
-      raw(t, 8, n).asDoubleBuffer().get(out);
+      raw(t).asDoubleBuffer().get(out);
       return out;
-    }
-    if (t.getDoubleDataCount() != n) {
-      throw mismatch(t, t.getDoubleDataCount(), n);
     }
     return t.getDoubleDataList().stream().mapToDouble(Double::doubleValue).toArray();
   }
@@ -110,7 +103,7 @@ public final class TensorData {
     }
     long[] out = new long[n];
     if (t.hasRawData()) {
-      ByteBuffer b = raw(t, DataTypes.byteWidth(t.getDataType()), n);
+      ByteBuffer b = raw(t);
       for (int i = 0; i < n; i++) {
         out[i] = switch (type) {
           case INT64, UINT64 -> b.getLong();
@@ -126,12 +119,9 @@ public final class TensorData {
       return out;
     }
     switch (type) {
-      case INT64 -> copy(t, t.getInt64DataList(), out);
-      case UINT32, UINT64 -> copy(t, t.getUint64DataList(), out);
+      case INT64 -> copy(t.getInt64DataList(), out);
+      case UINT32, UINT64 -> copy(t.getUint64DataList(), out);
       case INT32, INT16, INT8, UINT16, UINT8, BOOL -> {
-        if (t.getInt32DataCount() != n) {
-          throw mismatch(t, t.getInt32DataCount(), n);
-        }
         for (int i = 0; i < n; i++) {
           out[i] = t.getInt32Data(i);
         }
@@ -166,16 +156,15 @@ public final class TensorData {
     return ByteString.copyFrom(buf.array());
   }
 
-  private static void copy(TensorProto t, List<Long> src, long[] out) {
-    if (src.size() != out.length) {
-      throw mismatch(t, src.size(), out.length);
-    }
+  private static void copy(List<Long> src, long[] out) {
     for (int i = 0; i < out.length; i++) {
       out[i] = src.get(i);
     }
   }
 
+  /** Elements of a tensor whose stored data is checked against its shape (see {@link #validate}). */
   private static int count(TensorProto t) {
+    validate(t);
     long n = elementCount(t.getDimsList());
     if (n > Integer.MAX_VALUE) {
       throw new InvalidModelException("tensor '" + t.getName() + "' has " + n + " elements, more than evoc supports");
@@ -183,13 +172,8 @@ public final class TensorData {
     return (int) n;
   }
 
-  private static ByteBuffer raw(TensorProto t, int width, int n) {
-    ByteString raw = t.getRawData();
-    if (raw.size() != (long) width * n) {
-      throw new InvalidModelException("tensor '" + t.getName() + "' has " + raw.size()
-          + " bytes of raw data, its shape " + t.getDimsList() + " needs " + (long) width * n);
-    }
-    return raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  private static ByteBuffer raw(TensorProto t) {
+    return t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static void requireType(TensorProto t, DataType type) {
@@ -197,11 +181,6 @@ public final class TensorData {
       throw new IllegalArgumentException("tensor '" + t.getName() + "' is "
           + DataTypes.name(t.getDataType()) + ", not " + DataTypes.name(type.getNumber()));
     }
-  }
-
-  private static InvalidModelException mismatch(TensorProto t, int have, int need) {
-    return new InvalidModelException("tensor '" + t.getName() + "' stores " + have
-        + " elements, its shape " + t.getDimsList() + " needs " + need);
   }
 
   private static InvalidModelException notInteger(TensorProto t) {
