@@ -2,6 +2,7 @@ package io.evoc.coordinator.cli;
 
 import io.evoc.evaluator.data.DataLoader;
 import io.evoc.evaluator.data.DataSet;
+import io.evoc.evaluator.data.Preprocessing;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.eval.Evaluation;
@@ -73,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
     }
     // The figure that counts is the written file's, run by the independent runtime.
     OnnxModel written = OnnxModel.read(out);
-    PreparedData test = PreparedData.load(written, dir + ":test", 0, io.evoc.evaluator.data.Preprocessing.DEFAULT);
+    PreparedData test = PreparedData.load(written, dir + ":test", 0, Preprocessing.DEFAULT);
     Evaluation eval;
     try (InferenceEngine ort = Engines.open(written, "ort", "cpu", null)) {
       eval = Evaluation.run(ort, test.input(), test.data(), 1000);

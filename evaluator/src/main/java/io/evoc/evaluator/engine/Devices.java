@@ -22,7 +22,7 @@ public final class Devices {
       int gpus = Engine.getEngine("PyTorch").getGpuCount();
       if (id < 0 || id >= gpus) {
         throw new IllegalArgumentException("device '" + name + "' is not available: PyTorch sees "
-            + gpus + " GPU(s) (GPU nodes need the gpu Maven profile's CUDA build)");
+            + gpus + " GPU(s) (GPU nodes need a CUDA libtorch: README, \"GPU nodes\")");
       }
       return Device.gpu(id);
     }
