@@ -9,17 +9,22 @@ import java.nio.ByteOrder;
  * garbage collector, which lets the process grow to the JVM's direct-memory limit (6.4 GB measured
  * on the MLP benchmark before this). The previous contents must be dead before the next fill.
  */
-final class DirectFloats {
+public final class DirectFloats {
   private ByteBuffer buffer = ByteBuffer.allocateDirect(0);
 
   /** The values in a direct buffer of exactly their size, position 0, native byte order. */
-  ByteBuffer fill(float[] values) {
-    int bytes = Math.multiplyExact(values.length, Float.BYTES);
+  public ByteBuffer fill(float[] values) {
+    return fill(values, values.length);
+  }
+
+  /** The first {@code count} values, likewise. */
+  public ByteBuffer fill(float[] values, int count) {
+    int bytes = Math.multiplyExact(count, Float.BYTES);
     if (buffer.capacity() < bytes) {
       buffer = ByteBuffer.allocateDirect(bytes);
     }
     ByteBuffer view = buffer.duplicate().clear().limit(bytes).slice().order(ByteOrder.nativeOrder());
-    view.asFloatBuffer().put(values);
+    view.asFloatBuffer().put(values, 0, count);
     return view;
   }
 }

@@ -15,6 +15,7 @@ import java.util.Set;
  */
 public final class ParameterTable {
   private final Map<String, Entry> entries = new LinkedHashMap<>();
+  private long revision;
 
   /** A weight: its values (never mutated in place), shape and edit version. */
   public record Entry(float[] values, long[] shape, long version) {}
@@ -63,6 +64,12 @@ public final class ParameterTable {
           + " elements, got " + values.length);
     }
     entries.put(name, new Entry(values.clone(), old.shape(), old.version() + 1));
+    revision++;
+  }
+
+  /** Counts edits to any weight: what was computed from the table at one revision holds until it moves. */
+  public long revision() {
+    return revision;
   }
 
   /**

@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Set;
 
 /** Orders nodes so each runs after its inputs' producers; files in the wild are not always sorted. */
-final class Topology {
+public final class Topology {
   private Topology() {}
 
-  static List<NodeProto> sort(OnnxModel model) {
+  public static List<NodeProto> sort(OnnxModel model) {
     List<NodeProto> nodes = model.graph().getNodeList();
     Set<String> available = new HashSet<>(model.initializers().keySet());
     for (ValueInfoProto in : model.graph().getInputList()) {

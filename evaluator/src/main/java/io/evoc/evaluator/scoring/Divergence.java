@@ -42,4 +42,11 @@ public final class Divergence {
     NDArray studentTop = students.argMax(1).reshape(candidates, n);
     return studentTop.eq(top).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mean(new int[] {1}).toFloatArray();
   }
+
+  /** Mean squared difference of all output values, one value per candidate (for non-classifiers). */
+  public static float[] mse(NDArray teacher, NDArray students, int candidates) {
+    NDArray s = students.reshape(candidates, -1);
+    NDArray t = teacher.reshape(1, -1);
+    return s.sub(t).square().mean(new int[] {1}).toFloatArray();
+  }
 }

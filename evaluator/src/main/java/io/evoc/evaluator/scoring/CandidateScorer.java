@@ -1,0 +1,396 @@
+package io.evoc.evaluator.scoring;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.evoc.evaluator.engine.DirectFloats;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.GraphExecutor;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.protocol.model.OnnxModel;
+import io.evoc.protocol.onnx.AttributeProto;
+import io.evoc.protocol.onnx.NodeProto;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * Scores candidates, sets of one layer's weights to zero tentatively, by the divergence between the
+ * teacher's output and the student's with the candidate applied, on a fixed calibration batch.
+ *
+ * <p>The student is the {@link ParameterTable} the caller commits to. Once per student revision and
+ * layer the scorer caches the student's activations around the layer; a candidate then runs only
+ * from its layer onward, and the candidates of one call run downstream together as one stacked
+ * batch. For Gemm and MatMul the candidate's layer output is the cached output minus the zeroed
+ * weights' contribution ({@link Route#DELTA}); other layers rerun just their node ({@link
+ * Route#LAYER}). Where stacking candidates does not reproduce the graph (a Reshape with a
+ * hard-coded batch), each runs downstream alone; where nothing incremental applies, a full forward
+ * pass per candidate ({@link #scoreFull}).
+ *
+ * <p>Deterministic: the same student, candidates and call sizes give the same bits. Not thread-safe.
+ */
+public final class CandidateScorer implements AutoCloseable {
+  /** Floats one stacked batch of candidate layer outputs may take; larger calls are chunked. */
+  private static final long STACK_BUDGET = 24L << 20;
+
+  /** How a layer's candidates are scored. */
+  public enum Route {
+    /** Cached layer output minus the zeroed weights' contribution, then downstream. */
+    DELTA,
+    /** The layer's node rerun from its cached input, then downstream. */
+    LAYER
+  }
+
+  /** Per candidate: divergence from the teacher, and top-1 agreement with it (NaN under MSE). */
+  public record Scores(float[] divergence, float[] agreement) {}
+
+  private final ParameterTable student;
+  private final GraphExecutor executor;
+  private final NDManager manager;
+  private final String inputName;
+  private final String outputName;
+  private final NDArray input;
+  private final int samples;
+  private final Metric metric;
+  private final OutputKind kind;
+  private final NDArray reference;
+  private final Map<String, Layer> layers = new LinkedHashMap<>();
+  private final Map<String, java.util.Set<String>> cuts = new HashMap<>();
+  private final Map<String, Float> alphas = new HashMap<>();
+  private final Map<String, Boolean> stackable = new HashMap<>();
+  private final DirectFloats feed = new DirectFloats();
+  private float[] stack = new float[0];
+  private LayerCache cache;
+
+  /**
+   * @param calibration the calibration inputs as the model takes them, [N, ...]
+   * @param student the weights candidates are applied to; the teacher is the model file's
+   */
+  public CandidateScorer(OnnxModel model, ParameterTable student, Device device, HostTensor calibration, Metric metric) {
+    if (model.inputs().size() != 1) {
+      throw new IllegalArgumentException(model.source() + ": has " + model.inputs().size()
+          + " inputs; scoring feeds models with exactly one");
+    }
+    this.student = student;
+    this.metric = metric;
+    this.kind = OutputKind.detect(model);
+    this.inputName = model.inputs().get(0).name();
+    this.outputName = model.outputs().get(0).name();
+    this.samples = (int) calibration.shape()[0];
+    this.manager = NDManager.newBaseManager(device, "PyTorch");
+    try {
+      this.executor = GraphExecutor.create(model, student, device);
+      this.input = manager.create(calibration.data(), new Shape(calibration.shape()));
+      try (GraphExecutor teacher = GraphExecutor.create(model, ParameterTable.of(model), device);
+          NDManager scope = manager.newSubManager()) {
+        NDArray out = teacher.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+        if (out.getShape().dimension() == 0 || out.getShape().get(0) != samples) {
+          throw new IllegalArgumentException(model.source() + ": first output '" + outputName + "' has shape "
+              + out.getShape() + "; scoring needs one row per calibration sample (" + samples + ")");
+        }
+        NDArray ref = metric == Metric.KL ? Divergence.logProbabilities(out, kind) : out.duplicate();
+        ref.attach(manager);
+        this.reference = ref;
+      }
+      for (Layer layer : Layers.of(model)) {
+        if (Cut.reachesOutput(model, layer.output())) {
+          layers.put(layer.weight(), layer);
+          cuts.put(layer.weight(), Cut.besides(model, layer.output()));
+          alphas.put(layer.weight(), alpha(model, layer));
+        }
+      }
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  /** The prunable layers that influence the first output, in node order. */
+  public List<Layer> layers() {
+    return List.copyOf(layers.values());
+  }
+
+  public Layer layer(String weight) {
+    Layer l = layers.get(weight);
+    if (l == null) {
+      throw new IllegalArgumentException("no prunable layer with weight '" + weight + "'; layers: " + layers.keySet());
+    }
+    return l;
+  }
+
+  public int samples() {
+    return samples;
+  }
+
+  public Metric metric() {
+    return metric;
+  }
+
+  public static Route route(Layer layer) {
+    boolean delta = layer.opType().equals("Gemm") || layer.opType().equals("MatMul") && layer.inAxis() == 0;
+    return delta ? Route.DELTA : Route.LAYER;
+  }
+
+  /** Whether candidates of this layer run downstream stacked (false: one at a time). */
+  public boolean stacked(Layer layer) {
+    cacheFor(layer);
+    return stackable.get(layer.weight());
+  }
+
+  /** The committed student as it stands. */
+  public Scores scoreStudent() {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray out = executor.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+      return divergence(out, 1);
+    }
+  }
+
+  /** Candidates of one layer, incrementally: index lists into the layer's flat weight, sorted. */
+  public Scores score(Layer layer, List<int[]> candidates) {
+    LayerCache c = cacheFor(layer);
+    boolean stacks = stackable.get(layer.weight());
+    long perCandidate = Arrays.stream(c.outputShape).reduce(1, Math::multiplyExact);
+    int chunk = stacks ? (int) Math.max(1, Math.min(candidates.size(), STACK_BUDGET / perCandidate)) : 1;
+    float[] divergence = new float[candidates.size()];
+    float[] agreement = new float[candidates.size()];
+    for (int from = 0; from < candidates.size(); from += chunk) {
+      List<int[]> part = candidates.subList(from, Math.min(candidates.size(), from + chunk));
+      try (NDManager scope = manager.newSubManager()) {
+        NDArray outputs = route(layer) == Route.DELTA ? deltaOutputs(c, part, scope) : layerOutputs(c, part, scope);
+        Scores s = downstream(c, outputs, part.size(), scope);
+        System.arraycopy(s.divergence(), 0, divergence, from, part.size());
+        System.arraycopy(s.agreement(), 0, agreement, from, part.size());
+      }
+    }
+    return new Scores(divergence, agreement);
+  }
+
+  /** Candidates of one layer by a full forward pass each: the baseline incremental scoring must beat. */
+  public Scores scoreFull(Layer layer, List<int[]> candidates) {
+    float[] weight = student.entry(layer.weight()).values();
+    float[] divergence = new float[candidates.size()];
+    float[] agreement = new float[candidates.size()];
+    for (int p = 0; p < candidates.size(); p++) {
+      try (NDManager scope = manager.newSubManager()) {
+        NDArray w = withZeros(weight, candidates.get(p), layer.shape(), scope);
+        NDArray out = executor.run(Map.of(inputName, input, layer.weight(), w), List.of(outputName), scope).get(outputName);
+        Scores s = divergence(out, 1);
+        divergence[p] = s.divergence()[0];
+        agreement[p] = s.agreement()[0];
+      }
+    }
+    return new Scores(divergence, agreement);
+  }
+
+  @Override
+  public void close() {
+    if (cache != null) {
+      cache.arrays.close();
+    }
+    executor.close();
+    manager.close();
+  }
+
+  /** The candidates' layer outputs stacked on the batch axis, built on the host from the cache. */
+  private NDArray deltaOutputs(LayerCache c, List<int[]> part, NDManager scope) {
+    int size = c.yt.length;
+    int needed = Math.multiplyExact(part.size(), size);
+    if (stack.length < needed) {
+      stack = new float[needed];
+    }
+    // Candidates write disjoint slices, each in its own fixed order: bits do not depend on threads.
+    IntStream.range(0, part.size()).parallel().forEach(p -> subtractZeroed(c, part.get(p), stack, p * size));
+    NDArray t = scope.create(feed.fill(stack, needed), new Shape(part.size(), c.out, c.rows), DataType.FLOAT32);
+    long[] shape = c.outputShape.clone();
+    shape[0] *= part.size();
+    return t.transpose(0, 2, 1).reshape(new Shape(shape));
+  }
+
+  /** y[:, r] -= w[r, c] * x[:, c] for each zeroed weight, on transposed copies so both runs are contiguous. */
+  private static void subtractZeroed(LayerCache c, int[] zeroed, float[] dst, int offset) {
+    System.arraycopy(c.yt, 0, dst, offset, c.yt.length);
+    int m = c.rows;
+    for (int i : zeroed) {
+      float w = c.weight[i] * c.alpha;
+      if (w == 0) {
+        continue;
+      }
+      int a = i / c.cols;
+      int b = i - a * c.cols;
+      int yo = offset + (c.outFirst ? a : b) * m;
+      int xo = (c.outFirst ? b : a) * m;
+      for (int k = 0; k < m; k++) {
+        dst[yo + k] -= w * c.xt[xo + k];
+      }
+    }
+  }
+
+  /** The layer's node rerun per candidate from the cached input, outputs stacked on the batch axis. */
+  private NDArray layerOutputs(LayerCache c, List<int[]> part, NDManager scope) {
+    NDList outs = new NDList(part.size());
+    for (int[] zeroed : part) {
+      NDArray w = withZeros(c.weight, zeroed, c.layer.shape(), scope);
+      outs.add(executor.run(Map.of(c.layer.input(), c.layerInput, c.layer.weight(), w),
+          List.of(c.layer.output()), scope).get(c.layer.output()));
+    }
+    return outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs, 0);
+  }
+
+  private Scores downstream(LayerCache c, NDArray outputs, int count, NDManager scope) {
+    Map<String, NDArray> feeds = new HashMap<>();
+    feeds.put(c.layer.output(), outputs);
+    c.cut.forEach((name, a) -> feeds.put(name, tile(a, count, scope)));
+    NDArray out = executor.run(feeds, List.of(outputName), scope).get(outputName);
+    return divergence(out, count);
+  }
+
+  /** Repeats a batch-major tensor {@code count} times on the batch axis; others pass unchanged. */
+  private NDArray tile(NDArray a, int count, NDManager scope) {
+    if (count == 1 || a.getShape().dimension() == 0 || a.getShape().get(0) != samples) {
+      return a;
+    }
+    long[] reps = new long[a.getShape().dimension()];
+    Arrays.fill(reps, 1);
+    reps[0] = count;
+    NDArray tiled = a.tile(reps);
+    tiled.attach(scope);
+    return tiled;
+  }
+
+  private Scores divergence(NDArray out, int count) {
+    // Arrays derived from the reference must die with the caller's scope, not pile up in the base.
+    reference.tempAttach(out.getManager());
+    if (metric == Metric.MSE) {
+      float[] none = new float[count];
+      Arrays.fill(none, Float.NaN);
+      return new Scores(Divergence.mse(reference, out, count), none);
+    }
+    NDArray logp = Divergence.logProbabilities(out, kind);
+    return new Scores(Divergence.kl(reference, logp, count), Divergence.agreement(reference, logp, count));
+  }
+
+  private static NDArray withZeros(float[] weight, int[] zeroed, long[] shape, NDManager scope) {
+    float[] w = weight.clone();
+    for (int i : zeroed) {
+      w[i] = 0;
+    }
+    return scope.create(w, new Shape(shape));
+  }
+
+  private LayerCache cacheFor(Layer layer) {
+    if (cache != null && cache.layer.equals(layer) && cache.revision == student.revision()) {
+      return cache;
+    }
+    if (cache != null) {
+      cache.arrays.close();
+      cache = null;
+    }
+    NDManager arrays = manager.newSubManager();
+    try {
+      cache = new LayerCache(layer, arrays);
+    } catch (RuntimeException e) {
+      arrays.close();
+      throw e;
+    }
+    stackable.computeIfAbsent(layer.weight(), k -> stacksLikeSingle(cache));
+    return cache;
+  }
+
+  /**
+   * Whether two copies of the student's layer output, stacked, run downstream to two copies of the
+   * student's output: false for graphs that fix the batch size after the layer.
+   */
+  private boolean stacksLikeSingle(LayerCache c) {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray two = NDArrays.concat(new NDList(c.layerOutput, c.layerOutput), 0);
+      two.attach(scope);
+      Map<String, NDArray> feeds = new HashMap<>();
+      feeds.put(c.layer.output(), two);
+      c.cut.forEach((name, a) -> feeds.put(name, tile(a, 2, scope)));
+      NDArray out = executor.run(feeds, List.of(outputName), scope).get(outputName);
+      NDArray single = c.studentOutput;
+      if (out.getShape().get(0) != 2L * single.getShape().get(0)) {
+        return false;
+      }
+      NDArray expected = NDArrays.concat(new NDList(single, single), 0);
+      float tolerance = 1e-4f * Math.max(1f, single.abs().max().getFloat());
+      return out.reshape(expected.getShape()).sub(expected).abs().max().getFloat() <= tolerance;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static float alpha(OnnxModel model, Layer layer) {
+    for (NodeProto n : model.graph().getNodeList()) {
+      if (n.getOutputCount() > 0 && n.getOutput(0).equals(layer.output()) && n.getOpType().equals("Gemm")) {
+        for (AttributeProto a : n.getAttributeList()) {
+          if (a.getName().equals("alpha")) {
+            return a.getF();
+          }
+        }
+      }
+    }
+    return 1f;
+  }
+
+  private static float[] transposedCopy(NDArray a, int rows, int cols) {
+    try (NDArray t = a.reshape(rows, cols).transpose()) {
+      return t.toFloatArray();
+    }
+  }
+
+  /** The student's activations around one layer at one revision. */
+  private final class LayerCache {
+    final Layer layer;
+    final long revision;
+    final NDManager arrays;
+    final NDArray layerInput;
+    final NDArray layerOutput;
+    final NDArray studentOutput;
+    final Map<String, NDArray> cut = new LinkedHashMap<>();
+    final long[] outputShape;
+    final float[] weight;
+    final float alpha;
+    // DELTA only: transposed activations, [in, rows] and [out, rows], rows = samples x leading axes.
+    float[] xt;
+    float[] yt;
+    int rows;
+    int out;
+    int cols;
+    boolean outFirst;
+
+    LayerCache(Layer layer, NDManager arrays) {
+      this.layer = layer;
+      this.revision = student.revision();
+      this.arrays = arrays;
+      this.weight = student.entry(layer.weight()).values();
+      this.alpha = alphas.get(layer.weight());
+      List<String> wanted = new ArrayList<>(List.of(layer.input(), layer.output(), outputName));
+      wanted.addAll(cuts.get(layer.weight()));
+      Map<String, NDArray> got = executor.run(Map.of(inputName, input), wanted.stream().distinct().toList(), arrays);
+      this.layerInput = got.get(layer.input());
+      this.layerOutput = got.get(layer.output());
+      this.studentOutput = got.get(outputName);
+      cuts.get(layer.weight()).forEach(name -> cut.put(name, got.get(name)));
+      this.outputShape = layerOutput.getShape().getShape();
+      if (route(layer) == Route.DELTA) {
+        long[] shape = layer.shape();
+        this.out = (int) shape[layer.outAxis()];
+        int in = (int) shape[layer.inAxis()];
+        this.cols = (int) shape[1];
+        this.outFirst = layer.outAxis() == 0;
+        this.rows = Math.toIntExact(layerOutput.size() / out);
+        xt = transposedCopy(layerInput, rows, in);
+        yt = transposedCopy(layerOutput, rows, out);
+      }
+    }
+  }
+}
