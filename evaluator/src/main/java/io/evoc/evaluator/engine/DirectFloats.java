@@ -17,6 +17,15 @@ public final class DirectFloats {
     return fill(values, values.length);
   }
 
+  /** A direct buffer of {@code count} floats, contents undefined, for the caller to fill. */
+  public ByteBuffer reserve(int count) {
+    int bytes = Math.multiplyExact(count, Float.BYTES);
+    if (buffer.capacity() < bytes) {
+      buffer = ByteBuffer.allocateDirect(bytes);
+    }
+    return buffer.duplicate().clear().limit(bytes).slice().order(ByteOrder.nativeOrder());
+  }
+
   /** The first {@code count} values, likewise. */
   public ByteBuffer fill(float[] values, int count) {
     int bytes = Math.multiplyExact(count, Float.BYTES);
