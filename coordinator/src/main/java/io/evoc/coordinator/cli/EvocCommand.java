@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvalCommand.class,
       InspectModelCommand.class,
+      SparsifyCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -11,6 +11,15 @@ final class Json {
 
   private Json() {}
 
+  /** Indented, for files people read (reports). */
+  static String pretty(Object value) {
+    try {
+      return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write JSON", e);
+    }
+  }
+
   static String line(Object value) {
     try {
       return MAPPER.writeValueAsString(value);

@@ -64,6 +64,8 @@ public final class CandidateScorer implements AutoCloseable {
   private final Metric metric;
   private final OutputKind kind;
   private final NDArray reference;
+  private GraphExecutor teacher;
+  private final Map<String, NDArray> teacherActivations = new HashMap<>();
   private final Map<String, Layer> layers = new LinkedHashMap<>();
   private final Map<String, java.util.Set<String>> cuts = new HashMap<>();
   private final Map<String, Float> alphas = new HashMap<>();
@@ -90,8 +92,8 @@ public final class CandidateScorer implements AutoCloseable {
     try {
       this.executor = GraphExecutor.create(model, student, device);
       this.input = manager.create(calibration.data(), new Shape(calibration.shape()));
-      try (GraphExecutor teacher = GraphExecutor.create(model, ParameterTable.of(model), device);
-          NDManager scope = manager.newSubManager()) {
+      this.teacher = GraphExecutor.create(model, ParameterTable.of(model), device);
+      try (NDManager scope = manager.newSubManager()) {
         NDArray out = teacher.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
         if (out.getShape().dimension() == 0 || out.getShape().get(0) != samples) {
           throw new IllegalArgumentException(model.source() + ": first output '" + outputName + "' has shape "
@@ -109,6 +111,9 @@ public final class CandidateScorer implements AutoCloseable {
         }
       }
     } catch (RuntimeException e) {
+      if (teacher != null) {
+        teacher.close();
+      }
       manager.close();
       throw e;
     }
@@ -125,6 +130,11 @@ public final class CandidateScorer implements AutoCloseable {
       throw new IllegalArgumentException("no prunable layer with weight '" + weight + "'; layers: " + layers.keySet());
     }
     return l;
+  }
+
+  /** The student's current values of a layer's weight (shared: do not modify). */
+  public float[] weights(Layer layer) {
+    return student.entry(layer.weight()).values();
   }
 
   public int samples() {
@@ -204,7 +214,54 @@ public final class CandidateScorer implements AutoCloseable {
       cache.arrays.close();
     }
     executor.close();
+    teacher.close();
     manager.close();
+  }
+
+  /**
+   * L2 norm over the calibration batch of each input feature the layer's weight multiplies (the
+   * last axis of a Gemm/MatMul input, the channel axis of a Conv input), from the current student.
+   */
+  public float[] inputNorms(Layer layer) {
+    LayerCache c = cacheFor(layer);
+    int axis = layer.opType().equals("Conv") ? 1 : c.layerInput.getShape().dimension() - 1;
+    int[] others = IntStream.range(0, c.layerInput.getShape().dimension()).filter(a -> a != axis).toArray();
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray in = c.layerInput.duplicate();
+      in.attach(scope);
+      return in.square().sum(others).sqrt().toFloatArray();
+    }
+  }
+
+  /** What a divergence is measured against: 1 for KL, the mean square of the teacher's output for MSE. */
+  public float referenceScale() {
+    if (metric == Metric.KL) {
+      return 1f;
+    }
+    try (NDManager scope = manager.newSubManager()) {
+      reference.tempAttach(scope);
+      return Math.max(1e-12f, reference.square().mean().getFloat());
+    }
+  }
+
+  /** The teacher's value of a tensor on the calibration batch, computed once. */
+  NDArray teacherActivation(String tensor) {
+    return teacherActivations.computeIfAbsent(tensor,
+        t -> teacher.run(Map.of(inputName, input), List.of(t), manager).get(t));
+  }
+
+  /** The student's input and output of a layer at its current revision: {input, output}. */
+  NDArray[] studentActivations(Layer layer) {
+    LayerCache c = cacheFor(layer);
+    return new NDArray[] {c.layerInput, c.layerOutput};
+  }
+
+  float alpha(Layer layer) {
+    return alphas.get(layer.weight());
+  }
+
+  ParameterTable student() {
+    return student;
   }
 
   /** The candidates' layer outputs stacked on the batch axis, built on the host from the cache. */

@@ -1,0 +1,100 @@
+package io.evoc.coordinator.cli;
+
+import io.evoc.evaluator.data.Batch;
+import io.evoc.evaluator.data.BatchPlan;
+import io.evoc.evaluator.engine.Engines;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.engine.InferenceEngine;
+import io.evoc.evaluator.scoring.OutputKind;
+import io.evoc.protocol.model.OnnxModel;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Teacher and student side by side on held-out data, both run by ONNX Runtime from their files:
+ * the independent check of what the search wrote. Accuracy of each (with labels), and the mean
+ * KL(teacher || student) and top-1 agreement over all samples.
+ */
+record TestComparison(int samples, double teacherAccuracy, double studentAccuracy, double kl, double agreement) {
+  static TestComparison run(OnnxModel teacher, OnnxModel student, PreparedData data, int batchSize) {
+    OutputKind kind = OutputKind.detect(teacher);
+    BatchPlan plan = BatchPlan.of(data.data(), data.input(), batchSize);
+    int[] labels = data.data().labels();
+    long teacherCorrect = 0;
+    long studentCorrect = 0;
+    long agree = 0;
+    double kl = 0;
+    float[] padded = plan.newBuffer();
+    try (InferenceEngine t = Engines.open(teacher, "ort", "cpu", null);
+        InferenceEngine s = Engines.open(student, "ort", "cpu", null)) {
+      List<String> first = List.of(t.outputNames().get(0));
+      for (Batch b : plan.batches()) {
+        FloatBuffer view = plan.values(b, padded);
+        float[] x = new float[view.remaining()];
+        view.get(x);
+        Map<String, HostTensor> feed = Map.of(data.input().name(), new HostTensor(x, plan.shape(b)));
+        HostTensor to = t.run(feed, first).get(first.get(0));
+        HostTensor so = s.run(feed, first).get(first.get(0));
+        int classes = to.rowLength();
+        for (int i = 0; i < b.count(); i++) {
+          double[] lt = logProbabilities(to.data(), i * classes, classes, kind);
+          double[] ls = logProbabilities(so.data(), i * classes, classes, kind);
+          int ta = argmax(lt);
+          int sa = argmax(ls);
+          agree += ta == sa ? 1 : 0;
+          for (int c = 0; c < classes; c++) {
+            kl += Math.exp(lt[c]) * (lt[c] - ls[c]);
+          }
+          if (labels != null) {
+            teacherCorrect += ta == labels[b.offset() + i] ? 1 : 0;
+            studentCorrect += sa == labels[b.offset() + i] ? 1 : 0;
+          }
+        }
+      }
+    }
+    int n = data.data().size();
+    double nan = Double.NaN;
+    return new TestComparison(n, labels == null ? nan : (double) teacherCorrect / n,
+        labels == null ? nan : (double) studentCorrect / n, kl / n, (double) agree / n);
+  }
+
+  private static double[] logProbabilities(float[] v, int from, int n, OutputKind kind) {
+    double[] out = new double[n];
+    if (kind == OutputKind.LOG_PROBABILITIES) {
+      for (int i = 0; i < n; i++) {
+        out[i] = v[from + i];
+      }
+      return out;
+    }
+    if (kind == OutputKind.PROBABILITIES) {
+      for (int i = 0; i < n; i++) {
+        out[i] = Math.log(Math.max(v[from + i], 1e-30));
+      }
+      return out;
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      max = Math.max(max, v[from + i]);
+    }
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += Math.exp(v[from + i] - max);
+    }
+    double log = max + Math.log(sum);
+    for (int i = 0; i < n; i++) {
+      out[i] = v[from + i] - log;
+    }
+    return out;
+  }
+
+  private static int argmax(double[] v) {
+    int best = 0;
+    for (int i = 1; i < v.length; i++) {
+      if (v[i] > v[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}

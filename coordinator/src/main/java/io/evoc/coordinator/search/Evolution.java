@@ -1,0 +1,274 @@
+package io.evoc.coordinator.search;
+
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One cycle of directed evolution in one layer: a population of candidate sets of k surviving
+ * weights evolves for a few generations and the fittest set (lowest divergence) is returned.
+ *
+ * <p>Directed, not enumerating: candidates are drawn from a pool of the survivors with the lowest
+ * prior cost (activation-weighted magnitude), with Gumbel-top-k sampling whose logits favour low
+ * rank and low estimated harm; every scored candidate updates the harm estimate of its members.
+ * Elitist selection, crossover that keeps the members both parents share and fills the rest from
+ * either, mutation that swaps members for other pool weights. All randomness comes from the
+ * cycle's own generator, in a fixed order: the same seed gives the same sets.
+ */
+final class Evolution {
+  /** The pool is this many times the step: wide enough to explore, narrow enough to stay directed. */
+  private static final int POOL_FACTOR = 4;
+  /** Logit lost per step-length of prior rank. */
+  private static final float RANK_WEIGHT = 3f;
+  /** Logit lost per unit of estimated harm (standardized fitness). */
+  private static final float HARM_WEIGHT = 2f;
+
+  private final CandidateScorer scorer;
+  private final LayerState state;
+  private final int k;
+  private final int population;
+  private final SplittableRandom random;
+  private final int[] pool;
+  private final float[] logit;
+  /** Position in the pool of each weight index, -1 outside it. */
+  private final int[] slot;
+  private long scored;
+
+  record Result(int[] best, float divergence, float agreement, long scored) {}
+
+  private record Member(int[] set, float divergence, float agreement) {}
+
+  /**
+   * @param priorCost per weight, lower = more likely harmless (survivors only are read)
+   */
+  Evolution(CandidateScorer scorer, LayerState state, float[] priorCost, int k, int population, SplittableRandom random) {
+    this.scorer = scorer;
+    this.state = state;
+    this.k = k;
+    this.population = population;
+    this.random = random;
+    int[] survivors = state.survivors();
+    int poolSize = Math.min(survivors.length, Math.max(POOL_FACTOR * k, k + population));
+    this.pool = lowest(survivors, priorCost, poolSize);
+    this.slot = new int[state.size];
+    Arrays.fill(slot, -1);
+    this.logit = new float[pool.length];
+    for (int j = 0; j < pool.length; j++) {
+      slot[pool[j]] = j;
+      logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * state.harmOf(pool[j]);
+    }
+  }
+
+  Result run(int generations, BooleanSupplier stop) {
+    List<int[]> fresh = new ArrayList<>(population);
+    fresh.add(sorted(greedy()));
+    while (fresh.size() < population) {
+      fresh.add(sample(new int[0], allPool()));
+    }
+    List<Member> members = new ArrayList<>();
+    for (int g = 0; g < generations; g++) {
+      members.addAll(score(fresh));
+      members.sort((a, b) -> Float.compare(a.divergence, b.divergence));
+      if (g == generations - 1 || stop.getAsBoolean()) {
+        break;
+      }
+      int elites = Math.max(1, population / 4);
+      List<Member> next = new ArrayList<>(members.subList(0, Math.min(elites, members.size())));
+      fresh = new ArrayList<>();
+      while (next.size() + fresh.size() < population) {
+        int[] a = tournament(members).set;
+        int[] b = tournament(members).set;
+        fresh.add(mutate(crossover(a, b)));
+      }
+      members = next;
+    }
+    Member best = members.get(0);
+    return new Result(best.set, best.divergence, best.agreement, scored);
+  }
+
+  private List<Member> score(List<int[]> sets) {
+    Scores s = scorer.score(state.layer, sets);
+    scored += sets.size();
+    learn(sets, s.divergence());
+    List<Member> out = new ArrayList<>(sets.size());
+    for (int p = 0; p < sets.size(); p++) {
+      out.add(new Member(sets.get(p), s.divergence()[p], s.agreement()[p]));
+    }
+    return out;
+  }
+
+  /** Credits each member weight with its candidate's standardized fitness; refreshes pool logits. */
+  private void learn(List<int[]> sets, float[] divergence) {
+    double mean = 0;
+    for (float d : divergence) {
+      mean += d;
+    }
+    mean /= divergence.length;
+    double var = 0;
+    for (float d : divergence) {
+      var += (d - mean) * (d - mean);
+    }
+    double sd = Math.sqrt(var / divergence.length);
+    if (!(sd > 0)) {
+      return;
+    }
+    for (int p = 0; p < sets.size(); p++) {
+      float z = (float) ((divergence[p] - mean) / sd);
+      for (int i : sets.get(p)) {
+        state.harm[i] += z;
+        state.seen[i] += 1;
+      }
+    }
+    for (int j = 0; j < pool.length; j++) {
+      logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * state.harmOf(pool[j]);
+    }
+  }
+
+  private Member tournament(List<Member> members) {
+    Member a = members.get(random.nextInt(members.size()));
+    Member b = members.get(random.nextInt(members.size()));
+    return a.divergence <= b.divergence ? a : b;
+  }
+
+  /** Members both parents hold are kept; the rest is drawn from either parent's others. */
+  private int[] crossover(int[] a, int[] b) {
+    int[] shared = intersect(a, b);
+    int[] either = difference(union(a, b), shared);
+    return sample(shared, either);
+  }
+
+  /** Swaps about 5% of the members for other pool weights. */
+  private int[] mutate(int[] set) {
+    int m = Math.max(1, k / 20);
+    int[] kept = set.clone();
+    for (int i = 0; i < m && i < kept.length; i++) {
+      int j = i + random.nextInt(kept.length - i);
+      int t = kept[i];
+      kept[i] = kept[j];
+      kept[j] = t;
+    }
+    int[] rest = Arrays.copyOfRange(kept, m, kept.length);
+    Arrays.sort(rest);
+    return sample(rest, difference(allPool(), rest));
+  }
+
+  /** {@code base} plus k - |base| weights from {@code from}, by Gumbel-top-k on the pool logits. */
+  private int[] sample(int[] base, int[] from) {
+    int need = k - base.length;
+    if (need <= 0) {
+      return sorted(Arrays.copyOf(base, k));
+    }
+    long[] keyed = new long[from.length];
+    for (int j = 0; j < from.length; j++) {
+      double u = random.nextDouble();
+      double key = logit[slot[from[j]]] - Math.log(-Math.log(u + 1e-300) + 1e-300);
+      // Sort descending by key: order-preserving bits of -key in the high half, index in the low.
+      keyed[j] = ((long) sortable((float) -key) << 32) | (from[j] & 0xffffffffL);
+    }
+    Arrays.sort(keyed);
+    int[] out = Arrays.copyOf(base, base.length + Math.min(need, from.length));
+    for (int j = 0; j < out.length - base.length; j++) {
+      out[base.length + j] = (int) keyed[j];
+    }
+    return sorted(out);
+  }
+
+  private int[] greedy() {
+    Integer[] order = new Integer[pool.length];
+    for (int j = 0; j < order.length; j++) {
+      order[j] = j;
+    }
+    Arrays.sort(order, (x, y) -> Float.compare(logit[y], logit[x]));
+    int[] out = new int[Math.min(k, pool.length)];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = pool[order[j]];
+    }
+    return out;
+  }
+
+  private int[] allPool() {
+    return sorted(pool.clone());
+  }
+
+  /** Float bits made to sort as signed ints in float order. */
+  private static int sortable(float f) {
+    int bits = Float.floatToIntBits(f);
+    return bits >= 0 ? bits : bits ^ 0x7fffffff;
+  }
+
+  /** The n survivors of lowest cost, ordered by cost (ties by index). */
+  private static int[] lowest(int[] survivors, float[] cost, int n) {
+    long[] keyed = new long[survivors.length];
+    for (int j = 0; j < survivors.length; j++) {
+      keyed[j] = ((long) sortable(cost[survivors[j]]) << 32) | (survivors[j] & 0xffffffffL);
+    }
+    Arrays.sort(keyed);
+    int[] out = new int[n];
+    for (int j = 0; j < n; j++) {
+      out[j] = (int) keyed[j];
+    }
+    return out;
+  }
+
+  private static int[] sorted(int[] a) {
+    Arrays.sort(a);
+    return a;
+  }
+
+  static int[] intersect(int[] a, int[] b) {
+    int[] out = new int[Math.min(a.length, b.length)];
+    int i = 0;
+    int j = 0;
+    int n = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] == b[j]) {
+        out[n++] = a[i];
+        i++;
+        j++;
+      } else if (a[i] < b[j]) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+    return Arrays.copyOf(out, n);
+  }
+
+  static int[] union(int[] a, int[] b) {
+    int[] out = new int[a.length + b.length];
+    int i = 0;
+    int j = 0;
+    int n = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || i < a.length && a[i] < b[j]) {
+        out[n++] = a[i++];
+      } else if (i >= a.length || b[j] < a[i]) {
+        out[n++] = b[j++];
+      } else {
+        out[n++] = a[i];
+        i++;
+        j++;
+      }
+    }
+    return Arrays.copyOf(out, n);
+  }
+
+  static int[] difference(int[] a, int[] b) {
+    int[] out = new int[a.length];
+    int j = 0;
+    int n = 0;
+    for (int x : a) {
+      while (j < b.length && b[j] < x) {
+        j++;
+      }
+      if (j >= b.length || b[j] != x) {
+        out[n++] = x;
+      }
+    }
+    return Arrays.copyOf(out, n);
+  }
+}

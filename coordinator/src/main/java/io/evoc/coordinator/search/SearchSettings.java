@@ -1,0 +1,60 @@
+package io.evoc.coordinator.search;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What a sparsification job is asked to do.
+ *
+ * @param sparsity overall weight sparsity over all prunable layers, split by measured sensitivity;
+ *     NaN when only {@code layerGoals} are given
+ * @param layerGoals per-layer goals by weight name; they override the split for those layers
+ * @param population candidates per generation
+ * @param generations generations per cycle (one commit per cycle)
+ * @param step largest fraction of a layer committed in one cycle; it shrinks as divergence rises
+ * @param timeBudget wall-clock limit, or null
+ * @param divergenceBudget the search stops before a commit would push divergence past this
+ * @param refitIterations conjugate-gradient steps of each least-squares refit
+ */
+public record SearchSettings(
+    double sparsity,
+    Map<String, Double> layerGoals,
+    Method method,
+    int population,
+    int generations,
+    double step,
+    Repair repair,
+    int distillEpochs,
+    Duration timeBudget,
+    double divergenceBudget,
+    long seed,
+    int refitIterations) {
+
+  public enum Method { DE, MAGNITUDE }
+
+  public enum Repair { NONE, LS, DISTILL }
+
+  public SearchSettings {
+    layerGoals = Map.copyOf(layerGoals);
+    if (Double.isNaN(sparsity) && layerGoals.isEmpty()) {
+      throw new IllegalArgumentException("give --sparsity or --layer-sparsity");
+    }
+    if (!Double.isNaN(sparsity) && !(sparsity > 0 && sparsity < 1)) {
+      throw new IllegalArgumentException("--sparsity " + sparsity + ": expected a fraction in (0, 1)");
+    }
+    layerGoals.forEach((name, goal) -> {
+      if (!(goal >= 0 && goal < 1)) {
+        throw new IllegalArgumentException("--layer-sparsity " + name + "=" + goal + ": expected a fraction in [0, 1)");
+      }
+    });
+    if (population < 2 || generations < 1 || distillEpochs < 0 || refitIterations < 1) {
+      throw new IllegalArgumentException("--population must be >= 2, --generations >= 1, --distill-epochs >= 0");
+    }
+    if (!(step > 0 && step <= 0.5)) {
+      throw new IllegalArgumentException("--step " + step + ": expected a fraction in (0, 0.5]");
+    }
+    if (!(divergenceBudget > 0)) {
+      throw new IllegalArgumentException("--divergence-budget must be positive");
+    }
+  }
+}

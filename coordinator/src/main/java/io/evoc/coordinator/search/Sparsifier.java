@@ -1,0 +1,204 @@
+package io.evoc.coordinator.search;
+
+import io.evoc.coordinator.search.SearchSettings.Method;
+import io.evoc.coordinator.search.SearchSettings.Repair;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.Layer;
+import io.evoc.evaluator.scoring.LeastSquaresRefit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Drives a sparsification: sets each layer's goal, then commits cycle by cycle (directed
+ * evolution) or at once (magnitude baseline) into the student table, with the chosen repair.
+ * Stops at the goal, at a budget or on cancellation, always leaving a valid student: a commit
+ * that would break the divergence budget is undone.
+ */
+public final class Sparsifier {
+  /** KL (nats, or MSE relative to the output's mean square) at which the step has halved. */
+  private static final double HALF_STEP_DIVERGENCE = 0.02;
+  /** The step never shrinks below this fraction of a layer. */
+  private static final double MIN_STEP = 0.002;
+
+  private final CandidateScorer scorer;
+  private final SearchSettings settings;
+  private final ParameterTable student;
+  private final List<LayerState> states = new ArrayList<>();
+  private final BooleanSupplier cancelled;
+  private final Consumer<TraceEntry> progress;
+  private final List<TraceEntry> trace = new ArrayList<>();
+  private long started;
+  private long scored;
+  private float divergence;
+  private float agreement;
+
+  /**
+   * @param student the table the scorer was built on; it receives the sparse weights
+   * @param progress told of every commit
+   */
+  public Sparsifier(CandidateScorer scorer, ParameterTable student, SearchSettings settings,
+      BooleanSupplier cancelled, Consumer<TraceEntry> progress) {
+    this.scorer = scorer;
+    this.student = student;
+    this.settings = settings;
+    this.cancelled = cancelled;
+    this.progress = progress;
+    for (Layer l : scorer.layers()) {
+      states.add(new LayerState(l, scorer.weights(l)));
+    }
+    for (String name : settings.layerGoals().keySet()) {
+      scorer.layer(name); // names the layers when it is not one
+    }
+  }
+
+  public SparsifyResult run() {
+    started = System.nanoTime();
+    Scores initial = scorer.scoreStudent();
+    divergence = initial.divergence()[0];
+    agreement = initial.agreement()[0];
+    setGoals();
+    String stop = settings.method() == Method.MAGNITUDE ? magnitude() : evolve();
+    if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled")) {
+      throw new UnsupportedOperationException("--repair distill is not built yet");
+    }
+    Map<String, Double> sparsity = new LinkedHashMap<>();
+    Map<String, Double> goals = new LinkedHashMap<>();
+    for (LayerState s : states) {
+      sparsity.put(s.layer.weight(), s.sparsity());
+      goals.put(s.layer.weight(), (double) s.goalZeros / s.size);
+    }
+    return new SparsifyResult(sparsity, goals, overall(), divergence, agreement, List.copyOf(trace), scored,
+        (System.nanoTime() - started) / 1e9, stop);
+  }
+
+  private void setGoals() {
+    List<LayerState> free = new ArrayList<>();
+    for (LayerState s : states) {
+      Double goal = settings.layerGoals().get(s.layer.weight());
+      if (goal != null) {
+        s.goalZeros = Math.max(s.zeros, (int) Math.round(goal * s.size));
+      } else {
+        free.add(s);
+      }
+    }
+    if (!Double.isNaN(settings.sparsity()) && !free.isEmpty()) {
+      Allocation.bySensitivity(scorer, free, states, settings.sparsity());
+    } else {
+      free.forEach(s -> s.goalZeros = s.zeros);
+    }
+  }
+
+  /** The baseline: each layer, in order, loses its smallest weights at once, then is repaired. */
+  private String magnitude() {
+    int cycle = 0;
+    for (LayerState s : states) {
+      if (s.done()) {
+        continue;
+      }
+      int[] set = Pruning.lowest(s, Pruning.magnitudes(scorer, s.layer), s.goalZeros - s.zeros);
+      Scores score = scorer.score(s.layer, List.of(set));
+      scored++;
+      commit(++cycle, s, set, score.divergence()[0], score.agreement()[0]);
+      if (cancelled.getAsBoolean()) {
+        return "cancelled";
+      }
+    }
+    return "goal reached";
+  }
+
+  private String evolve() {
+    SplittableRandom root = new SplittableRandom(settings.seed());
+    int cycle = 0;
+    while (true) {
+      LayerState s = next();
+      if (s == null) {
+        return "goal reached";
+      }
+      String stop = stopReason();
+      if (stop != null) {
+        return stop;
+      }
+      SplittableRandom random = root.split();
+      double shrink = 1 + Math.max(0, divergence) / (HALF_STEP_DIVERGENCE * scorer.referenceScale());
+      double step = Math.max(MIN_STEP, settings.step() / shrink);
+      int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
+      s.decayEvidence();
+      Evolution evolution = new Evolution(scorer, s, Pruning.activationWeighted(scorer, s), k,
+          settings.population(), random);
+      Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null);
+      scored += best.scored();
+      if (best.divergence() > settings.divergenceBudget()) {
+        return "divergence budget";
+      }
+      commit(++cycle, s, best.best(), best.divergence(), best.agreement());
+    }
+  }
+
+  /** The layer furthest behind its goal, relatively; null when all are done. */
+  private LayerState next() {
+    LayerState pick = null;
+    for (LayerState s : states) {
+      if (!s.done() && (pick == null || s.progress() < pick.progress())) {
+        pick = s;
+      }
+    }
+    return pick;
+  }
+
+  private String stopReason() {
+    if (cancelled.getAsBoolean()) {
+      return "cancelled";
+    }
+    if (settings.timeBudget() != null && System.nanoTime() - started > settings.timeBudget().toNanos()) {
+      return "time budget";
+    }
+    return null;
+  }
+
+  private void commit(int cycle, LayerState s, int[] set, float scoredDivergence, float scoredAgreement) {
+    float[] w = student.get(s.layer.weight());
+    for (int i : set) {
+      w[i] = 0;
+    }
+    student.set(s.layer.weight(), w);
+    s.commit(set);
+    divergence = scoredDivergence;
+    agreement = scoredAgreement;
+    if (settings.repair() == Repair.LS && LeastSquaresRefit.supports(s.layer)) {
+      refit(s, w);
+    }
+    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, s.sparsity(), overall(), divergence, agreement,
+        (System.nanoTime() - started) / 1_000_000, scored);
+    trace.add(e);
+    progress.accept(e);
+  }
+
+  /** Refits the layer; keeps the refit only when it lowers the divergence. */
+  private void refit(LayerState s, float[] before) {
+    LeastSquaresRefit.refit(scorer, s.layer, s.zeroed, settings.refitIterations());
+    Scores after = scorer.scoreStudent();
+    if (after.divergence()[0] < divergence) {
+      divergence = after.divergence()[0];
+      agreement = after.agreement()[0];
+    } else {
+      student.set(s.layer.weight(), before);
+    }
+  }
+
+  private double overall() {
+    long zeros = 0;
+    long total = 0;
+    for (LayerState s : states) {
+      zeros += s.zeros;
+      total += s.size;
+    }
+    return (double) zeros / total;
+  }
+}

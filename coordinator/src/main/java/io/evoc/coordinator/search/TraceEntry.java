@@ -1,0 +1,17 @@
+package io.evoc.coordinator.search;
+
+/**
+ * One commit of the search.
+ *
+ * @param cycle 1-based cycle number
+ * @param layer the weight committed to
+ * @param committed weights zeroed by this commit
+ * @param layerSparsity the layer's sparsity after it
+ * @param sparsity overall sparsity of all prunable layers after it
+ * @param divergence the student's divergence after it (and after any refit)
+ * @param agreement the student's top-1 agreement with the teacher (NaN under MSE)
+ * @param elapsedMillis since the search started
+ * @param candidatesScored candidates scored so far
+ */
+public record TraceEntry(int cycle, String layer, int committed, double layerSparsity, double sparsity,
+    float divergence, float agreement, long elapsedMillis, long candidatesScored) {}
