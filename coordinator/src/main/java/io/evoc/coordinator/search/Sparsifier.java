@@ -5,6 +5,7 @@ import io.evoc.coordinator.search.SearchSettings.Repair;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.LeastSquaresRefit;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ public final class Sparsifier {
   private static final double HALF_STEP_DIVERGENCE = 0.02;
   /** The step never shrinks below this fraction of a layer. */
   private static final double MIN_STEP = 0.002;
+  private static final int DISTILL_BATCH = 128;
+  private static final float DISTILL_LEARNING_RATE = 5e-4f;
 
   private final CandidateScorer scorer;
   private final SearchSettings settings;
@@ -66,7 +69,7 @@ public final class Sparsifier {
     setGoals();
     String stop = settings.method() == Method.MAGNITUDE ? magnitude() : evolve();
     if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled")) {
-      throw new UnsupportedOperationException("--repair distill is not built yet");
+      distill();
     }
     Map<String, Double> sparsity = new LinkedHashMap<>();
     Map<String, Double> goals = new LinkedHashMap<>();
@@ -189,6 +192,25 @@ public final class Sparsifier {
       agreement = after.agreement()[0];
     } else {
       student.set(s.layer.weight(), before);
+    }
+  }
+
+  /** Fine-tunes the survivors toward the teacher; keeps the result only when it lowers the divergence. */
+  private void distill() {
+    Map<String, float[]> before = new LinkedHashMap<>();
+    Map<String, boolean[]> masks = new LinkedHashMap<>();
+    for (LayerState s : states) {
+      before.put(s.layer.weight(), student.get(s.layer.weight()));
+      masks.put(s.layer.weight(), s.zeroed);
+    }
+    Distillation.run(scorer.model(), student, masks, scorer.calibration(), scorer.device(), settings.distillEpochs(),
+        DISTILL_BATCH, DISTILL_LEARNING_RATE, settings.seed());
+    Scores after = scorer.scoreStudent();
+    if (after.divergence()[0] < divergence) {
+      divergence = after.divergence()[0];
+      agreement = after.agreement()[0];
+    } else {
+      before.forEach(student::set);
     }
   }
 

@@ -55,6 +55,8 @@ public final class CandidateScorer implements AutoCloseable {
   public record Scores(float[] divergence, float[] agreement) {}
 
   private final ParameterTable student;
+  private final OnnxModel model;
+  private final HostTensor calibration;
   private final GraphExecutor executor;
   private final NDManager manager;
   private final String inputName;
@@ -72,6 +74,8 @@ public final class CandidateScorer implements AutoCloseable {
   private final Map<String, Boolean> stackable = new HashMap<>();
   private final DirectFloats feed = new DirectFloats();
   private LayerCache cache;
+  /** Runs the host-side delta updates; null: the common pool. */
+  private java.util.concurrent.ForkJoinPool threads;
 
   /**
    * @param calibration the calibration inputs as the model takes them, [N, ...]
@@ -83,6 +87,8 @@ public final class CandidateScorer implements AutoCloseable {
           + " inputs; scoring feeds models with exactly one");
     }
     this.student = student;
+    this.model = model;
+    this.calibration = calibration;
     this.metric = metric;
     this.kind = OutputKind.detect(model);
     this.inputName = model.inputs().get(0).name();
@@ -119,6 +125,21 @@ public final class CandidateScorer implements AutoCloseable {
     }
   }
 
+  /**
+   * Host threads for the delta updates (default: the common pool). Results do not depend on it:
+   * each candidate is computed by one thread in a fixed order.
+   */
+  public CandidateScorer threads(int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + count);
+    }
+    if (threads != null) {
+      threads.shutdown();
+    }
+    threads = new java.util.concurrent.ForkJoinPool(count);
+    return this;
+  }
+
   /** The prunable layers that influence the first output, in node order. */
   public List<Layer> layers() {
     return List.copyOf(layers.values());
@@ -135,6 +156,18 @@ public final class CandidateScorer implements AutoCloseable {
   /** The student's current values of a layer's weight (shared: do not modify). */
   public float[] weights(Layer layer) {
     return student.entry(layer.weight()).values();
+  }
+
+  public OnnxModel model() {
+    return model;
+  }
+
+  public HostTensor calibration() {
+    return calibration;
+  }
+
+  public Device device() {
+    return manager.getDevice();
   }
 
   public int samples() {
@@ -210,6 +243,9 @@ public final class CandidateScorer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (threads != null) {
+      threads.shutdown();
+    }
     if (cache != null) {
       cache.arrays.close();
     }
@@ -270,7 +306,13 @@ public final class CandidateScorer implements AutoCloseable {
     ByteBuffer bytes = feed.reserve(Math.multiplyExact(part.size(), size));
     FloatBuffer target = bytes.asFloatBuffer();
     // Candidates write disjoint slices, each in its own fixed order: bits do not depend on threads.
-    IntStream.range(0, part.size()).parallel().forEach(p -> subtractZeroed(c, part.get(p), target, p * size));
+    Runnable fill = () -> IntStream.range(0, part.size()).parallel()
+        .forEach(p -> subtractZeroed(c, part.get(p), target, p * size));
+    if (threads == null) {
+      fill.run();
+    } else {
+      threads.submit(fill).join();
+    }
     long[] shape = c.outputShape.clone();
     shape[0] *= part.size();
     return scope.create(bytes, new Shape(shape), DataType.FLOAT32);

@@ -49,4 +49,9 @@ public final class Divergence {
     NDArray t = teacher.reshape(1, -1);
     return s.sub(t).square().mean(new int[] {1}).toFloatArray();
   }
+
+  /** Mean KL(teacher || student) over a batch as one scalar array, for training: both [N, C] log-probabilities. */
+  public static NDArray klLoss(NDArray teacher, NDArray student) {
+    return teacher.exp().mul(teacher.sub(student)).sum(new int[] {1}).mean();
+  }
 }

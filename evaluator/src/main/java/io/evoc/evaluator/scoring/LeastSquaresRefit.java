@@ -98,7 +98,7 @@ public final class LeastSquaresRefit {
     return a;
   }
 
-  private static float[] survivors(boolean[] zeroed) {
+  static float[] survivors(boolean[] zeroed) {
     float[] m = new float[zeroed.length];
     for (int i = 0; i < m.length; i++) {
       m[i] = zeroed[i] ? 0f : 1f;

@@ -1,0 +1,67 @@
+package io.evoc.evaluator.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.engine.RandomInputs;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.protocol.model.OnnxModel;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LeastSquaresRefitTest {
+  private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
+
+  /** Gemm (weight [out, in]) and MatMul (weight [in, out]) layers alike. */
+  @ParameterizedTest
+  @ValueSource(strings = {"models/fashion-mlp.onnx", "fixtures/matmul-mlp.onnx"})
+  void refitLowersDivergenceAndKeepsZerosZero(String file) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
+    HostTensor calibration = RandomInputs.of(model, 10, 5).values().iterator().next();
+    ParameterTable student = ParameterTable.of(model);
+    try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
+      Layer layer = scorer.layers().get(1);
+      int[] pruned = CandidateScorerTest.candidates(layer, 1, 0.6, 9).get(0);
+      boolean[] zeroed = new boolean[(int) layer.size()];
+      float[] w = student.get(layer.weight());
+      for (int i : pruned) {
+        zeroed[i] = true;
+        w[i] = 0;
+      }
+      student.set(layer.weight(), w);
+      float before = scorer.scoreStudent().divergence()[0];
+      LeastSquaresRefit.refit(scorer, layer, zeroed, 50);
+      float after = scorer.scoreStudent().divergence()[0];
+      assertThat(after).isLessThan(before * 0.8f);
+      float[] refit = student.get(layer.weight());
+      int changed = 0;
+      for (int i = 0; i < refit.length; i++) {
+        if (zeroed[i]) {
+          assertThat(refit[i]).isZero();
+        } else if (refit[i] != w[i]) {
+          changed++;
+        }
+      }
+      assertThat(changed).isGreaterThan(refit.length / 4);
+      assertThat(LeastSquaresRefit.supports(scorer.layers().get(0))).isTrue();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void scoresDoNotDependOnThreadCount(int threads) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
+    HostTensor calibration = RandomInputs.of(model, 50, 5).values().iterator().next();
+    try (CandidateScorer one = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.KL)
+            .threads(1);
+        CandidateScorer many = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.KL)
+            .threads(threads + 2)) {
+      Layer layer = one.layers().get(0);
+      List<int[]> candidates = CandidateScorerTest.candidates(layer, 9, 0.03, 4);
+      assertThat(many.score(layer, candidates).divergence()).containsExactly(one.score(layer, candidates).divergence());
+    }
+  }
+}

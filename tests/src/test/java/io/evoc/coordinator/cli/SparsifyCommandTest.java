@@ -1,0 +1,143 @@
+package io.evoc.coordinator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.evoc.protocol.model.OnnxModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Small, fast searches on the example MLP: the quality runs live in examples/sparsify-quality.sh. */
+class SparsifyCommandTest {
+  private static final String MLP = Cli.path("examples/models/fashion-mlp.onnx");
+
+  private static Cli sparsify(Path dir, String name, String... extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("sparsify", "--model", MLP,
+        "--calib", Cli.FASHION + ":train", "--calib-limit", "200", "--population", "8", "--generations", "2",
+        "--step", "0.2", "--out", dir.resolve(name + ".onnx").toString(),
+        "--report", dir.resolve(name + ".json").toString()));
+    args.addAll(List.of(extra));
+    return Cli.run(args.toArray(String[]::new));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> report(Path dir, String name) throws IOException {
+    return new ObjectMapper().readValue(dir.resolve(name + ".json").toFile(), Map.class);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> goals(Map<String, Object> report) {
+    return ((List<Map<String, Object>>) report.get("layers")).stream().map(l -> l.get("goal")).toList();
+  }
+
+  @Test
+  void reachesTheGoalWritesTheModelAndReportsTestAccuracy(@TempDir Path dir) throws IOException {
+    Cli r = sparsify(dir, "de", "--sparsity", "0.6", "--repair", "none", "--test", Cli.FASHION + ":test",
+        "--test-limit", "500");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.err()).contains("sparsify: goal reached");
+    Map<String, Object> rep = report(dir, "de");
+    assertThat((Double) rep.get("sparsity")).isBetween(0.595, 0.62);
+    // The written file holds what the report says, layer by layer.
+    OnnxModel sparse = OnnxModel.read(dir.resolve("de.onnx"));
+    List<Map<String, Object>> layers = (List<Map<String, Object>>) rep.get("layers");
+    assertThat(layers).extracting(l -> l.get("weight")).containsExactly("fc1.weight", "fc2.weight", "fc3.weight");
+    long zeros = 0;
+    long total = 0;
+    for (Map<String, Object> l : layers) {
+      float[] w = sparse.floats((String) l.get("weight"));
+      long z = 0;
+      for (float v : w) {
+        z += v == 0 ? 1 : 0;
+      }
+      assertThat((double) z / w.length).isCloseTo((Double) l.get("sparsity"), org.assertj.core.api.Assertions.within(1e-9));
+      zeros += z;
+      total += w.length;
+    }
+    assertThat((double) zeros / total).isCloseTo((Double) rep.get("sparsity"), org.assertj.core.api.Assertions.within(1e-9));
+    Map<String, Object> test = (Map<String, Object>) rep.get("test");
+    assertThat((Double) test.get("teacher_accuracy")).isGreaterThan(0.85);
+    assertThat((Double) test.get("student_accuracy")).isGreaterThan(0.5);
+    assertThat((Double) test.get("kl")).isPositive();
+    List<Map<String, Object>> trace = (List<Map<String, Object>>) rep.get("trace");
+    assertThat(trace).isNotEmpty();
+    assertThat(((Number) rep.get("candidates_scored")).longValue()).isGreaterThan(trace.size());
+  }
+
+  @Test
+  void sameSeedSameBytesAndTheBaselineUsesTheSameSplit(@TempDir Path dir) throws IOException {
+    for (String name : List.of("a", "b")) {
+      Cli r = sparsify(dir, name, "--sparsity", "0.5", "--repair", "ls", "--seed", "7");
+      assertThat(r.exitCode()).as(r.err()).isZero();
+    }
+    assertThat(Files.readAllBytes(dir.resolve("a.onnx"))).isEqualTo(Files.readAllBytes(dir.resolve("b.onnx")));
+    Cli m = sparsify(dir, "m", "--sparsity", "0.5", "--repair", "ls", "--method", "magnitude");
+    assertThat(m.exitCode()).as(m.err()).isZero();
+    Map<String, Object> de = report(dir, "a");
+    Map<String, Object> mag = report(dir, "m");
+    assertThat(goals(mag)).isEqualTo(goals(de));
+    assertThat(Files.readAllBytes(dir.resolve("m.onnx"))).isNotEqualTo(Files.readAllBytes(dir.resolve("a.onnx")));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void distillationRepairLowersTheDivergenceWithoutLabels(@TempDir Path dir) throws IOException {
+    Cli plain = sparsify(dir, "plain", "--sparsity", "0.8", "--method", "magnitude", "--repair", "none");
+    Cli distilled = sparsify(dir, "distilled", "--sparsity", "0.8", "--method", "magnitude", "--repair", "distill",
+        "--distill-epochs", "3");
+    assertThat(plain.exitCode()).as(plain.err()).isZero();
+    assertThat(distilled.exitCode()).as(distilled.err()).isZero();
+    double before = ((Number) ((Map<String, Object>) report(dir, "plain").get("calibration")).get("divergence")).doubleValue();
+    double after = ((Number) ((Map<String, Object>) report(dir, "distilled").get("calibration")).get("divergence")).doubleValue();
+    assertThat(after).isLessThan(before * 0.9);
+    // Zeros stay zero: the same weights are pruned.
+    OnnxModel a = OnnxModel.read(dir.resolve("plain.onnx"));
+    OnnxModel b = OnnxModel.read(dir.resolve("distilled.onnx"));
+    float[] wa = a.floats("fc1.weight");
+    float[] wb = b.floats("fc1.weight");
+    for (int i = 0; i < wa.length; i++) {
+      assertThat(wb[i] == 0).isEqualTo(wa[i] == 0);
+    }
+  }
+
+  @Test
+  void perLayerGoalsAndATimeBudgetLeaveAValidModel(@TempDir Path dir) throws IOException {
+    Cli r = sparsify(dir, "t", "--layer-sparsity", "fc2.weight=0.8", "--repair", "none", "--time-budget", "1ms");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    Map<String, Object> rep = report(dir, "t");
+    assertThat(rep.get("stop_reason")).isEqualTo("time budget");
+    OnnxModel.read(dir.resolve("t.onnx"));
+    Cli g = sparsify(dir, "g", "--layer-sparsity", "fc2.weight=0.8", "--repair", "none");
+    assertThat(g.exitCode()).as(g.err()).isZero();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> layers = (List<Map<String, Object>>) report(dir, "g").get("layers");
+    assertThat((Double) layers.get(1).get("sparsity")).isCloseTo(0.8, org.assertj.core.api.Assertions.within(1e-4));
+    assertThat((Double) layers.get(0).get("sparsity")).isZero();
+  }
+
+  @Test
+  void badSettingsAreOneLineErrorsAndWriteNothing(@TempDir Path dir) {
+    String[][] cases = {
+        {"--sparsity", "1.5"},
+        {"--layer-sparsity", "nosuch=0.5"},
+        {"--layer-sparsity", "fc1.weight"},
+        {"--sparsity", "0.5", "--method", "random"},
+        {"--sparsity", "0.5", "--repair", "magic"},
+        {"--sparsity", "0.5", "--time-budget", "soon"},
+        {"--sparsity", "0.5", "--divergence-budget", "-1"},
+        {"--sparsity", "0.5", "--divergence", "l1"},
+    };
+    for (String[] c : cases) {
+      Cli r = sparsify(dir, "bad", c);
+      assertThat(r.exitCode()).as(String.join(" ", c) + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).startsWith("evoc: ").doesNotContain("\n").doesNotContain("Exception");
+      assertThat(dir.resolve("bad.onnx")).doesNotExist();
+    }
+    assertThat(sparsify(dir, "bad", "--layer-sparsity", "nosuch=0.5").err()).contains("nosuch", "fc1.weight");
+  }
+}
