@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
 /**
  * The same candidates scored three ways: a full executor pass each, incremental batched scoring, and
  * ONNX Runtime with the weights fed as inputs (what a user would write with a stock runtime). Each
- * way is warmed up and timed alone; the incremental time includes rebuilding each layer's cache.
+ * way is warmed up and timed alone. The candidates are those of one search cycle per layer (the
+ * population times the generations); incremental scoring rebuilds each layer's cache once per
+ * cycle, as after a commit, and that time is counted.
  */
 @Command(name = "scoring", description = "Candidates scored per second: full forward vs incremental vs ONNX Runtime.",
     mixinStandardHelpOptions = true)
@@ -46,8 +48,8 @@ final class BenchScoringCommand implements Callable<Integer> {
   @Option(names = "--step", defaultValue = "0.02", description = "Candidate size as a fraction of its layer (default ${DEFAULT-VALUE}).")
   double step;
 
-  @Option(names = "--rounds", defaultValue = "2", description = "Timed rounds over all layers, after one warm-up round (default ${DEFAULT-VALUE}).")
-  int rounds;
+  @Option(names = "--generations", defaultValue = "4", description = "Generations per cycle, as in sparsify (default ${DEFAULT-VALUE}).")
+  int generations;
 
   @Option(names = "--device", defaultValue = "cpu", description = "Executor device: cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
   String device;
@@ -61,8 +63,8 @@ final class BenchScoringCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (population < 1 || rounds < 1 || !(step > 0 && step < 1) || calibLimit < 1) {
-      throw new IllegalArgumentException("--population, --rounds and --calib-limit must be positive, --step in (0, 1)");
+    if (population < 1 || generations < 1 || !(step > 0 && step < 1) || calibLimit < 1) {
+      throw new IllegalArgumentException("--population, --generations and --calib-limit must be positive, --step in (0, 1)");
     }
     OnnxModel m = OnnxModel.read(model);
     HostTensor calibration = PreparedData.load(m, calib, calibLimit, preprocessing.parse()).batch();
@@ -73,31 +75,40 @@ final class BenchScoringCommand implements Callable<Integer> {
     double ort;
     float worst = 0;
     List<Layer> layers;
-    Map<Layer, List<int[]>> candidates = new LinkedHashMap<>();
+    Map<Layer, List<List<int[]>>> candidates = new LinkedHashMap<>();
     try (CandidateScorer scorer = new CandidateScorer(m, student, Devices.parse(device), calibration, Metric.detect(m))) {
       layers = scorer.layers();
       SplittableRandom random = new SplittableRandom(seed);
       for (Layer layer : layers) {
-        candidates.put(layer, randomSets(layer, population, step, random));
+        List<List<int[]>> cycle = new ArrayList<>();
+        for (int g = 0; g < generations; g++) {
+          cycle.add(randomSets(layer, population, step, random));
+        }
+        candidates.put(layer, cycle);
       }
+      Layer first = layers.get(0);
+      List<int[]> warmUp = candidates.get(first).get(0);
       Map<Layer, Scores> reference = new LinkedHashMap<>();
-      full = rate(() -> candidates.forEach((l, c) -> reference.put(l, scorer.scoreFull(l, c))));
-      incremental = rate(() -> candidates.forEach((l, c) -> {
-        bump(student); // a new revision: every layer's cache is rebuilt, as after a commit
-        scorer.score(l, c);
+      scorer.scoreFull(first, warmUp.subList(0, Math.min(8, warmUp.size())));
+      full = time(() -> candidates.forEach((l, cycle) -> cycle.forEach(c -> reference.put(l, scorer.scoreFull(l, c)))));
+      scorer.score(first, warmUp);
+      incremental = time(() -> candidates.forEach((l, cycle) -> {
+        bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
+        cycle.forEach(c -> scorer.score(l, c));
       }));
       for (Layer l : layers) {
-        worst = Math.max(worst, maxRelativeDifference(scorer.score(l, candidates.get(l)), reference.get(l)));
+        List<List<int[]>> cycle = candidates.get(l);
+        worst = Math.max(worst, maxRelativeDifference(scorer.score(l, cycle.get(cycle.size() - 1)), reference.get(l)));
       }
       err.printf("incremental vs full forward: largest relative difference in divergence %.2e%n", worst);
       ort = ortRate(m, calibration, scorer, candidates);
     }
-    int perRound = population * layers.size();
+    int perRound = population * generations * layers.size();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", model.toString());
     out.put("calib_samples", calibration.shape()[0]);
     out.put("layers", layers.size());
-    out.put("candidates_per_round", perRound);
+    out.put("candidates", perRound);
     out.put("full_per_s", round(perRound / full));
     out.put("incremental_per_s", round(perRound / incremental));
     out.put("ort_per_s", round(perRound / ort));
@@ -112,24 +123,23 @@ final class BenchScoringCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Seconds per round: one warm-up round, then the mean of the timed ones. */
-  private double rate(Runnable round) {
-    round.run();
+  /** Seconds one run of {@code work} takes. */
+  private static double time(Runnable work) {
     long start = System.nanoTime();
-    for (int r = 0; r < rounds; r++) {
-      round.run();
-    }
-    return (System.nanoTime() - start) / 1e9 / rounds;
+    work.run();
+    return (System.nanoTime() - start) / 1e9;
   }
 
-  private double ortRate(OnnxModel m, HostTensor calibration, CandidateScorer scorer, Map<Layer, List<int[]>> candidates) {
+  private static double ortRate(OnnxModel m, HostTensor calibration, CandidateScorer scorer,
+      Map<Layer, List<List<int[]>>> candidates) {
     ParameterTable weights = ParameterTable.of(m);
     String input = m.inputs().get(0).name();
     try (InferenceEngine ort = Engines.open(m, "ort", "cpu", weights)) {
       List<String> first = List.of(ort.outputNames().get(0));
-      return rate(() -> candidates.forEach((layer, sets) -> {
+      ort.run(Map.of(input, calibration), first);
+      return time(() -> candidates.forEach((layer, cycle) -> {
         float[] original = weights.get(layer.weight());
-        for (int[] set : sets) {
+        for (int[] set : cycle.stream().flatMap(List::stream).toList()) {
           float[] w = original.clone();
           for (int i : set) {
             w[i] = 0;
