@@ -53,12 +53,19 @@ final class Evolution {
     this.random = random;
     int[] survivors = state.survivors();
     int poolSize = Math.min(survivors.length, Math.max(POOL_FACTOR * k, k + population));
-    this.pool = lowest(survivors, priorCost, poolSize);
+    this.pool = Pruning.ranked(survivors, priorCost, poolSize);
     this.slot = new int[state.size];
     Arrays.fill(slot, -1);
     this.logit = new float[pool.length];
     for (int j = 0; j < pool.length; j++) {
       slot[pool[j]] = j;
+    }
+    refreshLogits();
+  }
+
+  /** Low prior rank and low estimated harm make a pool weight likely to be drawn. */
+  private void refreshLogits() {
+    for (int j = 0; j < pool.length; j++) {
       logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * state.harmOf(pool[j]);
     }
   }
@@ -123,9 +130,7 @@ final class Evolution {
         state.seen[i] += 1;
       }
     }
-    for (int j = 0; j < pool.length; j++) {
-      logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * state.harmOf(pool[j]);
-    }
+    refreshLogits();
   }
 
   private Member tournament(List<Member> members) {
@@ -167,7 +172,7 @@ final class Evolution {
       double u = random.nextDouble();
       double key = logit[slot[from[j]]] - Math.log(-Math.log(u + 1e-300) + 1e-300);
       // Sort descending by key: order-preserving bits of -key in the high half, index in the low.
-      keyed[j] = ((long) sortable((float) -key) << 32) | (from[j] & 0xffffffffL);
+      keyed[j] = ((long) Pruning.sortable((float) -key) << 32) | (from[j] & 0xffffffffL);
     }
     Arrays.sort(keyed);
     int[] out = Arrays.copyOf(base, base.length + Math.min(need, from.length));
@@ -192,26 +197,6 @@ final class Evolution {
 
   private int[] allPool() {
     return sorted(pool.clone());
-  }
-
-  /** Float bits made to sort as signed ints in float order. */
-  private static int sortable(float f) {
-    int bits = Float.floatToIntBits(f);
-    return bits >= 0 ? bits : bits ^ 0x7fffffff;
-  }
-
-  /** The n survivors of lowest cost, ordered by cost (ties by index). */
-  private static int[] lowest(int[] survivors, float[] cost, int n) {
-    long[] keyed = new long[survivors.length];
-    for (int j = 0; j < survivors.length; j++) {
-      keyed[j] = ((long) sortable(cost[survivors[j]]) << 32) | (survivors[j] & 0xffffffffL);
-    }
-    Arrays.sort(keyed);
-    int[] out = new int[n];
-    for (int j = 0; j < n; j++) {
-      out[j] = (int) keyed[j];
-    }
-    return out;
   }
 
   private static int[] sorted(int[] a) {

@@ -32,14 +32,28 @@ final class Pruning {
   /** The n survivors of lowest cost, sorted by index (ties broken by index). */
   static int[] lowest(LayerState state, float[] cost, int n) {
     int[] survivors = state.survivors();
-    n = Math.max(0, Math.min(n, survivors.length));
-    Integer[] order = Arrays.stream(survivors).boxed().toArray(Integer[]::new);
-    Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : cost[a] != cost[b] ? Float.compare(cost[a], cost[b]) : Integer.compare(a, b));
-    int[] out = new int[n];
-    for (int j = 0; j < n; j++) {
-      out[j] = order[j];
-    }
+    int[] out = ranked(survivors, cost, Math.max(0, Math.min(n, survivors.length)));
     Arrays.sort(out);
     return out;
+  }
+
+  /** The n of {@code indices} of lowest cost, ordered by cost, ties by index. */
+  static int[] ranked(int[] indices, float[] cost, int n) {
+    long[] keyed = new long[indices.length];
+    for (int j = 0; j < indices.length; j++) {
+      keyed[j] = ((long) sortable(cost[indices[j]]) << 32) | (indices[j] & 0xffffffffL);
+    }
+    Arrays.sort(keyed);
+    int[] out = new int[n];
+    for (int j = 0; j < n; j++) {
+      out[j] = (int) keyed[j];
+    }
+    return out;
+  }
+
+  /** Float bits made to sort as signed ints in float order. */
+  static int sortable(float f) {
+    int bits = Float.floatToIntBits(f);
+    return bits >= 0 ? bits : bits ^ 0x7fffffff;
   }
 }

@@ -21,14 +21,9 @@ final class Cut {
   static Set<String> besides(OnnxModel model, String tensor) {
     Set<String> constant = new HashSet<>(model.initializers().keySet());
     constant.add("");
-    Set<String> dependent = new HashSet<>(Set.of(tensor));
     Set<String> cut = new LinkedHashSet<>();
     List<NodeProto> nodes = Topology.sort(model);
-    for (NodeProto n : nodes) {
-      if (n.getInputList().stream().anyMatch(dependent::contains)) {
-        dependent.addAll(n.getOutputList());
-      }
-    }
+    Set<String> dependent = dependents(nodes, tensor);
     for (NodeProto n : nodes) {
       if (n.getInputList().stream().anyMatch(dependent::contains)) {
         for (String in : n.getInputList()) {
@@ -43,13 +38,18 @@ final class Cut {
 
   /** Whether the model's first output depends on {@code tensor} at all. */
   static boolean reachesOutput(OnnxModel model, String tensor) {
+    ValueInfoProto out = model.graph().getOutput(0);
+    return dependents(Topology.sort(model), tensor).contains(out.getName());
+  }
+
+  /** {@code tensor} and every tensor computed from it, given nodes in topological order. */
+  private static Set<String> dependents(List<NodeProto> sorted, String tensor) {
     Set<String> dependent = new HashSet<>(Set.of(tensor));
-    for (NodeProto n : Topology.sort(model)) {
+    for (NodeProto n : sorted) {
       if (n.getInputList().stream().anyMatch(dependent::contains)) {
         dependent.addAll(n.getOutputList());
       }
     }
-    ValueInfoProto out = model.graph().getOutput(0);
-    return dependent.contains(out.getName());
+    return dependent;
   }
 }
