@@ -29,6 +29,20 @@ final class Pruning {
     return out;
   }
 
+  /**
+   * 0.5·h·w², the divergence that zeroing each weight alone adds by the curvature at the current
+   * student (Optimal Brain Damage): the search's prior cost, re-estimated every cycle.
+   */
+  static float[] curvatureWeighted(CandidateScorer scorer, LayerState state, long seed) {
+    float[] w = scorer.weights(state.layer);
+    float[] h = scorer.curvature(state.layer, seed);
+    float[] out = new float[w.length];
+    for (int i = 0; i < w.length; i++) {
+      out[i] = 0.5f * h[i] * w[i] * w[i];
+    }
+    return out;
+  }
+
   /** The n survivors of lowest cost, sorted by index (ties broken by index). */
   static int[] lowest(LayerState state, float[] cost, int n) {
     int[] survivors = state.survivors();

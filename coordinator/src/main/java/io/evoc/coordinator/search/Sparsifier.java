@@ -133,7 +133,7 @@ public final class Sparsifier {
       double step = Math.max(MIN_STEP, settings.step() / shrink);
       int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
       s.decayEvidence();
-      Evolution evolution = new Evolution(scorer, s, Pruning.activationWeighted(scorer, s), k,
+      Evolution evolution = new Evolution(scorer, s, Pruning.curvatureWeighted(scorer, s, settings.seed()), k,
           settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null);
       scored += best.scored();

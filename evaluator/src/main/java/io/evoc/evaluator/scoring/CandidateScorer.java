@@ -296,6 +296,38 @@ public final class CandidateScorer implements AutoCloseable {
     return alphas.get(layer.weight());
   }
 
+  /**
+   * Per weight of the layer, the diagonal Gauss-Newton curvature of the divergence at the current
+   * student ({@link Curvature}): {@code 0.5 * h * w * w} estimates the harm of zeroing one weight.
+   *
+   * @param seed only used for outputs too wide for exact probes
+   */
+  public float[] curvature(Layer layer, long seed) {
+    return Curvature.diagonal(this, layer, seed);
+  }
+
+  /** The tensors besides the layer's output that the graph downstream of it reads, at the current student. */
+  Map<String, NDArray> cut(Layer layer) {
+    return cacheFor(layer).cut;
+  }
+
+  NDManager manager() {
+    return manager;
+  }
+
+  GraphExecutor executor() {
+    return executor;
+  }
+
+  OutputKind outputKind() {
+    return kind;
+  }
+
+  /** Output values per calibration sample. */
+  long outputValues() {
+    return reference.size() / samples;
+  }
+
   ParameterTable student() {
     return student;
   }
