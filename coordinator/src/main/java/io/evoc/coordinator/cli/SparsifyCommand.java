@@ -43,8 +43,11 @@ final class SparsifyCommand implements Callable<Integer> {
   @Option(names = "--calib", required = true, paramLabel = "DATA", description = "Unlabelled calibration inputs (labels, if any, are ignored).")
   String calib;
 
-  @Option(names = "--calib-limit", defaultValue = "1000", paramLabel = "N", description = "Calibration samples (default ${DEFAULT-VALUE}).")
+  @Option(names = "--calib-limit", defaultValue = "0", paramLabel = "N", description = "Calibration samples loaded, the first N (default: all); distillation trains on all of them.")
   int calibLimit;
+
+  @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score candidates and least-squares refits (default ${DEFAULT-VALUE}).")
+  int searchSamples;
 
   @Option(names = "--sparsity", paramLabel = "F", description = "Overall weight sparsity of the prunable layers, split across them by measured sensitivity.")
   Double sparsity;
@@ -64,10 +67,10 @@ final class SparsifyCommand implements Callable<Integer> {
   @Option(names = "--step", defaultValue = "0.05", description = "Largest fraction of a layer committed per cycle (default ${DEFAULT-VALUE}).")
   double step;
 
-  @Option(names = "--repair", defaultValue = "ls", paramLabel = "none|ls|distill", description = "Repair of the surviving weights (default ${DEFAULT-VALUE}).")
+  @Option(names = "--repair", defaultValue = "distill", paramLabel = "none|ls|distill", description = "Repair of the surviving weights (default ${DEFAULT-VALUE}).")
   String repair;
 
-  @Option(names = "--distill-epochs", defaultValue = "5", paramLabel = "N")
+  @Option(names = "--distill-epochs", defaultValue = "10", paramLabel = "N", description = "Epochs of distillation over the calibration inputs (default ${DEFAULT-VALUE}).")
   int distillEpochs;
 
   @Option(names = "--time-budget", paramLabel = "D", description = "Stop with the best model so far after D (e.g. 90s, 10m, 1h).")
@@ -103,8 +106,8 @@ final class SparsifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (calibLimit < 1 || testLimit < 0) {
-      throw new IllegalArgumentException("--calib-limit must be >= 1 and --test-limit >= 0");
+    if (calibLimit < 0 || searchSamples < 1 || testLimit < 0) {
+      throw new IllegalArgumentException("--calib-limit must be >= 0 (0: all), --search-samples >= 1, --test-limit >= 0");
     }
     SearchSettings settings = new SearchSettings(sparsity == null ? Double.NaN : sparsity, parseGoals(layerSparsity),
         parseMethod(method), population, generations, step, parseRepair(repair), distillEpochs,
@@ -115,7 +118,8 @@ final class SparsifyCommand implements Callable<Integer> {
     PreparedData testData = test == null ? null : PreparedData.load(teacher, test, testLimit, preprocessing.parse());
     ParameterTable student = ParameterTable.of(teacher);
     Metric metric = Metric.parse(divergence, teacher);
-    HostTensor batch = calibration.batch();
+    HostTensor all = calibration.batch();
+    HostTensor batch = all.head(searchSamples);
     SparsifyResult result;
     List<Layer> layers;
     boolean terminal = System.console() != null;
@@ -128,7 +132,7 @@ final class SparsifyCommand implements Callable<Integer> {
       Thread hook = new Thread(() -> cancelled.set(true));
       Runtime.getRuntime().addShutdownHook(hook);
       try {
-        result = new Sparsifier(scorer, student, settings, cancelled::get, progress).run();
+        result = new Sparsifier(scorer, all, student, settings, cancelled::get, progress).run();
       } finally {
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
@@ -159,6 +163,7 @@ final class SparsifyCommand implements Callable<Integer> {
     settings.put("model", model.toString());
     settings.put("calib", calib);
     settings.put("calib_samples", calibration.data().size());
+    settings.put("search_samples", Math.min(searchSamples, calibration.data().size()));
     settings.put("sparsity", s.sparsity());
     settings.put("layer_sparsity", s.layerGoals());
     settings.put("method", method);

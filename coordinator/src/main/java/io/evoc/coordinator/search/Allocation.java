@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits one overall sparsity goal across layers by measured sensitivity: each layer alone is
- * magnitude-pruned to a grid of levels and scored; then, one percent of one layer at a time, the
+ * Splits one overall sparsity goal across layers by measured sensitivity: each layer alone loses
+ * its weights of lowest curvature cost (the search's prior, at the teacher) up to a grid of levels,
+ * and is scored; then, one percent of one layer at a time, the
  * split grows where the divergence added per weight is smallest until the overall goal is met.
  * Both methods share the split, so they are compared on the same per-layer sparsity.
  */
@@ -18,7 +19,8 @@ final class Allocation {
   private Allocation() {}
 
   /** Sets {@code goalZeros} of the states not fixed by a per-layer goal. */
-  static void bySensitivity(CandidateScorer scorer, List<LayerState> free, List<LayerState> all, double goal) {
+  static void bySensitivity(CandidateScorer scorer, List<LayerState> free, List<LayerState> all, double goal,
+      long seed) {
     long total = all.stream().mapToLong(s -> s.size).sum();
     long fixed = all.stream().filter(s -> !free.contains(s)).mapToLong(s -> s.goalZeros).sum();
     long wanted = Math.round(goal * total) - fixed;
@@ -29,10 +31,10 @@ final class Allocation {
     }
     List<double[]> curves = new ArrayList<>();
     for (LayerState s : free) {
-      float[] magnitude = Pruning.magnitudes(scorer, s.layer);
+      float[] cost = Pruning.curvatureWeighted(scorer, s, seed);
       List<int[]> sets = new ArrayList<>();
       for (double level : GRID) {
-        sets.add(Pruning.lowest(s, magnitude, (int) Math.round(level * s.size) - s.zeros));
+        sets.add(Pruning.lowest(s, cost, (int) Math.round(level * s.size) - s.zeros));
       }
       float[] d = scorer.score(s.layer, sets).divergence();
       double[] curve = new double[d.length];

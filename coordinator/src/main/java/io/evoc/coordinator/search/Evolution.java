@@ -13,8 +13,10 @@ import java.util.function.BooleanSupplier;
  * weights evolves for a few generations and the fittest set (lowest divergence) is returned.
  *
  * <p>Directed, not enumerating: candidates are drawn from a pool of the survivors with the lowest
- * prior cost (activation-weighted magnitude), with Gumbel-top-k sampling whose logits favour low
- * rank and low estimated harm; every scored candidate updates the harm estimate of its members.
+ * prior cost (the curvature estimate of what zeroing each alone costs, which favours small
+ * magnitudes), with Gumbel-top-k sampling whose logits favour low rank and low estimated harm;
+ * every scored candidate updates the harm estimate of its members. The prior ignores how zeroed
+ * weights interact; the scored sets do not, which is what the evolution adds.
  * Elitist selection, crossover that keeps the members both parents share and fills the rest from
  * either, mutation that swaps members for other pool weights. All randomness comes from the
  * cycle's own generator, in a fixed order: the same seed gives the same sets.

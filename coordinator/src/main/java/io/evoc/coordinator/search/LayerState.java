@@ -74,14 +74,4 @@ final class LayerState {
       seen[i] *= 0.5f;
     }
   }
-
-  /** Flat weight index to the index of the input feature it multiplies. */
-  int inputOf(int i) {
-    long[] shape = layer.shape();
-    long stride = 1;
-    for (int a = layer.inAxis() + 1; a < shape.length; a++) {
-      stride *= shape[a];
-    }
-    return (int) ((i / stride) % shape[layer.inAxis()]);
-  }
 }

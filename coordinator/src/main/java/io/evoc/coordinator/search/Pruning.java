@@ -18,17 +18,6 @@ final class Pruning {
     return out;
   }
 
-  /** |w| times the calibration norm of the input it multiplies: the search's prior cost. */
-  static float[] activationWeighted(CandidateScorer scorer, LayerState state) {
-    float[] w = scorer.weights(state.layer);
-    float[] norms = scorer.inputNorms(state.layer);
-    float[] out = new float[w.length];
-    for (int i = 0; i < w.length; i++) {
-      out[i] = Math.abs(w[i]) * norms[state.inputOf(i)];
-    }
-    return out;
-  }
-
   /**
    * 0.5·h·w², the divergence that zeroing each weight alone adds by the curvature at the current
    * student (Optimal Brain Damage): the search's prior cost, re-estimated every cycle.

@@ -2,6 +2,7 @@ package io.evoc.coordinator.search;
 
 import io.evoc.coordinator.search.SearchSettings.Method;
 import io.evoc.coordinator.search.SearchSettings.Repair;
+import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
@@ -31,6 +32,7 @@ public final class Sparsifier {
   private static final float DISTILL_LEARNING_RATE = 5e-4f;
 
   private final CandidateScorer scorer;
+  private final HostTensor distillInputs;
   private final SearchSettings settings;
   private final ParameterTable student;
   private final List<LayerState> states = new ArrayList<>();
@@ -44,11 +46,14 @@ public final class Sparsifier {
 
   /**
    * @param student the table the scorer was built on; it receives the sparse weights
+   * @param distillInputs what distillation trains on: all calibration inputs, of which the scorer
+   *     holds the first few (distillation gains from more data, scoring only slows down)
    * @param progress told of every commit
    */
-  public Sparsifier(CandidateScorer scorer, ParameterTable student, SearchSettings settings,
+  public Sparsifier(CandidateScorer scorer, HostTensor distillInputs, ParameterTable student, SearchSettings settings,
       BooleanSupplier cancelled, Consumer<TraceEntry> progress) {
     this.scorer = scorer;
+    this.distillInputs = distillInputs;
     this.student = student;
     this.settings = settings;
     this.cancelled = cancelled;
@@ -92,7 +97,7 @@ public final class Sparsifier {
       }
     }
     if (!Double.isNaN(settings.sparsity()) && !free.isEmpty()) {
-      Allocation.bySensitivity(scorer, free, states, settings.sparsity());
+      Allocation.bySensitivity(scorer, free, states, settings.sparsity(), settings.seed());
     } else {
       free.forEach(s -> s.goalZeros = s.zeros);
     }
@@ -203,7 +208,7 @@ public final class Sparsifier {
       before.put(s.layer.weight(), student.get(s.layer.weight()));
       masks.put(s.layer.weight(), s.zeroed);
     }
-    Distillation.run(scorer.model(), student, masks, scorer.calibration(), scorer.device(), settings.distillEpochs(),
+    Distillation.run(scorer.model(), student, masks, distillInputs, scorer.device(), settings.distillEpochs(),
         DISTILL_BATCH, DISTILL_LEARNING_RATE, settings.seed());
     Scores after = scorer.scoreStudent();
     if (after.divergence()[0] < divergence) {

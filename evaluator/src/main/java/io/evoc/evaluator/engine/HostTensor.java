@@ -14,6 +14,16 @@ public record HostTensor(float[] data, long[] shape) {
     }
   }
 
+  /** The first {@code n} entries of the first axis (all when there are fewer); a copy. */
+  public HostTensor head(int n) {
+    if (shape.length == 0 || n >= shape[0]) {
+      return this;
+    }
+    long[] headShape = shape.clone();
+    headShape[0] = n;
+    return new HostTensor(Arrays.copyOf(data, n * rowLength()), headShape);
+  }
+
   /** Elements per entry of the first axis (e.g. classes per sample of a [N, classes] output). */
   public int rowLength() {
     return shape.length == 0 || shape[0] == 0 ? data.length : (int) (data.length / shape[0]);

@@ -254,21 +254,6 @@ public final class CandidateScorer implements AutoCloseable {
     manager.close();
   }
 
-  /**
-   * L2 norm over the calibration batch of each input feature the layer's weight multiplies (the
-   * last axis of a Gemm/MatMul input, the channel axis of a Conv input), from the current student.
-   */
-  public float[] inputNorms(Layer layer) {
-    LayerCache c = cacheFor(layer);
-    int axis = layer.opType().equals("Conv") ? 1 : c.layerInput.getShape().dimension() - 1;
-    int[] others = IntStream.range(0, c.layerInput.getShape().dimension()).filter(a -> a != axis).toArray();
-    try (NDManager scope = manager.newSubManager()) {
-      NDArray in = c.layerInput.duplicate();
-      in.attach(scope);
-      return in.square().sum(others).sqrt().toFloatArray();
-    }
-  }
-
   /** What a divergence is measured against: 1 for KL, the mean square of the teacher's output for MSE. */
   public float referenceScale() {
     if (metric == Metric.KL) {

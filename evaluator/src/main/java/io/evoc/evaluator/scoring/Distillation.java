@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
  * weights are multiplied by it after every step, so zeros stay zero.
  */
 public final class Distillation {
+  private static final int TEACHER_CHUNK = 1000;
   private Distillation() {}
 
   /**
@@ -43,8 +44,7 @@ public final class Distillation {
         GraphExecutor executor = GraphExecutor.create(model, student, device);
         GraphExecutor teacher = GraphExecutor.create(model, ParameterTable.of(model), device)) {
       NDArray input = manager.create(calibration.data(), new Shape(calibration.shape()));
-      NDArray target = Divergence.logProbabilities(
-          teacher.run(Map.of(inputName, input), List.of(outputName), manager).get(outputName), kind);
+      NDArray target = teacherTargets(teacher, input, inputName, outputName, kind, manager);
       Map<String, NDArray> weights = new LinkedHashMap<>();
       Map<String, NDArray> masks = new HashMap<>();
       zeroed.forEach((name, z) -> {
@@ -91,6 +91,24 @@ public final class Distillation {
       weights.forEach((name, w) -> student.set(name, w.toFloatArray()));
     }
     return lastEpoch;
+  }
+
+  /** The teacher's log-probabilities, computed in chunks: all calibration activations at once can take gigabytes. */
+  private static NDArray teacherTargets(GraphExecutor teacher, NDArray input, String inputName, String outputName,
+      OutputKind kind, NDManager manager) {
+    long n = input.getShape().get(0);
+    ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+    try (NDManager scope = manager.newSubManager()) {
+      for (long from = 0; from < n; from += TEACHER_CHUNK) {
+        NDArray x = input.get(new NDIndex("{}:{}", from, Math.min(n, from + TEACHER_CHUNK)));
+        x.attach(scope);
+        parts.add(Divergence.logProbabilities(teacher.run(Map.of(inputName, x), List.of(outputName), scope)
+            .get(outputName), kind));
+      }
+      NDArray all = ai.djl.ndarray.NDArrays.concat(parts, 0);
+      all.attach(manager);
+      return all;
+    }
   }
 
   private static int[] shuffled(int n, SplittableRandom random) {

@@ -87,14 +87,19 @@ class SparsifyCommandTest {
   @Test
   @SuppressWarnings("unchecked")
   void distillationRepairLowersTheDivergenceWithoutLabels(@TempDir Path dir) throws IOException {
-    Cli plain = sparsify(dir, "plain", "--sparsity", "0.8", "--method", "magnitude", "--repair", "none");
+    // Scored on the first 100 calibration images, distilled on all 200.
+    Cli plain = sparsify(dir, "plain", "--sparsity", "0.8", "--method", "magnitude", "--repair", "none",
+        "--search-samples", "100");
     Cli distilled = sparsify(dir, "distilled", "--sparsity", "0.8", "--method", "magnitude", "--repair", "distill",
-        "--distill-epochs", "3");
+        "--distill-epochs", "3", "--search-samples", "100");
     assertThat(plain.exitCode()).as(plain.err()).isZero();
     assertThat(distilled.exitCode()).as(distilled.err()).isZero();
     double before = ((Number) ((Map<String, Object>) report(dir, "plain").get("calibration")).get("divergence")).doubleValue();
     double after = ((Number) ((Map<String, Object>) report(dir, "distilled").get("calibration")).get("divergence")).doubleValue();
     assertThat(after).isLessThan(before * 0.9);
+    Map<String, Object> settings = (Map<String, Object>) report(dir, "distilled").get("settings");
+    assertThat(((Number) settings.get("calib_samples")).intValue()).isEqualTo(200);
+    assertThat(((Number) settings.get("search_samples")).intValue()).isEqualTo(100);
     // Zeros stay zero: the same weights are pruned.
     OnnxModel a = OnnxModel.read(dir.resolve("plain.onnx"));
     OnnxModel b = OnnxModel.read(dir.resolve("distilled.onnx"));
@@ -131,6 +136,7 @@ class SparsifyCommandTest {
         {"--sparsity", "0.5", "--time-budget", "soon"},
         {"--sparsity", "0.5", "--divergence-budget", "-1"},
         {"--sparsity", "0.5", "--divergence", "l1"},
+        {"--sparsity", "0.5", "--search-samples", "0"},
     };
     for (String[] c : cases) {
       Cli r = sparsify(dir, "bad", c);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Regenerates the README's sparsification quality table: method x repair x model x sparsity ->
+# test accuracy, test KL, wall time, each measured by ./evoc sparsify on Fashion-MNIST (calibration:
+# the training split, unlabelled; test: the 10,000 test images, ONNX Runtime on the written file).
+#
+#   examples/quality.sh [OUT_DIR]        (default: quality-runs/; about 1.5 h on 2 cores)
+#
+# Resumable: a run whose report exists is not repeated; delete the folder to start over.
+# Environment: MODELS, SPARSITIES, METHODS, REPAIRS (space-separated) narrow the grid;
+# EVOC_FLAGS adds flags to every run (e.g. "--seed 2").
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+out="${1:-quality-runs}"
+data="${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}"
+mkdir -p "$out"
+
+for model in ${MODELS:-mlp lenet5}; do
+  for sparsity in ${SPARSITIES:-0.8 0.9 0.95}; do
+    for method in ${METHODS:-magnitude de}; do
+      for repair in ${REPAIRS:-none ls distill}; do
+        name="$model-$sparsity-$method-$repair"
+        [ -f "$out/$name.json" ] && continue
+        echo "quality: $name" >&2
+        # shellcheck disable=SC2086
+        "$root/evoc" sparsify --model "$root/examples/models/fashion-$model.onnx" \
+          --calib "$data:train" --test "$data:test" --sparsity "$sparsity" \
+          --method "$method" --repair "$repair" ${EVOC_FLAGS:-} \
+          --out "$out/$name.onnx" --report "$out/$name.json" 2>"$out/$name.log"
+      done
+    done
+  done
+done
+
+python3 - "$out" <<'EOF'
+import json, pathlib, sys
+
+runs = {}
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    r = json.loads(f.read_text())
+    s = r["settings"]
+    model = pathlib.Path(s["model"]).stem.removeprefix("fashion-")
+    runs[(model, s["sparsity"], s["method"], s["repair"])] = r
+
+print("| model | sparsity | method | repair | test accuracy | vs teacher | test KL | wall time |")
+print("|---|---|---|---|---|---|---|---|")
+for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][3], kv[0][2])):
+    t = r["test"]
+    drop = 100 * (t["student_accuracy"] - t["teacher_accuracy"])
+    print(f"| {model} | {sparsity:.0%} | {method} | {repair} | {100 * t['student_accuracy']:.2f}% "
+          f"| {drop:+.2f} | {t['kl']:.3f} | {r['seconds']:.0f} s |")
+
+print()
+print("DE minus magnitude, same model, sparsity and repair (accuracy in points, KL as a ratio):")
+for (model, sparsity, method, repair), r in sorted(runs.items()):
+    base = runs.get((model, sparsity, "magnitude", repair))
+    if method != "de" or base is None:
+        continue
+    da = 100 * (r["test"]["student_accuracy"] - base["test"]["student_accuracy"])
+    print(f"  {model} {sparsity:.0%} {repair}: {da:+.2f} points, KL x{r['test']['kl'] / base['test']['kl']:.2f}")
+EOF
