@@ -78,11 +78,11 @@ final class BenchForwardCommand implements Callable<Integer> {
     out.put("batch", samples);
     out.put("executor", executor);
     out.put("device", device);
-    out.put("djl_passes_per_s", round(djlRate));
-    out.put("ort_passes_per_s", round(ortRate));
-    out.put("djl_samples_per_s", round(djlRate * samples));
-    out.put("ort_samples_per_s", round(ortRate * samples));
-    out.put("ort_over_djl_time_ratio", round(ortRate / djlRate));
+    out.put("djl_passes_per_s", Json.hundredths(djlRate));
+    out.put("ort_passes_per_s", Json.hundredths(ortRate));
+    out.put("djl_samples_per_s", Json.hundredths(djlRate * samples));
+    out.put("ort_samples_per_s", Json.hundredths(ortRate * samples));
+    out.put("ort_over_djl_time_ratio", Json.hundredths(ortRate / djlRate));
     out.put("peak_rss_mb", ProcessMemory.peakRssMb());
     err.printf("%s, batch %d: executor %.1f passes/s, ONNX Runtime %.1f passes/s; executor takes %.2fx ORT's time%n",
         model.getFileName(), samples, djlRate, ortRate, ortRate / djlRate);
@@ -106,7 +106,4 @@ final class BenchForwardCommand implements Callable<Integer> {
     return new double[] {passes, (now - start) / 1e9};
   }
 
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
-  }
 }

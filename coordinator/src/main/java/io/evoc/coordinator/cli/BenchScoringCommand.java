@@ -109,11 +109,11 @@ final class BenchScoringCommand implements Callable<Integer> {
     out.put("calib_samples", calibration.shape()[0]);
     out.put("layers", layers.size());
     out.put("candidates", perRound);
-    out.put("full_per_s", round(perRound / full));
-    out.put("incremental_per_s", round(perRound / incremental));
-    out.put("ort_per_s", round(perRound / ort));
-    out.put("incremental_over_full", round(full / incremental));
-    out.put("incremental_over_ort", round(ort / incremental));
+    out.put("full_per_s", Json.hundredths(perRound / full));
+    out.put("incremental_per_s", Json.hundredths(perRound / incremental));
+    out.put("ort_per_s", Json.hundredths(perRound / ort));
+    out.put("incremental_over_full", Json.hundredths(full / incremental));
+    out.put("incremental_over_ort", Json.hundredths(ort / incremental));
     out.put("peak_rss_mb", ProcessMemory.peakRssMb());
     err.printf("%s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s: incremental is %.1fx full, %.1fx ORT%n",
         model.getFileName(), perRound / full, perRound / incremental, perRound / ort, full / incremental, ort / incremental);
@@ -176,7 +176,4 @@ final class BenchScoringCommand implements Callable<Integer> {
     return worst;
   }
 
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
-  }
 }

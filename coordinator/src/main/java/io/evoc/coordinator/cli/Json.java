@@ -11,6 +11,11 @@ final class Json {
 
   private Json() {}
 
+  /** A figure for a report: two decimals are all a benchmark's noise leaves meaningful. */
+  static double hundredths(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
   /** Indented, for files people read (reports). */
   static String pretty(Object value) {
     try {

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * Splits one overall sparsity goal across layers by measured sensitivity: each layer alone loses
  * its weights of lowest curvature cost (the search's prior, at the teacher) up to a grid of levels,
- * and is scored; then, one percent of one layer at a time, the
- * split grows where the divergence added per weight is smallest until the overall goal is met.
+ * and is scored; then, one percent of one layer at a time, the split grows where the divergence
+ * added per weight is smallest until the overall goal is met.
  * Both methods share the split, so they are compared on the same per-layer sparsity.
  */
 final class Allocation {

@@ -8,6 +8,7 @@ import io.evoc.evaluator.data.DataSet;
 import io.evoc.evaluator.data.ModelInput;
 import io.evoc.evaluator.data.Preprocessing;
 import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.engine.RandomInputs;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.file.Path;
@@ -67,6 +68,33 @@ class CurvatureTest {
       assertThat(ratio[ratio.length / 2]).as("median predicted / actual").isBetween(0.8, 1.25);
       assertThat(ratio[ratio.length / 10]).as("10th percentile").isGreaterThan(0.5);
       assertThat(ratio[ratio.length - 1 - ratio.length / 10]).as("90th percentile").isLessThan(2.5);
+    }
+  }
+
+  /** Every layer of every exporter's graph: one finite, non-negative value per weight, not all zero. */
+  @ParameterizedTest
+  @CsvSource({
+      "fixtures/torch-cnn.onnx, 8",
+      "fixtures/torch-view-reshape.onnx, 8",
+      "fixtures/keras-style.onnx, 8",
+      "fixtures/matmul-mlp.onnx, 10",
+      "fixtures/fixed-batch1-nhwc.onnx, 1",
+  })
+  void coversEveryLayerOfExportedGraphs(String file, int batch) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
+    HostTensor calibration = RandomInputs.of(model, batch, 7).values().iterator().next();
+    try (CandidateScorer scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration,
+        Metric.detect(model))) {
+      for (Layer layer : scorer.layers()) {
+        float[] h = scorer.curvature(layer, 1);
+        assertThat(h).as(file + " " + layer.weight()).hasSize((int) layer.size());
+        double sum = 0;
+        for (float v : h) {
+          assertThat(Float.isFinite(v) && v >= 0).as(file + " " + layer.weight() + " " + v).isTrue();
+          sum += v;
+        }
+        assertThat(sum).as(file + " " + layer.weight()).isPositive();
+      }
     }
   }
 
