@@ -41,12 +41,12 @@ for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     model = pathlib.Path(s["model"]).stem.removeprefix("fashion-")
     runs[(model, s["sparsity"], s["method"], s["repair"])] = r
 
-print("| model | sparsity | method | repair | test accuracy | vs teacher | test KL | wall time |")
+print("| model | sparsity asked (reached) | method | repair | test accuracy | vs teacher | test KL | wall time |")
 print("|---|---|---|---|---|---|---|---|")
 for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][3], kv[0][2])):
     t = r["test"]
     drop = 100 * (t["student_accuracy"] - t["teacher_accuracy"])
-    print(f"| {model} | {sparsity:.0%} | {method} | {repair} | {100 * t['student_accuracy']:.2f}% "
+    print(f"| {model} | {sparsity:.0%} ({r['sparsity']:.1%}) | {method} | {repair} | {100 * t['student_accuracy']:.2f}% "
           f"| {drop:+.2f} | {t['kl']:.3f} | {r['seconds']:.0f} s |")
 
 print()
