@@ -56,7 +56,6 @@ public final class CandidateScorer implements AutoCloseable {
 
   private final ParameterTable student;
   private final OnnxModel model;
-  private final HostTensor calibration;
   private final GraphExecutor executor;
   private final NDManager manager;
   private final String inputName;
@@ -88,7 +87,6 @@ public final class CandidateScorer implements AutoCloseable {
     }
     this.student = student;
     this.model = model;
-    this.calibration = calibration;
     this.metric = metric;
     this.kind = OutputKind.detect(model);
     this.inputName = model.inputs().get(0).name();
@@ -160,10 +158,6 @@ public final class CandidateScorer implements AutoCloseable {
 
   public OnnxModel model() {
     return model;
-  }
-
-  public HostTensor calibration() {
-    return calibration;
   }
 
   public Device device() {

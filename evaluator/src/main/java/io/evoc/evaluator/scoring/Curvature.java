@@ -62,10 +62,13 @@ final class Curvature {
     Map<String, NDArray> feeds = new HashMap<>(scorer.cut(layer));
     feeds.put(layer.output(), z);
     String outputName = scorer.model().outputs().get(0).name();
-    NDArray sum = null;
+    // Classes (KL) or output values (MSE) per sample: exact probes when few, sampled otherwise.
+    int values = Math.toIntExact(scorer.outputValues());
+    boolean exact = values <= EXACT_PROBES;
+    int probes = exact ? values : SAMPLED_PROBES;
     SplittableRandom random = new SplittableRandom(seed);
-    int probes = -1;
-    for (int r = 0; probes < 0 || r < probes; r++) {
+    NDArray sum = null;
+    for (int r = 0; r < probes; r++) {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         // The executor hands a fed tensor back as a copy, which autograd cannot see through.
         NDArray out = outputName.equals(layer.output()) ? z
@@ -74,14 +77,10 @@ final class Curvature {
         NDArray weight;
         if (scorer.metric() == Metric.KL) {
           target = Divergence.logProbabilities(out, scorer.outputKind()).reshape(out.getShape().get(0), -1);
-          int classes = (int) target.getShape().get(1);
-          probes = classes <= EXACT_PROBES ? classes : SAMPLED_PROBES;
-          weight = classProbe(target.stopGradient().exp(), r, classes <= EXACT_PROBES, random, scope);
+          weight = classProbe(target.stopGradient().exp(), r, exact, random, scope);
         } else {
           target = out.reshape(out.getShape().get(0), -1);
-          int values = (int) target.getShape().get(1);
-          probes = values <= EXACT_PROBES ? values : SAMPLED_PROBES;
-          weight = valueProbe(target.getShape(), r, values <= EXACT_PROBES, random, scope);
+          weight = valueProbe(target.getShape(), r, exact, random, scope);
         }
         gc.backward(target.mul(weight).sum());
       }
@@ -91,7 +90,7 @@ final class Curvature {
       z.getGradient().subi(z.getGradient());
     }
     float samples = layerOutput.getShape().get(0);
-    float scale = scorer.metric() == Metric.KL ? 1f / samples : 2f / (samples * scorer.outputValues());
+    float scale = scorer.metric() == Metric.KL ? 1f / samples : 2f / (samples * values);
     return sum.mul(scale);
   }
 

@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
  */
 public final class Distillation {
   private static final int TEACHER_CHUNK = 1000;
+
   private Distillation() {}
 
   /**
