@@ -8,7 +8,7 @@ import java.util.List;
  * Splits one overall sparsity goal across layers by measured sensitivity: each layer alone loses
  * its weights of lowest curvature cost (the search's prior, at the teacher) up to a grid of levels,
  * and is scored; then, one percent of one layer at a time, the split grows where the divergence
- * added per weight is smallest until the overall goal is met.
+ * added per weight is smallest until the overall goal is met, the last step trimmed to land on it.
  * Both methods share the split, so they are compared on the same per-layer sparsity.
  */
 final class Allocation {
@@ -49,6 +49,7 @@ final class Allocation {
       level[i] = free.get(i).sparsity();
       zeros += free.get(i).zeros;
     }
+    int last = -1;
     while (zeros < wanted) {
       int best = -1;
       double bestCost = Double.POSITIVE_INFINITY;
@@ -67,10 +68,18 @@ final class Allocation {
       }
       level[best] += STEP;
       zeros += Math.round(STEP * free.get(best).size);
+      last = best;
     }
+    long goals = 0;
     for (int i = 0; i < free.size(); i++) {
       LayerState s = free.get(i);
       s.goalZeros = Math.max(s.zeros, (int) Math.round(Math.min(level[i], CAP) * s.size));
+      goals += s.goalZeros;
+    }
+    if (last >= 0 && goals > wanted) {
+      // The last step was a whole percent of its layer: take back what overshoots the goal.
+      LayerState s = free.get(last);
+      s.goalZeros = (int) Math.max(s.zeros, s.goalZeros - (goals - wanted));
     }
   }
 
