@@ -30,9 +30,15 @@ public final class Sparsifier {
   private static final double MIN_STEP = 0.002;
   private static final int DISTILL_BATCH = 128;
   private static final float DISTILL_LEARNING_RATE = 5e-4f;
+  /**
+   * Calibration inputs the ls refit fits on. Fit on the scoring batch alone, the refit after every
+   * commit learned that batch's noise (MLP 80%: calibration KL 0.018, test KL 0.058).
+   */
+  private static final int REFIT_SAMPLES = 10_000;
 
   private final CandidateScorer scorer;
   private final HostTensor distillInputs;
+  private final HostTensor refitInputs;
   private final SearchSettings settings;
   private final ParameterTable student;
   private final List<LayerState> states = new ArrayList<>();
@@ -47,13 +53,15 @@ public final class Sparsifier {
   /**
    * @param student the table the scorer was built on; it receives the sparse weights
    * @param distillInputs what distillation trains on: all calibration inputs, of which the scorer
-   *     holds the first few (distillation gains from more data, scoring only slows down)
+   *     holds the first few (the repairs gain from more data, scoring only slows down); the ls
+   *     refit fits on the first {@value #REFIT_SAMPLES}
    * @param progress told of every commit
    */
   public Sparsifier(CandidateScorer scorer, HostTensor distillInputs, ParameterTable student, SearchSettings settings,
       BooleanSupplier cancelled, Consumer<TraceEntry> progress) {
     this.scorer = scorer;
     this.distillInputs = distillInputs;
+    this.refitInputs = distillInputs.head(REFIT_SAMPLES);
     this.student = student;
     this.settings = settings;
     this.cancelled = cancelled;
@@ -190,7 +198,7 @@ public final class Sparsifier {
 
   /** Refits the layer; keeps the refit only when it lowers the divergence. */
   private void refit(LayerState s, float[] before) {
-    LeastSquaresRefit.refit(scorer, s.layer, s.zeroed, settings.refitIterations());
+    LeastSquaresRefit.refit(scorer, s.layer, s.zeroed, refitInputs, settings.refitIterations());
     Scores after = scorer.scoreStudent();
     if (after.divergence()[0] < divergence) {
       divergence = after.divergence()[0];

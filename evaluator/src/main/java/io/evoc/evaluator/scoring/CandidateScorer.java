@@ -66,7 +66,6 @@ public final class CandidateScorer implements AutoCloseable {
   private final OutputKind kind;
   private final NDArray reference;
   private GraphExecutor teacher;
-  private final Map<String, NDArray> teacherActivations = new HashMap<>();
   private final Map<String, Layer> layers = new LinkedHashMap<>();
   private final Map<String, java.util.Set<String>> cuts = new HashMap<>();
   private final Map<String, Float> alphas = new HashMap<>();
@@ -259,16 +258,20 @@ public final class CandidateScorer implements AutoCloseable {
     }
   }
 
-  /** The teacher's value of a tensor on the calibration batch, computed once. */
-  NDArray teacherActivation(String tensor) {
-    return teacherActivations.computeIfAbsent(tensor,
-        t -> teacher.run(Map.of(inputName, input), List.of(t), manager).get(t));
-  }
-
   /** The student's input and output of a layer at its current revision: {input, output}. */
   NDArray[] studentActivations(Layer layer) {
     LayerCache c = cacheFor(layer);
     return new NDArray[] {c.layerInput, c.layerOutput};
+  }
+
+  /**
+   * On inputs other than the scoring batch: the student's input and output of a layer and the
+   * teacher's output of it, {x, student y, teacher y}.
+   */
+  NDArray[] layerActivations(Layer layer, NDArray inputs, NDManager scope) {
+    Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
+    NDArray t = teacher.run(Map.of(inputName, inputs), List.of(layer.output()), scope).get(layer.output());
+    return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
   }
 
   float alpha(Layer layer) {

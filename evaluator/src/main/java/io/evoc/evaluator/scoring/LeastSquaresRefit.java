@@ -3,11 +3,12 @@ package io.evoc.evaluator.scoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 
 /**
  * The {@code ls} repair: refits a Gemm or MatMul layer's surviving weights so that, fed the
- * student's own activations, the layer's output on the calibration set comes closest to the
+ * student's own activations, the layer's output on calibration inputs comes closest to the
  * teacher's. Each output row is a ridge regression on its surviving inputs; all rows are solved
  * together by conjugate gradients on the masked normal equations, on the scorer's device, so no
  * per-row factorization is ever formed. Zeros stay zero.
@@ -16,6 +17,8 @@ public final class LeastSquaresRefit {
   /** Ridge strength relative to the mean diagonal of XᵀX: keeps rows with few inputs well posed. */
   private static final float RIDGE = 1e-3f;
   private static final float TINY = 1e-30f;
+  /** Inputs per pass when accumulating the normal equations: bounds the activations held at once. */
+  private static final int CHUNK = 1000;
 
   private LeastSquaresRefit() {}
 
@@ -28,9 +31,11 @@ public final class LeastSquaresRefit {
    * Refits the student's weights of {@code layer} in place (a new revision of the table).
    *
    * @param zeroed the layer's pruned entries, flat in the weight's layout
+   * @param inputs what the normal equations are accumulated over, model inputs [N, ...]: more rows
+   *     than the scorer's batch keep repeated refits from fitting that batch's noise
    * @param iterations conjugate-gradient steps; a fixed count keeps the result bit-reproducible
    */
-  public static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, int iterations) {
+  public static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, HostTensor inputs, int iterations) {
     if (!supports(layer)) {
       throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm and MatMul, not "
           + layer.opType());
@@ -41,20 +46,25 @@ public final class LeastSquaresRefit {
     int in = (int) shape[layer.inAxis()];
     boolean outFirst = layer.outAxis() == 0;
     float alpha = scorer.alpha(layer);
-    NDArray[] student = scorer.studentActivations(layer);
-    NDArray teacherOut = scorer.teacherActivation(layer.output());
     float[] result;
-    try (NDManager scope = student[0].getManager().newSubManager()) {
-      NDArray x = attach(student[0].reshape(-1, in), scope);
-      NDArray ys = attach(student[1].reshape(-1, out), scope);
-      NDArray yt = attach(teacherOut.reshape(-1, out), scope);
+    try (NDManager scope = scorer.manager().newSubManager()) {
       NDArray w = rows(scope.create(table.entry(layer.weight()).values(), new Shape(shape)), outFirst);
       NDArray mask = rows(scope.create(survivors(zeroed), new Shape(shape)), outFirst);
-      // What the weight does not produce (bias, beta*C) is the same before and after the refit.
-      NDArray rest = ys.sub(x.matMul(w.transpose()).mul(alpha));
-      NDArray target = yt.sub(rest).div(alpha);
-      NDArray gram = x.transpose().matMul(x);
-      NDArray h = target.transpose().matMul(x).mul(mask);
+      NDArray gram = scope.zeros(new Shape(in, in));
+      NDArray h = scope.zeros(new Shape(out, in));
+      int n = (int) inputs.shape()[0];
+      for (int from = 0; from < n; from += CHUNK) {
+        try (NDManager chunk = scope.newSubManager()) {
+          NDArray[] a = scorer.layerActivations(layer, rows(inputs, from, Math.min(n, from + CHUNK), chunk), chunk);
+          NDArray x = a[0].reshape(-1, in);
+          // What the weight does not produce (bias, beta*C) is the same before and after the refit,
+          // so the weight's target is (teacher - student) / alpha + x·wᵀ.
+          NDArray target = a[2].reshape(-1, out).sub(a[1].reshape(-1, out)).div(alpha).add(x.matMul(w.transpose()));
+          gram.addi(x.transpose().matMul(x));
+          h.addi(target.transpose().matMul(x));
+        }
+      }
+      h.muli(mask);
       float ridge = RIDGE * gram.diagonal().mean().getFloat() + TINY;
       NDArray sol = w.mul(mask);
       NDArray r = h.sub(apply(sol, gram, mask, ridge));
@@ -83,6 +93,14 @@ public final class LeastSquaresRefit {
     table.set(layer.weight(), result);
   }
 
+  /** Rows [from, to) of the first axis, on the device. */
+  private static NDArray rows(HostTensor t, int from, int to, NDManager scope) {
+    int row = t.rowLength();
+    long[] shape = t.shape().clone();
+    shape[0] = to - from;
+    return scope.create(java.util.Arrays.copyOfRange(t.data(), from * row, to * row), new Shape(shape));
+  }
+
   /** (M ∘ (P G)) + ridge P: the masked normal-equation operator, rows independent. */
   private static NDArray apply(NDArray p, NDArray gram, NDArray mask, float ridge) {
     return p.matMul(gram).mul(mask).add(p.mul(ridge));
@@ -91,11 +109,6 @@ public final class LeastSquaresRefit {
   /** The weight as [out, in] rows. */
   private static NDArray rows(NDArray weight, boolean outFirst) {
     return outFirst ? weight : weight.transpose();
-  }
-
-  private static NDArray attach(NDArray a, NDManager scope) {
-    a.attach(scope);
-    return a;
   }
 
   static float[] survivors(boolean[] zeroed) {
