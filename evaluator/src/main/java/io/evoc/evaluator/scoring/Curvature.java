@@ -76,7 +76,11 @@ final class Curvature {
         NDArray target;
         NDArray weight;
         if (scorer.metric() == Metric.KL) {
-          target = Divergence.logProbabilities(out, scorer.outputKind()).reshape(out.getShape().get(0), -1);
+          NDArray logp = Divergence.logProbabilities(out, scorer.outputKind());
+          // Exact: one probe per output value of a sample; sampled: one class drawn per softmax row
+          // (an output [N, A, C] has N·A of them, each summing to 1).
+          target = exact ? logp.reshape(out.getShape().get(0), -1)
+              : logp.reshape(-1, logp.getShape().get(logp.getShape().dimension() - 1));
           weight = classProbe(target.stopGradient().exp(), r, exact, random, scope);
         } else {
           target = out.reshape(out.getShape().get(0), -1);
@@ -96,7 +100,9 @@ final class Curvature {
 
   /**
    * KL: exact, probe c weighs each sample's log p_c by sqrt(p_c), so that the probes' squared
-   * gradients add up to the softmax Fisher; sampled, probe r picks one class per sample from p.
+   * gradients add up to the softmax Fisher; sampled, probe r picks one class per softmax row from
+   * p (picks in different rows are independent and their gradients average to zero, so the cross
+   * terms vanish in expectation).
    */
   private static NDArray classProbe(NDArray p, int r, boolean exact, SplittableRandom random, NDManager scope) {
     int rows = (int) p.getShape().get(0);

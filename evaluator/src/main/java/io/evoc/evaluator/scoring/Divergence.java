@@ -22,24 +22,23 @@ public final class Divergence {
   }
 
   /**
-   * Mean over samples of KL(teacher || student), one value per candidate.
+   * Mean over samples of KL(teacher || student), one value per candidate. An output with several
+   * softmax rows per sample ([N, ..., C]) sums the KL of its rows.
    *
-   * @param teacher teacher log-probabilities [N, C]
-   * @param students candidates' log-probabilities [P*N, C]
+   * @param teacher teacher log-probabilities [N, ..., C]
+   * @param students candidates' log-probabilities [P*N, ..., C]
    */
   public static float[] kl(NDArray teacher, NDArray students, int candidates) {
     long n = teacher.getShape().get(0);
-    long c = teacher.getShape().get(1);
-    NDArray s = students.reshape(candidates, n, c);
-    NDArray t = teacher.expandDims(0);
+    NDArray s = students.reshape(candidates, n, -1);
+    NDArray t = teacher.reshape(1, n, -1);
     return t.exp().mul(t.sub(s)).sum(new int[] {2}).mean(new int[] {1}).toFloatArray();
   }
 
-  /** Fraction of samples whose top-1 class matches the teacher's, one value per candidate. */
+  /** Fraction of softmax rows (one per sample for [N, C]) whose top-1 class matches the teacher's, per candidate. */
   public static float[] agreement(NDArray teacher, NDArray students, int candidates) {
-    long n = teacher.getShape().get(0);
-    NDArray top = teacher.argMax(1).expandDims(0);
-    NDArray studentTop = students.argMax(1).reshape(candidates, n);
+    NDArray top = teacher.argMax(-1).reshape(1, -1);
+    NDArray studentTop = students.argMax(-1).reshape(candidates, -1);
     return studentTop.eq(top).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mean(new int[] {1}).toFloatArray();
   }
 
@@ -50,8 +49,9 @@ public final class Divergence {
     return s.sub(t).square().mean(new int[] {1}).toFloatArray();
   }
 
-  /** Mean KL(teacher || student) over a batch as one scalar array, for training: both [N, C] log-probabilities. */
+  /** Mean KL(teacher || student) over a batch as one scalar array, for training: both [N, ..., C] log-probabilities. */
   public static NDArray klLoss(NDArray teacher, NDArray student) {
-    return teacher.exp().mul(teacher.sub(student)).sum(new int[] {1}).mean();
+    long n = teacher.getShape().get(0);
+    return teacher.exp().mul(teacher.sub(student.reshape(teacher.getShape()))).reshape(n, -1).sum(new int[] {1}).mean();
   }
 }

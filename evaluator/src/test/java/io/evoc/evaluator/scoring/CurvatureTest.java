@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * At the teacher the divergence is at its minimum, so the Gauss-Newton curvature is its exact
  * Hessian there and 0.5·h·w² must predict what zeroing a single small weight costs, as measured by
- * the scorer. Checked on Gemm and Conv layers, for KL and MSE.
+ * the scorer. Checked on Gemm and Conv layers, for KL and MSE, with exact and sampled probes.
  */
 class CurvatureTest {
   private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
@@ -32,6 +32,9 @@ class CurvatureTest {
       "models/fashion-mlp.onnx, fc1.weight, MSE",
       "models/fashion-lenet5.onnx, conv2.weight, KL",
       "models/fashion-lenet5.onnx, fc1.weight, KL",
+      // 12 softmax rows of 10 classes per sample: sampled probes.
+      "fixtures/multi-softmax.onnx, w1, KL",
+      "fixtures/multi-softmax.onnx, w2, KL",
   })
   void predictsTheCostOfZeroingOneWeight(String file, String weight, Metric metric) {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
