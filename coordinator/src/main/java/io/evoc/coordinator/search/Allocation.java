@@ -76,10 +76,12 @@ final class Allocation {
       s.goalZeros = Math.max(s.zeros, (int) Math.round(Math.min(level[i], CAP) * s.size));
       goals += s.goalZeros;
     }
-    if (last >= 0 && goals > wanted) {
-      // The last step was a whole percent of its layer: take back what overshoots the goal.
+    if (last >= 0 && goals != wanted) {
+      // The last step was a whole percent of its layer: settle the overshoot (or a rounding
+      // shortfall) there.
       LayerState s = free.get(last);
-      s.goalZeros = (int) Math.max(s.zeros, s.goalZeros - (goals - wanted));
+      long settled = Math.min((long) Math.floor(CAP * s.size), s.goalZeros + wanted - goals);
+      s.goalZeros = (int) Math.max(s.zeros, settled);
     }
   }
 

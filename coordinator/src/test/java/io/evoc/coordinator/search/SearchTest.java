@@ -1,0 +1,110 @@
+package io.evoc.coordinator.search;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import io.evoc.evaluator.data.DataLoader;
+import io.evoc.evaluator.data.DataSet;
+import io.evoc.evaluator.data.ModelInput;
+import io.evoc.evaluator.data.Preprocessing;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.Metric;
+import io.evoc.protocol.model.OnnxModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The search's parts on the example MLP and 100 real test images: split, evolution, set operations. */
+class SearchTest {
+  private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
+  private static CandidateScorer scorer;
+
+  @BeforeAll
+  static void scorer() {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
+    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
+    DataSet fitted = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0));
+    HostTensor calibration = new HostTensor(fitted.values(), new long[] {fitted.size(), 784});
+    scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.KL);
+  }
+
+  @AfterAll
+  static void close() {
+    scorer.close();
+  }
+
+  /** The split lands exactly on the overall goal (the last step trimmed) and leaves every layer 1%. */
+  @ParameterizedTest
+  @ValueSource(doubles = {0.5, 0.9, 0.95})
+  void splitLandsOnTheGoal(double goal) {
+    List<LayerState> states = states();
+    Allocation.bySensitivity(scorer, states, states, goal, 1);
+    long total = states.stream().mapToLong(s -> s.size).sum();
+    assertThat(states.stream().mapToLong(s -> s.goalZeros).sum()).isEqualTo(Math.round(goal * total));
+    for (LayerState s : states) {
+      assertThat(s.goalZeros).isBetween(0, (int) Math.floor(0.99 * s.size));
+    }
+    // The largest layer carries the most of the goal: it is the cheapest per weight on this MLP.
+    assertThat(states.get(0).goalZeros / (double) states.get(0).size)
+        .isGreaterThanOrEqualTo(states.get(2).goalZeros / (double) states.get(2).size);
+  }
+
+  @Test
+  void layersFixedByTheUserAreLeftAlone() {
+    List<LayerState> states = states();
+    states.get(1).goalZeros = states.get(1).size / 2;
+    List<LayerState> free = List.of(states.get(0), states.get(2));
+    Allocation.bySensitivity(scorer, free, states, 0.8, 1);
+    long total = states.stream().mapToLong(s -> s.size).sum();
+    assertThat(states.get(1).goalZeros).isEqualTo(states.get(1).size / 2);
+    assertThat(states.stream().mapToLong(s -> s.goalZeros).sum()).isEqualTo(Math.round(0.8 * total));
+  }
+
+  /** Same seed, same sets; never worse than its first candidate, the prior's own top k. */
+  @Test
+  void evolutionIsSeededAndNeverWorseThanGreedy() {
+    LayerState state = states().get(1);
+    float[] prior = Pruning.curvatureWeighted(scorer, state, 1);
+    int k = state.size / 20;
+    Evolution.Result a = new Evolution(scorer, state, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
+    LayerState again = states().get(1);
+    Evolution.Result b = new Evolution(scorer, again, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
+    assertThat(b.best()).isEqualTo(a.best());
+    assertThat(b.divergence()).isEqualTo(a.divergence());
+    assertThat(a.best()).hasSize(k).isSorted().doesNotHaveDuplicates();
+    assertThat(a.scored()).isEqualTo(16 + 2 * (16 - 4));
+    float greedy = scorer.score(state.layer, List.of(Pruning.lowest(state, prior, k))).divergence()[0];
+    assertThat(a.divergence()).isLessThanOrEqualTo(greedy);
+  }
+
+  @Test
+  void sortedSetOperations() {
+    int[] a = {1, 3, 5, 7};
+    int[] b = {3, 4, 5, 8};
+    assertThat(Evolution.intersect(a, b)).containsExactly(3, 5);
+    assertThat(Evolution.union(a, b)).containsExactly(1, 3, 4, 5, 7, 8);
+    assertThat(Evolution.difference(a, b)).containsExactly(1, 7);
+    assertThat(Evolution.difference(a, new int[0])).containsExactly(a);
+  }
+
+  /** Lowest cost first, negative costs before positive ones, ties by index. */
+  @Test
+  void rankingOrdersByCostThenIndex() {
+    float[] cost = {0.5f, -2f, 0.5f, 0f, -0.1f, 3f};
+    assertThat(Pruning.ranked(new int[] {0, 1, 2, 3, 4, 5}, cost, 6)).containsExactly(1, 4, 3, 0, 2, 5);
+  }
+
+  private static List<LayerState> states() {
+    List<LayerState> out = new ArrayList<>();
+    scorer.layers().forEach(l -> out.add(new LayerState(l, scorer.weights(l))));
+    return out;
+  }
+}
