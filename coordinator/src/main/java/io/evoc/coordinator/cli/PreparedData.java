@@ -21,10 +21,6 @@ record PreparedData(TensorSpec input, DataSet data) {
 
   /** All samples as one batch, [N, sample shape...]. */
   io.evoc.evaluator.engine.HostTensor batch() {
-    long[] sample = data.sampleShape();
-    long[] shape = new long[sample.length + 1];
-    shape[0] = data.size();
-    System.arraycopy(sample, 0, shape, 1, sample.length);
-    return new io.evoc.evaluator.engine.HostTensor(data.values(), shape);
+    return data.batch();
   }
 }

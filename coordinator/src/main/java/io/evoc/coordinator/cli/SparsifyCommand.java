@@ -205,7 +205,7 @@ final class SparsifyCommand implements Callable<Integer> {
     }
     r.put("candidates_scored", result.candidatesScored());
     r.put("candidates_per_s", Math.round(result.candidatesPerSecond() * 10) / 10.0);
-    r.put("seconds", Math.round(result.seconds() * 100) / 100.0);
+    r.put("seconds", Json.hundredths(result.seconds()));
     r.put("trace", result.trace());
     return r;
   }

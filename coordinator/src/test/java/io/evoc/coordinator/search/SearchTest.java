@@ -31,8 +31,8 @@ class SearchTest {
   static void scorer() {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
     DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
-    DataSet fitted = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0));
-    HostTensor calibration = new HostTensor(fitted.values(), new long[] {fitted.size(), 784});
+    HostTensor calibration =
+        Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0)).batch();
     scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.KL);
   }
 

@@ -42,6 +42,14 @@ public record DataSet(
     return labels != null;
   }
 
+  /** All samples as one batch tensor, [N, sample shape...], sharing the values. */
+  public io.evoc.evaluator.engine.HostTensor batch() {
+    long[] shape = new long[sampleShape.length + 1];
+    shape[0] = size();
+    System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+    return new io.evoc.evaluator.engine.HostTensor(values, shape);
+  }
+
   /** The first {@code n} samples (all of them when n is larger). */
   public DataSet limit(int n) {
     if (n < 0) {

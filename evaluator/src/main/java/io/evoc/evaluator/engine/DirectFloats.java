@@ -28,11 +28,7 @@ public final class DirectFloats {
 
   /** The first {@code count} values, likewise. */
   public ByteBuffer fill(float[] values, int count) {
-    int bytes = Math.multiplyExact(count, Float.BYTES);
-    if (buffer.capacity() < bytes) {
-      buffer = ByteBuffer.allocateDirect(bytes);
-    }
-    ByteBuffer view = buffer.duplicate().clear().limit(bytes).slice().order(ByteOrder.nativeOrder());
+    ByteBuffer view = reserve(count);
     view.asFloatBuffer().put(values, 0, count);
     return view;
   }

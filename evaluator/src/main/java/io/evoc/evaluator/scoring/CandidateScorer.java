@@ -65,6 +65,7 @@ public final class CandidateScorer implements AutoCloseable {
   private final Metric metric;
   private final OutputKind kind;
   private final NDArray reference;
+  private final float referenceScale;
   private GraphExecutor teacher;
   private final Map<String, Layer> layers = new LinkedHashMap<>();
   private final Map<String, java.util.Set<String>> cuts = new HashMap<>();
@@ -103,6 +104,8 @@ public final class CandidateScorer implements AutoCloseable {
               + out.getShape() + "; scoring needs one row per calibration sample (" + samples + ")");
         }
         NDArray ref = metric == Metric.KL ? Divergence.logProbabilities(out, kind) : out.duplicate();
+        // Computed while ref still belongs to the scope, so the temporaries die with it.
+        this.referenceScale = metric == Metric.KL ? 1f : Math.max(1e-12f, ref.square().mean().getFloat());
         ref.attach(manager);
         this.reference = ref;
       }
@@ -249,13 +252,7 @@ public final class CandidateScorer implements AutoCloseable {
 
   /** What a divergence is measured against: 1 for KL, the mean square of the teacher's output for MSE. */
   public float referenceScale() {
-    if (metric == Metric.KL) {
-      return 1f;
-    }
-    try (NDManager scope = manager.newSubManager()) {
-      reference.tempAttach(scope);
-      return Math.max(1e-12f, reference.square().mean().getFloat());
-    }
+    return referenceScale;
   }
 
   /** The student's input and output of a layer at its current revision: {input, output}. */

@@ -103,11 +103,7 @@ class CurvatureTest {
 
   private static HostTensor calibration(OnnxModel model) {
     DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
-    DataSet fitted = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0));
-    long[] shape = new long[fitted.sampleShape().length + 1];
-    shape[0] = fitted.size();
-    System.arraycopy(fitted.sampleShape(), 0, shape, 1, fitted.sampleShape().length);
-    return new HostTensor(fitted.values(), shape);
+    return Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0)).batch();
   }
 
   /** The n weights from position {@code from} on, in order of decreasing magnitude. */

@@ -82,10 +82,7 @@ public final class Frequencies {
 
   /** As stored: must sum to 2^PROB_BITS; a damaged table is refused, never trusted. */
   public static Frequencies of(int[] frequencies) {
-    if (frequencies.length == 0 || frequencies.length > Rans.MAX_SYMBOLS) {
-      throw new CodecException("alphabet of " + frequencies.length + " symbols; 1 to " + Rans.MAX_SYMBOLS
-          + " supported");
-    }
+    Rans.checkAlphabet(frequencies.length);
     long sum = 0;
     for (int f : frequencies) {
       if (f < 0 || f > Rans.TOTAL) {

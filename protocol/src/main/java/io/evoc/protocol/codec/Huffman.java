@@ -126,9 +126,7 @@ public final class Huffman {
 
   /** Lengths within range that satisfy Kraft's inequality: a stored table is never trusted. */
   private static int[] validated(int[] lengths) {
-    if (lengths.length == 0 || lengths.length > Rans.MAX_SYMBOLS) {
-      throw new CodecException("alphabet of " + lengths.length + " symbols; 1 to " + Rans.MAX_SYMBOLS + " supported");
-    }
+    Rans.checkAlphabet(lengths.length);
     long kraft = 0;
     for (int l : lengths) {
       if (l < 0 || l > MAX_LENGTH) {
@@ -166,13 +164,12 @@ public final class Huffman {
 
   /** MSB-first bits into bytes, the last byte padded with zeros. */
   private static final class BitWriter {
-    private byte[] bytes;
-    private int size;
+    private final ByteSink out;
     private long buffer;
     private int bits;
 
     BitWriter(int capacity) {
-      bytes = new byte[Math.max(16, capacity)];
+      out = new ByteSink(capacity);
     }
 
     void write(int code, int length) {
@@ -180,23 +177,16 @@ public final class Huffman {
       bits += length;
       while (bits >= 8) {
         bits -= 8;
-        put((byte) (buffer >>> bits));
+        out.put((byte) (buffer >>> bits));
       }
     }
 
     byte[] finish() {
       if (bits > 0) {
-        put((byte) (buffer << (8 - bits)));
+        out.put((byte) (buffer << (8 - bits)));
         bits = 0;
       }
-      return Arrays.copyOf(bytes, size);
-    }
-
-    private void put(byte b) {
-      if (size == bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.multiplyExact(bytes.length, 2));
-      }
-      bytes[size++] = b;
+      return out.toArray();
     }
   }
 }

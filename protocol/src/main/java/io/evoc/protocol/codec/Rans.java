@@ -1,7 +1,5 @@
 package io.evoc.protocol.codec;
 
-import java.util.Arrays;
-
 /**
  * Range asymmetric numeral systems (rANS, Duda 2013) with static models: byte-wise renormalization,
  * a 31-bit state, 2^{@value #PROB_BITS} probability slots. Within a fraction of a percent of the
@@ -28,6 +26,13 @@ public final class Rans {
   }
 
   private Rans() {}
+
+  /** A stored alphabet size is checked before anything is allocated for it. */
+  static void checkAlphabet(int symbols) {
+    if (symbols < 1 || symbols > MAX_SYMBOLS) {
+      throw new CodecException("alphabet of " + symbols + " symbols; 1 to " + MAX_SYMBOLS + " supported");
+    }
+  }
 
   /**
    * @param context selects {@code models[context.of(symbols, i)]} for symbol i
@@ -102,30 +107,5 @@ public final class Rans {
           + (x == LOW ? "as expected" : "wrong"));
     }
     return symbols;
-  }
-
-  /** Bytes appended at the end, handed back in reverse: rANS encodes last symbol first. */
-  private static final class ByteSink {
-    private byte[] bytes;
-    private int size;
-
-    ByteSink(int capacity) {
-      bytes = new byte[Math.max(16, capacity)];
-    }
-
-    void put(byte b) {
-      if (size == bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.multiplyExact(bytes.length, 2));
-      }
-      bytes[size++] = b;
-    }
-
-    byte[] reversed() {
-      byte[] out = new byte[size];
-      for (int i = 0; i < size; i++) {
-        out[i] = bytes[size - 1 - i];
-      }
-      return out;
-    }
   }
 }
