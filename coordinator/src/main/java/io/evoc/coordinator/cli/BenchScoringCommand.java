@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -92,10 +93,14 @@ final class BenchScoringCommand implements Callable<Integer> {
       scorer.scoreFull(first, warmUp.subList(0, Math.min(8, warmUp.size())));
       full = time(() -> candidates.forEach((l, cycle) -> cycle.forEach(c -> reference.put(l, scorer.scoreFull(l, c)))));
       scorer.score(first, warmUp);
-      incremental = time(() -> candidates.forEach((l, cycle) -> {
+      Map<Layer, Double> perLayer = new LinkedHashMap<>();
+      incremental = time(() -> candidates.forEach((l, cycle) -> perLayer.put(l, time(() -> {
         bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
         cycle.forEach(c -> scorer.score(l, c));
-      }));
+      }))));
+      perLayer.forEach((l, seconds) -> err.printf("  incremental %s (%s): %.2f ms per candidate%n",
+          l.weight(), CandidateScorer.route(l).name().toLowerCase(Locale.ROOT),
+          1e3 * seconds / (population * generations)));
       for (Layer l : layers) {
         List<List<int[]>> cycle = candidates.get(l);
         worst = Math.max(worst, maxRelativeDifference(scorer.score(l, cycle.get(cycle.size() - 1)), reference.get(l)));
