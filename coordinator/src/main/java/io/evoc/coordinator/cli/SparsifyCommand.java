@@ -70,7 +70,7 @@ final class SparsifyCommand implements Callable<Integer> {
   @Option(names = "--repair", defaultValue = "distill", paramLabel = "none|ls|distill", description = "Repair of the surviving weights (default ${DEFAULT-VALUE}).")
   String repair;
 
-  @Option(names = "--distill-epochs", defaultValue = "10", paramLabel = "N", description = "Epochs of distillation over the calibration inputs (default ${DEFAULT-VALUE}).")
+  @Option(names = "--distill-epochs", defaultValue = "15", paramLabel = "N", description = "Epochs of distillation over the calibration inputs (default ${DEFAULT-VALUE}).")
   int distillEpochs;
 
   @Option(names = "--time-budget", paramLabel = "D", description = "Stop with the best model so far after D (e.g. 90s, 10m, 1h).")
