@@ -67,6 +67,11 @@ final class SparsifyCommand implements Callable<Integer> {
   @Option(names = "--step", defaultValue = "0.05", description = "Largest fraction of a layer committed per cycle (default ${DEFAULT-VALUE}).")
   double step;
 
+  @Option(names = "--swaps", defaultValue = "100", paramLabel = "N",
+      description = "At most N swap cycles once the goal is reached: a layer gives back a few pruned weights and "
+          + "loses as many others, kept when the divergence drops; de only, 0: none (default ${DEFAULT-VALUE}).")
+  int swaps;
+
   @Option(names = "--repair", defaultValue = "distill", paramLabel = "none|ls|distill", description = "Repair of the surviving weights (default ${DEFAULT-VALUE}).")
   String repair;
 
@@ -110,7 +115,7 @@ final class SparsifyCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--calib-limit must be >= 0 (0: all), --search-samples >= 1, --test-limit >= 0");
     }
     SearchSettings settings = new SearchSettings(sparsity == null ? Double.NaN : sparsity, parseGoals(layerSparsity),
-        parseMethod(method), population, generations, step, parseRepair(repair), distillEpochs,
+        parseMethod(method), population, generations, step, swaps, parseRepair(repair), distillEpochs,
         timeBudget == null ? null : parseDuration(timeBudget),
         divergenceBudget == null ? Double.POSITIVE_INFINITY : divergenceBudget, seed, 50);
     OnnxModel teacher = OnnxModel.read(model);
@@ -170,6 +175,7 @@ final class SparsifyCommand implements Callable<Integer> {
     settings.put("population", s.population());
     settings.put("generations", s.generations());
     settings.put("step", s.step());
+    settings.put("swaps", s.swaps());
     settings.put("repair", repair);
     settings.put("distill_epochs", s.distillEpochs());
     settings.put("time_budget", timeBudget);

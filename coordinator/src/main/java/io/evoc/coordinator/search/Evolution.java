@@ -29,8 +29,19 @@ final class Evolution {
   /** Logit lost per unit of estimated harm (standardized fitness). */
   private static final float HARM_WEIGHT = 2f;
 
+  /** What a candidate does to its members. */
+  enum Move {
+    /** Zero surviving weights (the search). */
+    ZERO,
+    /** Give pruned weights back their original values (refinement). */
+    RESTORE
+  }
+
   private final CandidateScorer scorer;
   private final LayerState state;
+  private final Move move;
+  private final float[] harm;
+  private final float[] seen;
   private final int k;
   private final int population;
   private final SplittableRandom random;
@@ -45,17 +56,22 @@ final class Evolution {
   private record Member(int[] set, float divergence, float agreement) {}
 
   /**
-   * @param priorCost per weight, lower = more likely harmless (survivors only are read)
+   * @param priorCost per weight, lower = more likely harmless (only the weights the move applies to
+   *     are read)
    */
-  Evolution(CandidateScorer scorer, LayerState state, float[] priorCost, int k, int population, SplittableRandom random) {
+  Evolution(CandidateScorer scorer, LayerState state, Move move, float[] priorCost, int k, int population,
+      SplittableRandom random) {
     this.scorer = scorer;
     this.state = state;
+    this.move = move;
+    this.harm = move == Move.ZERO ? state.harm : state.restoreHarm;
+    this.seen = move == Move.ZERO ? state.seen : state.restoreSeen;
     this.k = k;
     this.population = population;
     this.random = random;
-    int[] survivors = state.survivors();
-    int poolSize = Math.min(survivors.length, Math.max(POOL_FACTOR * k, k + population));
-    this.pool = Pruning.ranked(survivors, priorCost, poolSize);
+    int[] eligible = move == Move.ZERO ? state.survivors() : state.restorable();
+    int poolSize = Math.min(eligible.length, Math.max(POOL_FACTOR * k, k + population));
+    this.pool = Pruning.ranked(eligible, priorCost, poolSize);
     this.slot = new int[state.size];
     Arrays.fill(slot, -1);
     this.logit = new float[pool.length];
@@ -68,7 +84,8 @@ final class Evolution {
   /** Low prior rank and low estimated harm make a pool weight likely to be drawn. */
   private void refreshLogits() {
     for (int j = 0; j < pool.length; j++) {
-      logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * state.harmOf(pool[j]);
+      int i = pool[j];
+      logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * (seen[i] > 0 ? harm[i] / seen[i] : 0f);
     }
   }
 
@@ -100,7 +117,7 @@ final class Evolution {
   }
 
   private List<Member> score(List<int[]> sets) {
-    Scores s = scorer.score(state.layer, sets);
+    Scores s = scorer.score(state.layer, sets, move == Move.ZERO ? null : state.original);
     scored += sets.size();
     learn(sets, s.divergence());
     List<Member> out = new ArrayList<>(sets.size());
@@ -128,8 +145,8 @@ final class Evolution {
     for (int p = 0; p < sets.size(); p++) {
       float z = (float) ((divergence[p] - mean) / sd);
       for (int i : sets.get(p)) {
-        state.harm[i] += z;
-        state.seen[i] += 1;
+        harm[i] += z;
+        seen[i] += 1;
       }
     }
     refreshLogits();

@@ -13,6 +13,11 @@ final class LayerState {
   final float[] harm;
   /** Per weight: how many candidates (decayed) that mean is over. */
   final float[] seen;
+  /** The same two for candidates that restore pruned weights (refinement). */
+  final float[] restoreHarm;
+  final float[] restoreSeen;
+  /** The weights as the search found them: what a restored weight goes back to. */
+  final float[] original;
 
   LayerState(Layer layer, float[] weights) {
     this.layer = layer;
@@ -20,6 +25,9 @@ final class LayerState {
     this.zeroed = new boolean[size];
     this.harm = new float[size];
     this.seen = new float[size];
+    this.restoreHarm = new float[size];
+    this.restoreSeen = new float[size];
+    this.original = weights.clone();
     for (int i = 0; i < size; i++) {
       if (weights[i] == 0) {
         zeroed[i] = true;
@@ -50,6 +58,33 @@ final class LayerState {
     }
   }
 
+  void restore(int[] indices) {
+    for (int i : indices) {
+      if (zeroed[i]) {
+        zeroed[i] = false;
+        zeros--;
+      }
+    }
+  }
+
+  /** Pruned indices whose original value is not zero (those a restore changes), in index order. */
+  int[] restorable() {
+    int n = 0;
+    for (int i = 0; i < size; i++) {
+      if (zeroed[i] && original[i] != 0) {
+        n++;
+      }
+    }
+    int[] out = new int[n];
+    n = 0;
+    for (int i = 0; i < size; i++) {
+      if (zeroed[i] && original[i] != 0) {
+        out[n++] = i;
+      }
+    }
+    return out;
+  }
+
   /** Surviving indices, in index order. */
   int[] survivors() {
     int[] out = new int[size - zeros];
@@ -62,16 +97,13 @@ final class LayerState {
     return out;
   }
 
-  /** Estimated harm of a weight, 0 when no candidate held it yet. */
-  float harmOf(int i) {
-    return seen[i] > 0 ? harm[i] / seen[i] : 0f;
-  }
-
   /** Between cycles older evidence counts half: the student it was measured on has moved. */
   void decayEvidence() {
     for (int i = 0; i < size; i++) {
       harm[i] *= 0.5f;
       seen[i] *= 0.5f;
+      restoreHarm[i] *= 0.5f;
+      restoreSeen[i] *= 0.5f;
     }
   }
 }

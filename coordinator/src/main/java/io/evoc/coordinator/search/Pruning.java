@@ -32,6 +32,21 @@ final class Pruning {
     return out;
   }
 
+  /**
+   * g·t + 0.5·h·t², the divergence that restoring each pruned weight alone to its original value t
+   * adds (negative: it helps) by the gradient and curvature at the current student.
+   */
+  static float[] restoreCost(CandidateScorer scorer, LayerState state, long seed) {
+    float[] g = scorer.gradient(state.layer);
+    float[] h = scorer.curvature(state.layer, seed);
+    float[] out = new float[g.length];
+    for (int i = 0; i < g.length; i++) {
+      float t = state.original[i];
+      out[i] = g[i] * t + 0.5f * h[i] * t * t;
+    }
+    return out;
+  }
+
   /** The n survivors of lowest cost, sorted by index (ties broken by index). */
   static int[] lowest(LayerState state, float[] cost, int n) {
     int[] survivors = state.survivors();

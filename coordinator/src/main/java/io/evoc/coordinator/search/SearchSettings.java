@@ -12,6 +12,7 @@ import java.util.Map;
  * @param population candidates per generation
  * @param generations generations per cycle (one commit per cycle)
  * @param step largest fraction of a layer committed in one cycle; it shrinks as divergence rises
+ * @param swaps most swap cycles of the refinement once the goal is reached (0: none)
  * @param timeBudget wall-clock limit, or null
  * @param divergenceBudget the search stops before a commit would push divergence past this
  * @param refitIterations conjugate-gradient steps of each least-squares refit
@@ -23,6 +24,7 @@ public record SearchSettings(
     int population,
     int generations,
     double step,
+    int swaps,
     Repair repair,
     int distillEpochs,
     Duration timeBudget,
@@ -47,8 +49,9 @@ public record SearchSettings(
         throw new IllegalArgumentException("--layer-sparsity " + name + "=" + goal + ": expected a fraction in [0, 1)");
       }
     });
-    if (population < 2 || generations < 1 || distillEpochs < 0 || refitIterations < 1) {
-      throw new IllegalArgumentException("--population must be >= 2, --generations >= 1, --distill-epochs >= 0");
+    if (population < 2 || generations < 1 || swaps < 0 || distillEpochs < 0 || refitIterations < 1) {
+      throw new IllegalArgumentException(
+          "--population must be >= 2, --generations >= 1, --swaps >= 0, --distill-epochs >= 0");
     }
     if (!(step > 0 && step <= 0.5)) {
       throw new IllegalArgumentException("--step " + step + ": expected a fraction in (0, 0.5]");

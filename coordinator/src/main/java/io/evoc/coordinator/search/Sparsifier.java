@@ -26,6 +26,8 @@ import java.util.function.Consumer;
 public final class Sparsifier {
   /** KL (nats, or MSE relative to the output's mean square) at which the step has halved. */
   private static final double HALF_STEP_DIVERGENCE = 0.02;
+  /** A layer's first swap moves this fraction of its pruned weights; sizes halve after a swap that did not pay. */
+  private static final double SWAP_FRACTION = 0.01;
   /** The step never shrinks below this fraction of a layer. */
   private static final double MIN_STEP = 0.002;
   private static final int DISTILL_BATCH = 128;
@@ -81,6 +83,9 @@ public final class Sparsifier {
     agreement = initial.agreement()[0];
     setGoals();
     String stop = settings.method() == Method.MAGNITUDE ? magnitude() : evolve();
+    if (settings.method() == Method.DE && stop.equals("goal reached")) {
+      stop = refine();
+    }
     if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled")) {
       distill();
     }
@@ -121,7 +126,7 @@ public final class Sparsifier {
       int[] set = Pruning.lowest(s, Pruning.magnitudes(scorer, s.layer), s.goalZeros - s.zeros);
       Scores score = scorer.score(s.layer, List.of(set));
       scored++;
-      commit(++cycle, s, set, score.divergence()[0], score.agreement()[0]);
+      commit(++cycle, s, set, 0, score.divergence()[0], score.agreement()[0]);
       if (cancelled.getAsBoolean()) {
         return "cancelled";
       }
@@ -146,15 +151,81 @@ public final class Sparsifier {
       double step = Math.max(MIN_STEP, settings.step() / shrink);
       int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
       s.decayEvidence();
-      Evolution evolution = new Evolution(scorer, s, Pruning.curvatureWeighted(scorer, s, settings.seed()), k,
-          settings.population(), random);
+      Evolution evolution = new Evolution(scorer, s, Evolution.Move.ZERO,
+          Pruning.curvatureWeighted(scorer, s, settings.seed()), k, settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null);
       scored += best.scored();
       if (best.divergence() > settings.divergenceBudget()) {
         return "divergence budget";
       }
-      commit(++cycle, s, best.best(), best.divergence(), best.agreement());
+      commit(++cycle, s, best.best(), 0, best.divergence(), best.agreement());
     }
+  }
+
+  /**
+   * Swaps at the goal: per cycle, one layer gives back a few pruned weights (the restore that
+   * lowers the divergence most, found by evolution from the gradient's estimate) and then loses as
+   * many others (the usual evolution); kept only when the pair lowers the divergence. Early commits
+   * were chosen for a student that has since moved; this revisits them.
+   */
+  private String refine() {
+    SplittableRandom root = new SplittableRandom(settings.seed() ^ 0x5eed5eedL);
+    int cycle = trace.size();
+    // Per open layer, the swap size: halved after a swap that did not pay, the layer closed below a floor.
+    Map<LayerState, Integer> size = new LinkedHashMap<>();
+    for (LayerState s : states) {
+      if (s.zeros > 0 && s.zeros < s.size) {
+        size.put(s, (int) Math.max(1, Math.min(s.size - s.zeros, Math.ceil(SWAP_FRACTION * s.zeros))));
+      }
+    }
+    for (int n = 0; n < settings.swaps() && !size.isEmpty(); n++) {
+      String stop = stopReason();
+      if (stop != null) {
+        return stop;
+      }
+      LayerState s = new ArrayList<>(size.keySet()).get(n % size.size());
+      int m = size.get(s);
+      if (!swap(s, m, root.split(), cycle + 1)) {
+        if (m <= Math.max(1, s.zeros / 1000)) {
+          size.remove(s);
+        } else {
+          size.put(s, m / 2);
+        }
+      } else {
+        cycle++;
+      }
+    }
+    return "goal reached";
+  }
+
+  /** One swap of m weights in one layer; false (and nothing changed) when it does not lower the divergence. */
+  private boolean swap(LayerState s, int m, SplittableRandom random, int cycle) {
+    float before = divergence;
+    float[] weights = student.get(s.layer.weight());
+    s.decayEvidence();
+    Evolution.Result back = new Evolution(scorer, s, Evolution.Move.RESTORE, Pruning.restoreCost(scorer, s, settings.seed()),
+        m, settings.population(), random).run(settings.generations(), () -> stopReason() != null);
+    scored += back.scored();
+    if (!(back.divergence() < before)) {
+      return false;
+    }
+    float[] restored = weights.clone();
+    for (int i : back.best()) {
+      restored[i] = s.original[i];
+    }
+    student.set(s.layer.weight(), restored);
+    s.restore(back.best());
+    Evolution.Result out = new Evolution(scorer, s, Evolution.Move.ZERO,
+        Pruning.curvatureWeighted(scorer, s, settings.seed()), back.best().length, settings.population(), random)
+        .run(settings.generations(), () -> stopReason() != null);
+    scored += out.scored();
+    if (!(out.divergence() < before)) {
+      student.set(s.layer.weight(), weights);
+      s.commit(back.best());
+      return false;
+    }
+    commit(cycle, s, out.best(), back.best().length, out.divergence(), out.agreement());
+    return true;
   }
 
   /** The layer furthest behind its goal, relatively; null when all are done. */
@@ -178,7 +249,7 @@ public final class Sparsifier {
     return null;
   }
 
-  private void commit(int cycle, LayerState s, int[] set, float scoredDivergence, float scoredAgreement) {
+  private void commit(int cycle, LayerState s, int[] set, int restored, float scoredDivergence, float scoredAgreement) {
     float[] w = student.get(s.layer.weight());
     for (int i : set) {
       w[i] = 0;
@@ -190,7 +261,7 @@ public final class Sparsifier {
     if (settings.repair() == Repair.LS && LeastSquaresRefit.supports(s.layer)) {
       refit(s, w);
     }
-    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, s.sparsity(), overall(), divergence, agreement,
+    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, restored, s.sparsity(), overall(), divergence, agreement,
         (System.nanoTime() - started) / 1_000_000, scored);
     trace.add(e);
     progress.accept(e);

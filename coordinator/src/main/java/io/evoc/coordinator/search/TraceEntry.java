@@ -6,6 +6,7 @@ package io.evoc.coordinator.search;
  * @param cycle 1-based cycle number
  * @param layer the weight committed to
  * @param committed weights zeroed by this commit
+ * @param restored pruned weights given back by it (a swap of the refinement), otherwise 0
  * @param layerSparsity the layer's sparsity after it
  * @param sparsity overall sparsity of all prunable layers after it
  * @param divergence the student's divergence after it (and after any refit)
@@ -13,5 +14,5 @@ package io.evoc.coordinator.search;
  * @param elapsedMillis since the search started
  * @param candidatesScored candidates scored so far
  */
-public record TraceEntry(int cycle, String layer, int committed, double layerSparsity, double sparsity,
+public record TraceEntry(int cycle, String layer, int committed, int restored, double layerSparsity, double sparsity,
     float divergence, float agreement, long elapsedMillis, long candidatesScored) {}

@@ -74,9 +74,9 @@ class SearchTest {
     LayerState state = states().get(1);
     float[] prior = Pruning.curvatureWeighted(scorer, state, 1);
     int k = state.size / 20;
-    Evolution.Result a = new Evolution(scorer, state, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
+    Evolution.Result a = new Evolution(scorer, state, Evolution.Move.ZERO, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
     LayerState again = states().get(1);
-    Evolution.Result b = new Evolution(scorer, again, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
+    Evolution.Result b = new Evolution(scorer, again, Evolution.Move.ZERO, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
     assertThat(b.best()).isEqualTo(a.best());
     assertThat(b.divergence()).isEqualTo(a.divergence());
     assertThat(a.best()).hasSize(k).isSorted().doesNotHaveDuplicates();

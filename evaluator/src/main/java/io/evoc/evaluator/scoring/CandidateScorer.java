@@ -202,6 +202,19 @@ public final class CandidateScorer implements AutoCloseable {
 
   /** Candidates of one layer, incrementally: index lists into the layer's flat weight, sorted. */
   public Scores score(Layer layer, List<int[]> candidates) {
+    return score(layer, candidates, null);
+  }
+
+  /**
+   * Candidates that set their members to given values instead of zero (restoring pruned weights).
+   *
+   * @param values per weight of the layer, the value a member takes; null: zero
+   */
+  public Scores score(Layer layer, List<int[]> candidates, float[] values) {
+    if (values != null && values.length != layer.size()) {
+      throw new IllegalArgumentException("values for " + layer.weight() + ": " + values.length + ", layer has "
+          + layer.size());
+    }
     LayerCache c = cacheFor(layer);
     boolean stacks = stackable.get(layer.weight());
     long perCandidate = Arrays.stream(c.outputShape).reduce(1, Math::multiplyExact);
@@ -211,7 +224,8 @@ public final class CandidateScorer implements AutoCloseable {
     for (int from = 0; from < candidates.size(); from += chunk) {
       List<int[]> part = candidates.subList(from, Math.min(candidates.size(), from + chunk));
       try (NDManager scope = manager.newSubManager()) {
-        NDArray outputs = route(layer) == Route.DELTA ? deltaOutputs(c, part, scope) : layerOutputs(c, part, scope);
+        NDArray outputs = route(layer) == Route.DELTA ? deltaOutputs(c, part, values, scope)
+            : layerOutputs(c, part, values, scope);
         Scores s = downstream(c, outputs, part.size(), scope);
         System.arraycopy(s.divergence(), 0, divergence, from, part.size());
         System.arraycopy(s.agreement(), 0, agreement, from, part.size());
@@ -227,7 +241,7 @@ public final class CandidateScorer implements AutoCloseable {
     float[] agreement = new float[candidates.size()];
     for (int p = 0; p < candidates.size(); p++) {
       try (NDManager scope = manager.newSubManager()) {
-        NDArray w = withZeros(weight, candidates.get(p), layer.shape(), scope);
+        NDArray w = withValues(weight, candidates.get(p), null, layer.shape(), scope);
         NDArray out = executor.run(Map.of(inputName, input, layer.weight(), w), List.of(outputName), scope).get(outputName);
         Scores s = divergence(out, 1);
         divergence[p] = s.divergence()[0];
@@ -285,6 +299,19 @@ public final class CandidateScorer implements AutoCloseable {
     return Curvature.diagonal(this, layer, seed);
   }
 
+  /**
+   * Per weight of the layer, the gradient of the divergence at the current student ({@link
+   * Gradient}).
+   */
+  public float[] gradient(Layer layer) {
+    return Gradient.of(this, layer);
+  }
+
+  /** The teacher's output as divergences compare against it: log-probabilities for KL, raw for MSE. */
+  NDArray reference() {
+    return reference;
+  }
+
   /** The tensors besides the layer's output that the graph downstream of it reads, at the current student. */
   Map<String, NDArray> cut(Layer layer) {
     return cacheFor(layer).cut;
@@ -312,13 +339,13 @@ public final class CandidateScorer implements AutoCloseable {
   }
 
   /** The candidates' layer outputs stacked on the batch axis, built on the host from the cache. */
-  private NDArray deltaOutputs(LayerCache c, List<int[]> part, NDManager scope) {
+  private NDArray deltaOutputs(LayerCache c, List<int[]> part, float[] values, NDManager scope) {
     int size = c.rows * c.out;
     ByteBuffer bytes = feed.reserve(Math.multiplyExact(part.size(), size));
     FloatBuffer target = bytes.asFloatBuffer();
     // Candidates write disjoint slices, each in its own fixed order: bits do not depend on threads.
     Runnable fill = () -> IntStream.range(0, part.size()).parallel()
-        .forEach(p -> subtractZeroed(c, part.get(p), target, p * size));
+        .forEach(p -> subtractChanged(c, part.get(p), values, target, p * size));
     if (threads == null) {
       fill.run();
     } else {
@@ -330,16 +357,16 @@ public final class CandidateScorer implements AutoCloseable {
   }
 
   /**
-   * One candidate's layer output, [rows, out] at {@code offset}: the cached output minus w[r, c] *
-   * x[:, c] for each zeroed weight, a block of rows at a time so that the activations read and the
+   * One candidate's layer output, [rows, out] at {@code offset}: the cached output minus (w[r, c] -
+   * v[r, c]) * x[:, c] for each changed weight (v = 0 when zeroing), a block of rows at a time so that the activations read and the
    * outputs written stay in cache. Each row block is a separate array indexed from 0, the only
    * shape of loop that C2 vectorizes (with offsets into shared arrays it runs scalar, 4x slower).
    */
-  private static void subtractZeroed(LayerCache c, int[] zeroed, FloatBuffer target, int offset) {
-    Scratch s = SCRATCH.get().fit(zeroed.length, c.out);
+  private static void subtractChanged(LayerCache c, int[] changed, float[] values, FloatBuffer target, int offset) {
+    Scratch s = SCRATCH.get().fit(changed.length, c.out);
     int n = 0;
-    for (int i : zeroed) {
-      float w = c.weight[i] * c.alpha;
+    for (int i : changed) {
+      float w = (values == null ? c.weight[i] : c.weight[i] - values[i]) * c.alpha;
       if (w != 0) {
         int a = i / c.cols;
         int b = i - a * c.cols;
@@ -403,10 +430,10 @@ public final class CandidateScorer implements AutoCloseable {
   }
 
   /** The layer's node rerun per candidate from the cached input, outputs stacked on the batch axis. */
-  private NDArray layerOutputs(LayerCache c, List<int[]> part, NDManager scope) {
+  private NDArray layerOutputs(LayerCache c, List<int[]> part, float[] values, NDManager scope) {
     NDList outs = new NDList(part.size());
-    for (int[] zeroed : part) {
-      NDArray w = withZeros(c.weight, zeroed, c.layer.shape(), scope);
+    for (int[] changed : part) {
+      NDArray w = withValues(c.weight, changed, values, c.layer.shape(), scope);
       outs.add(executor.run(Map.of(c.layer.input(), c.layerInput, c.layer.weight(), w),
           List.of(c.layer.output()), scope).get(c.layer.output()));
     }
@@ -446,10 +473,10 @@ public final class CandidateScorer implements AutoCloseable {
     return new Scores(Divergence.kl(reference, logp, count), Divergence.agreement(reference, logp, count));
   }
 
-  private static NDArray withZeros(float[] weight, int[] zeroed, long[] shape, NDManager scope) {
+  private static NDArray withValues(float[] weight, int[] changed, float[] values, long[] shape, NDManager scope) {
     float[] w = weight.clone();
-    for (int i : zeroed) {
-      w[i] = 0;
+    for (int i : changed) {
+      w[i] = values == null ? 0 : values[i];
     }
     return scope.create(w, new Shape(shape));
   }

@@ -1,6 +1,7 @@
 package io.evoc.evaluator.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import io.evoc.evaluator.engine.HostTensor;
@@ -36,7 +37,7 @@ class CandidateScorerTest {
     ParameterTable student = ParameterTable.of(model);
     try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.detect(model))) {
       assertThat(scorer.layers()).isNotEmpty();
-      assertThat(scorer.scoreStudent().divergence()[0]).isCloseTo(0f, org.assertj.core.api.Assertions.within(1e-5f));
+      assertThat(scorer.scoreStudent().divergence()[0]).isCloseTo(0f, within(1e-5f));
       // Commit one candidate first, so the cache is of a student that differs from the teacher.
       Layer first = scorer.layers().get(0);
       float[] w = student.get(first.weight());
@@ -54,7 +55,7 @@ class CandidateScorerTest {
         for (int p = 0; p < candidates.size(); p++) {
           float expected = full.divergence()[p];
           assertThat(fast.divergence()[p]).as(file + " " + layer.weight() + " #" + p)
-              .isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-6f + 1e-3f * Math.abs(expected)));
+              .isCloseTo(expected, within(1e-6f + 1e-3f * Math.abs(expected)));
           assertThat(fast.divergence()[p]).isPositive();
         }
       }
@@ -62,6 +63,18 @@ class CandidateScorerTest {
       Layer layer = scorer.layers().get(0);
       List<int[]> again = candidates(layer, 3, 0.1, 11);
       assertThat(scorer.score(layer, again).divergence()).containsExactly(scorer.score(layer, again).divergence());
+      // Restoring half the committed zeros to the teacher's values, incrementally, is what setting
+      // them and running the student gives.
+      float[] teacher = ParameterTable.of(model).get(first.weight());
+      int[] zeroed = candidates(first, 1, 0.2, 3).get(0);
+      int[] half = java.util.Arrays.copyOf(zeroed, Math.max(1, zeroed.length / 2));
+      float restored = scorer.score(first, List.of(half), teacher).divergence()[0];
+      for (int i : half) {
+        w[i] = teacher[i];
+      }
+      student.set(first.weight(), w);
+      float expected = scorer.scoreStudent().divergence()[0];
+      assertThat(restored).as(file + " restore").isCloseTo(expected, within(1e-6f + 1e-3f * Math.abs(expected)));
     }
   }
 

@@ -101,7 +101,7 @@ class CurvatureTest {
     }
   }
 
-  private static HostTensor calibration(OnnxModel model) {
+  static HostTensor calibration(OnnxModel model) {
     DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
     return Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0)).batch();
   }
