@@ -19,7 +19,10 @@ public final class Rans {
   /** Lower bound of the normalized state; the state stays in [LOW, LOW << 8). */
   private static final int LOW = 1 << 23;
 
-  /** Which model codes symbol i, from the symbols before it. */
+  /**
+   * Which model codes symbol i, from the symbols before it. Called once per symbol in order (by the
+   * encoder too, in a first pass), so it may keep state; a decoder needs a fresh one.
+   */
   @FunctionalInterface
   public interface Context {
     int of(int[] symbols, int i);
@@ -40,9 +43,14 @@ public final class Rans {
    */
   public static byte[] encode(int[] symbols, Frequencies[] models, Context context) {
     ByteSink out = new ByteSink(symbols.length / 4 + 16);
+    // rANS codes backwards; contexts are taken forwards, as the decoder will.
+    int[] contexts = new int[symbols.length];
+    for (int i = 0; i < symbols.length; i++) {
+      contexts[i] = context.of(symbols, i);
+    }
     int x = LOW;
     for (int i = symbols.length - 1; i >= 0; i--) {
-      Frequencies m = models[context.of(symbols, i)];
+      Frequencies m = models[contexts[i]];
       int s = symbols[i];
       if (s < 0 || s >= m.symbols() || m.freq(s) == 0) {
         throw new IllegalArgumentException("symbol " + s + " at " + i + " has no slot in its model");
