@@ -131,12 +131,15 @@ public final class TensorData {
     return out;
   }
 
-  /** A copy of {@code t} whose elements are {@code values}, stored as raw data; name, dims and type kept. */
+  /**
+   * A copy of {@code t} whose elements are {@code values}, stored as raw data; name, dims and type
+   * kept. Whatever data {@code t} held is replaced, so only its dims are checked.
+   */
   public static TensorProto withFloats(TensorProto t, float[] values) {
     requireType(t, DataType.FLOAT);
-    if (values.length != count(t)) {
-      throw new IllegalArgumentException(
-          "tensor '" + t.getName() + "' holds " + count(t) + " elements, got " + values.length);
+    long n = elementCount(t.getDimsList());
+    if (values.length != n) {
+      throw new IllegalArgumentException("tensor '" + t.getName() + "' holds " + n + " elements, got " + values.length);
     }
     return t.toBuilder().clearFloatData().setRawData(floatBytes(values)).build();
   }

@@ -1,0 +1,97 @@
+package io.evoc.protocol.container;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import io.evoc.protocol.model.InvalidModelException;
+import io.evoc.protocol.model.OnnxModel;
+import io.evoc.protocol.model.TensorData;
+import io.evoc.protocol.onnx.GraphProto;
+import io.evoc.protocol.onnx.ModelProto;
+import io.evoc.protocol.onnx.TensorProto;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Between an ONNX model and a container's graph: the model with its coded tensors' data removed
+ * (name, type and dims kept, so the graph still says what it holds), and the way back, a standard
+ * ONNX model with the decoded values in place.
+ */
+public final class ModelPacking {
+  private ModelPacking() {}
+
+  /** The model's bytes with the data of the named FLOAT initializers cleared. */
+  public static ByteString strippedGraph(OnnxModel model, Set<String> coded) {
+    GraphProto.Builder graph = model.proto().getGraph().toBuilder();
+    int found = 0;
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      TensorProto t = graph.getInitializer(i);
+      if (coded.contains(t.getName())) {
+        if (t.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+          throw new IllegalArgumentException(model.source() + ": initializer '" + t.getName() + "' is not FLOAT");
+        }
+        graph.setInitializer(i, t.toBuilder().clearFloatData().clearRawData());
+        found++;
+      }
+    }
+    if (found != coded.size()) {
+      throw new IllegalArgumentException(model.source() + ": not all of " + coded + " are initializers");
+    }
+    return model.proto().toBuilder().setGraph(graph).build().toByteString();
+  }
+
+  /**
+   * The ONNX model the container describes: every coded tensor decoded (CRC-checked) into its
+   * initializer, then validated as any model evoc reads.
+   *
+   * @param source names the container in error messages
+   */
+  public static OnnxModel rebuild(Container container, String source) {
+    ModelProto proto;
+    try {
+      CodedInputStream in = container.getGraph().newCodedInput();
+      in.setRecursionLimit(256);
+      proto = ModelProto.parseFrom(in);
+    } catch (IOException e) {
+      throw new ContainerException(source + ": the stored graph does not parse: " + e.getMessage());
+    }
+    Map<String, CodedTensor> coded = new HashMap<>();
+    for (CodedTensor t : container.getTensorsList()) {
+      if (coded.put(t.getName(), t) != null) {
+        throw new ContainerException(source + ": tensor '" + t.getName() + "' is stored twice");
+      }
+    }
+    GraphProto.Builder graph = proto.getGraph().toBuilder();
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      TensorProto init = graph.getInitializer(i);
+      CodedTensor t = coded.remove(init.getName());
+      if (t == null) {
+        continue;
+      }
+      List<Long> dims = init.getDimsList();
+      if (!dims.equals(t.getShapeList()) || init.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+        throw new ContainerException(source + ": tensor '" + t.getName() + "' has shape " + t.getShapeList()
+            + ", its initializer " + dims + (init.getDataType() != TensorProto.DataType.FLOAT_VALUE ? " (not FLOAT)" : ""));
+      }
+      float[] values;
+      try {
+        values = TensorCoder.decode(t);
+      } catch (ContainerException e) {
+        throw new ContainerException(source + ": " + e.getMessage());
+      }
+      graph.setInitializer(i, TensorData.withFloats(init, values));
+    }
+    if (!coded.isEmpty()) {
+      throw new ContainerException(source + ": tensors " + Arrays.toString(coded.keySet().toArray())
+          + " have no initializer in the stored graph");
+    }
+    try {
+      return OnnxModel.of(proto.toBuilder().setGraph(graph).build(), source);
+    } catch (InvalidModelException e) {
+      throw new ContainerException(e.getMessage());
+    }
+  }
+}
