@@ -68,7 +68,7 @@ final class SparsifyCommand implements Callable<Integer> {
   double step;
 
   @Option(names = "--swaps", defaultValue = "100", paramLabel = "N",
-      description = "At most N swap cycles once the goal is reached: a layer gives back a few pruned weights and "
+      description = "At most N swap attempts once the goal is reached: a layer gives back a few pruned weights and "
           + "loses as many others, kept when the divergence drops; de only, 0: none (default ${DEFAULT-VALUE}).")
   int swaps;
 

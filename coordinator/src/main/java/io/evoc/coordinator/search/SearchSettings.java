@@ -12,7 +12,7 @@ import java.util.Map;
  * @param population candidates per generation
  * @param generations generations per cycle (one commit per cycle)
  * @param step largest fraction of a layer committed in one cycle; it shrinks as divergence rises
- * @param swaps most swap cycles of the refinement once the goal is reached (0: none)
+ * @param swaps most swap attempts of the refinement once the goal is reached (0: none)
  * @param timeBudget wall-clock limit, or null
  * @param divergenceBudget the search stops before a commit would push divergence past this
  * @param refitIterations conjugate-gradient steps of each least-squares refit

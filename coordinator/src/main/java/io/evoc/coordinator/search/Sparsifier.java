@@ -178,12 +178,12 @@ public final class Sparsifier {
         size.put(s, (int) Math.max(1, Math.min(s.size - s.zeros, Math.ceil(SWAP_FRACTION * s.zeros))));
       }
     }
-    for (int n = 0; n < settings.swaps() && !size.isEmpty(); n++) {
+    for (int attempt = 0; attempt < settings.swaps() && !size.isEmpty(); attempt++) {
       String stop = stopReason();
       if (stop != null) {
         return stop;
       }
-      LayerState s = new ArrayList<>(size.keySet()).get(n % size.size());
+      LayerState s = new ArrayList<>(size.keySet()).get(attempt % size.size());
       int m = size.get(s);
       if (!swap(s, m, root.split(), cycle + 1)) {
         if (m <= Math.max(1, s.zeros / 1000)) {
@@ -203,8 +203,9 @@ public final class Sparsifier {
     float before = divergence;
     float[] weights = student.get(s.layer.weight());
     s.decayEvidence();
-    Evolution.Result back = new Evolution(scorer, s, Evolution.Move.RESTORE, Pruning.restoreCost(scorer, s, settings.seed()),
-        m, settings.population(), random).run(settings.generations(), () -> stopReason() != null);
+    Evolution.Result back = new Evolution(scorer, s, Evolution.Move.RESTORE,
+        Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
+        .run(settings.generations(), () -> stopReason() != null);
     scored += back.scored();
     if (!(back.divergence() < before)) {
       return false;
@@ -261,7 +262,8 @@ public final class Sparsifier {
     if (settings.repair() == Repair.LS && LeastSquaresRefit.supports(s.layer)) {
       refit(s, w);
     }
-    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, restored, s.sparsity(), overall(), divergence, agreement,
+    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, restored, s.sparsity(), overall(), divergence,
+        agreement,
         (System.nanoTime() - started) / 1_000_000, scored);
     trace.add(e);
     progress.accept(e);
