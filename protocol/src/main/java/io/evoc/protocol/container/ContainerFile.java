@@ -87,11 +87,10 @@ public final class ContainerFile {
           + "; this evoc reads version " + FORMAT_VERSION);
     }
     long length = header.getLong();
-    long expected = HEADER + length + DIGEST;
-    if (length < 0 || expected != file.length) {
-      throw new ContainerException(source + ": " + (length < 0 || expected > file.length ? "truncated" : "trailing bytes")
-          + ": the header announces " + Long.toUnsignedString(length) + " payload bytes, the file holds "
-          + (file.length - HEADER - DIGEST));
+    long held = file.length - HEADER - DIGEST;
+    if (length != held) {
+      throw new ContainerException(source + ": " + (length < 0 || length > held ? "truncated" : "trailing bytes")
+          + ": the header announces " + Long.toUnsignedString(length) + " payload bytes, the file holds " + held);
     }
     int end = HEADER + (int) length;
     if (!MessageDigest.isEqual(sha256(file, 0, end), Arrays.copyOfRange(file, end, file.length))) {

@@ -80,6 +80,12 @@ public final class TensorCoder {
           throw new CodecException("shape " + Arrays.toString(shape) + " is negative or too large");
         }
       }
+      // Decoding holds about 16 bytes per entry (mask, index, value, CRC buffer): refuse what cannot fit.
+      long heap = Runtime.getRuntime().maxMemory();
+      if (entries > heap / 32) {
+        throw new CodecException(entries + " entries need about " + (16 * entries >> 20) + " MB; this JVM has "
+            + (heap >> 20) + " MB (raise -Xmx)");
+      }
       long survivors = c.getSurvivors();
       if (survivors > entries) {
         throw new CodecException(survivors + " survivors in " + entries + " entries");

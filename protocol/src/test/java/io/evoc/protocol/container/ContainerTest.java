@@ -133,11 +133,17 @@ class ContainerTest {
   @Test
   void impossibleSizesAreRefusedUpFront() {
     CodedTensor small = TensorCoder.encode(new QuantizedTensor("w", new long[] {4}, new float[] {1f}, filled(4, 0)));
-    CodedTensor huge = small.toBuilder().clearShape().addShape(1L << 30).setSurvivors(1L << 30).build();
+    CodedTensor huge = small.toBuilder().clearShape().addShape(1L << 24).setSurvivors(1L << 24).build();
     assertThatThrownBy(() -> TensorCoder.decode(huge)).isInstanceOf(ContainerException.class)
         .hasMessageContaining("tensor 'w'").hasMessageContaining("cannot come from");
     CodedTensor overflow = small.toBuilder().clearShape().addShape(1L << 40).addShape(1L << 40).build();
     assertThatThrownBy(() -> TensorCoder.decode(overflow)).hasMessageContaining("too large");
+    // Enough coded bytes to claim 2^30 mask entries, more than the heap could hold while decoding.
+    Stream positions = Stream.newBuilder().setCoding(Coding.RANS).addTables(Table.newBuilder().addValues(16383)
+        .addValues(1)).setData(ByteString.copyFrom(new byte[1 << 14])).build();
+    CodedTensor heavy = small.toBuilder().clearShape().addShape(1L << 30).setPositions(positions).build();
+    org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < (1L << 30) * 32);
+    assertThatThrownBy(() -> TensorCoder.decode(heavy)).hasMessageContaining("raise -Xmx");
   }
 
   private static int[] filled(int n, int v) {
