@@ -3,7 +3,7 @@
 # test accuracy, test KL, wall time, each measured by ./evoc sparsify on Fashion-MNIST (calibration:
 # the training split, unlabelled; test: the 10,000 test images, ONNX Runtime on the written file).
 #
-#   examples/quality.sh [OUT_DIR]        (default: quality-runs/; about 65 minutes on 2 cores)
+#   examples/quality.sh [OUT_DIR]        (default: quality-runs/; about 100 minutes on 2 cores)
 #
 # Resumable: a run whose report exists is not repeated; delete the folder to start over.
 # Environment: MODELS, SPARSITIES, METHODS, REPAIRS (space-separated) narrow the grid;

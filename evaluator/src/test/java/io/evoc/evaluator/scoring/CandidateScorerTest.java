@@ -59,7 +59,8 @@ class CandidateScorerTest {
           assertThat(fast.divergence()[p]).isPositive();
         }
       }
-      // Same inputs, same bits.
+      // Same inputs, same bits. (Not across groupings: a candidate scored alone can differ in the
+      // last bits from the same candidate scored in a stack, as libtorch's kernels vary with size.)
       Layer layer = scorer.layers().get(0);
       List<int[]> again = candidates(layer, 3, 0.1, 11);
       assertThat(scorer.score(layer, again).divergence()).containsExactly(scorer.score(layer, again).divergence());
