@@ -31,8 +31,8 @@ import java.util.stream.IntStream;
  *
  * <p>The student is the {@link ParameterTable} the caller commits to. Once per student revision and
  * layer the scorer caches the student's activations around the layer; a candidate then runs only
- * from its layer onward, and the candidates of one call run downstream together as one stacked
- * batch. For Gemm and MatMul the candidate's layer output is the cached output minus the zeroed
+ * from its layer onward, and the candidates of one call run downstream stacked on the batch axis
+ * (stacks sized for the CPU's cache, or large on a GPU). For Gemm and MatMul the candidate's layer output is the cached output minus the zeroed
  * weights' contribution ({@link Route#DELTA}); other layers rerun just their node ({@link
  * Route#LAYER}). Where stacking candidates does not reproduce the graph (a Reshape with a
  * hard-coded batch), each runs downstream alone; where nothing incremental applies, a full forward
