@@ -324,6 +324,11 @@ public final class CandidateScorer implements AutoCloseable {
     return Gradient.of(this, layer);
   }
 
+  /** The model output divergences are measured on (the first). */
+  String outputName() {
+    return outputName;
+  }
+
   /** The teacher's output as divergences compare against it: log-probabilities for KL, raw for MSE. */
   NDArray reference() {
     return reference;

@@ -61,7 +61,7 @@ final class Curvature {
     z.setRequiresGradient(true);
     Map<String, NDArray> feeds = new HashMap<>(scorer.cut(layer));
     feeds.put(layer.output(), z);
-    String outputName = scorer.model().outputs().get(0).name();
+    String outputName = scorer.outputName();
     // Classes (KL) or output values (MSE) per sample: exact probes when few, sampled otherwise.
     int values = Math.toIntExact(scorer.outputValues());
     boolean exact = values <= EXACT_PROBES;

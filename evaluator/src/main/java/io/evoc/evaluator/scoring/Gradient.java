@@ -28,7 +28,7 @@ final class Gradient {
       Map<String, NDArray> feeds = new HashMap<>(scorer.cut(layer));
       feeds.put(layer.input(), io[0]);
       feeds.put(layer.weight(), w);
-      String outputName = scorer.model().outputs().get(0).name();
+      String outputName = scorer.outputName();
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray out = scorer.executor().run(feeds, List.of(outputName), scope).get(outputName);
         NDArray reference = scorer.reference();

@@ -42,12 +42,25 @@ public final class Rans {
    * @throws IllegalArgumentException for a symbol its model gives no slot
    */
   public static byte[] encode(int[] symbols, Frequencies[] models, Context context) {
-    ByteSink out = new ByteSink(symbols.length / 4 + 16);
-    // rANS codes backwards; contexts are taken forwards, as the decoder will.
+    return encode(symbols, models, contexts(symbols, context));
+  }
+
+  /** Each symbol's context, taken forwards as the decoder will (rANS itself codes backwards). */
+  public static int[] contexts(int[] symbols, Context context) {
     int[] contexts = new int[symbols.length];
     for (int i = 0; i < symbols.length; i++) {
       contexts[i] = context.of(symbols, i);
     }
+    return contexts;
+  }
+
+  /**
+   * @param contexts symbol i is coded with {@code models[contexts[i]]}; what {@link #contexts}
+   *     gives for the decoder's {@link Context}
+   * @throws IllegalArgumentException for a symbol its model gives no slot
+   */
+  public static byte[] encode(int[] symbols, Frequencies[] models, int[] contexts) {
+    ByteSink out = new ByteSink(symbols.length / 4 + 16);
     int x = LOW;
     for (int i = symbols.length - 1; i >= 0; i--) {
       Frequencies m = models[contexts[i]];

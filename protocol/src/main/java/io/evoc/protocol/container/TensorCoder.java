@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -56,11 +55,11 @@ public final class TensorCoder {
         mask[i] = t.index()[i] == QuantizedTensor.PRUNED ? 0 : 1;
       }
       int stride = rowLength(t.shape(), mask.length);
-      b.setPositions(smallest(List.of(rans(mask, 2, 1, () -> ORDER0),
-          rans(mask, 2, MaskContext.CONTEXTS, () -> new MaskContext(stride)))));
+      b.setPositions(smallest(List.of(rans(mask, 2, 1, ORDER0),
+          rans(mask, 2, MaskContext.CONTEXTS, new MaskContext(stride)))));
     }
     int alphabet = Math.max(1, t.codebook().length);
-    b.setIndices(smallest(List.of(rans(indices, alphabet, 1, () -> ORDER0), huffman(indices, alphabet))));
+    b.setIndices(smallest(List.of(rans(indices, alphabet, 1, ORDER0), huffman(indices, alphabet))));
     return b.build();
   }
 
@@ -136,19 +135,19 @@ public final class TensorCoder {
   private static Stream smallest(List<Stream> options) {
     Stream best = null;
     for (Stream s : options) {
-      if (s != null && (best == null || s.getSerializedSize() < best.getSerializedSize())) {
+      if (best == null || s.getSerializedSize() < best.getSerializedSize()) {
         best = s;
       }
     }
     return best;
   }
 
-  /** @param context a fresh context per pass (they may keep state) */
-  private static Stream rans(int[] symbols, int alphabet, int contexts, Supplier<Rans.Context> context) {
+  /** @param context a fresh one (contexts may keep state), taken once per symbol for counts and coding */
+  private static Stream rans(int[] symbols, int alphabet, int contexts, Rans.Context context) {
+    int[] of = Rans.contexts(symbols, context);
     long[][] counts = new long[contexts][alphabet];
-    Rans.Context counting = context.get();
     for (int i = 0; i < symbols.length; i++) {
-      counts[counting.of(symbols, i)][symbols[i]]++;
+      counts[of[i]][symbols[i]]++;
     }
     Frequencies[] models = new Frequencies[contexts];
     Stream.Builder b = Stream.newBuilder().setCoding(contexts == 1 ? Coding.RANS : Coding.RANS_CONTEXT);
@@ -156,7 +155,7 @@ public final class TensorCoder {
       models[c] = Frequencies.fromCounts(counts[c]);
       b.addTables(table(models[c].frequencies()));
     }
-    return b.setData(ByteString.copyFrom(Rans.encode(symbols, models, context.get()))).build();
+    return b.setData(ByteString.copyFrom(Rans.encode(symbols, models, of))).build();
   }
 
   private static Stream huffman(int[] symbols, int alphabet) {
