@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       InspectModelCommand.class,
       SparsifyCommand.class,
+      CompressCommand.class,
+      DecompressCommand.class,
+      InspectCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -60,6 +63,7 @@ public final class EvocCommand implements Runnable {
         || e instanceof EngineException
         || e instanceof UnsupportedModelException
         || e instanceof IllegalArgumentException
-        || e instanceof java.io.UncheckedIOException;
+        || e instanceof java.io.UncheckedIOException
+        || e instanceof io.evoc.protocol.container.ContainerException;
   }
 }

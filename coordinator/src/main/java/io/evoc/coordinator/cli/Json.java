@@ -3,6 +3,12 @@ package io.evoc.coordinator.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /** One JSON object per result, on one line, so that scripts can read stdout line by line. */
 final class Json {
@@ -22,6 +28,21 @@ final class Json {
       return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write JSON", e);
+    }
+  }
+
+  /** A report, indented, written through a temporary file so that a reader never sees half of it. */
+  static void writeAtomically(Path file, Object value) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, ".report", ".tmp");
+    try {
+      Files.writeString(tmp, pretty(value) + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | UncheckedIOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
     }
   }
 

@@ -8,6 +8,7 @@ import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.scoring.OutputKind;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -57,6 +58,18 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
     double nan = Double.NaN;
     return new TestComparison(n, labels == null ? nan : (double) teacherCorrect / n,
         labels == null ? nan : (double) studentCorrect / n, kl / n, (double) agree / n);
+  }
+
+  /** As a report holds it. */
+  Map<String, Object> describe(String source) {
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("data", source);
+    t.put("samples", samples);
+    t.put("teacher_accuracy", teacherAccuracy);
+    t.put("student_accuracy", studentAccuracy);
+    t.put("kl", kl);
+    t.put("agreement", agreement);
+    return t;
   }
 
   private static double[] logProbabilities(float[] v, int from, int n, OutputKind kind) {

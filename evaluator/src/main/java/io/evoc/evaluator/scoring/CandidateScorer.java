@@ -202,6 +202,34 @@ public final class CandidateScorer implements AutoCloseable {
     }
   }
 
+  /**
+   * The committed student's top-1 class per softmax row of the scoring batch (classifiers), to
+   * judge it against labels.
+   */
+  public int[] studentTop1() {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray out = executor.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+      return top1(out);
+    }
+  }
+
+  /** The teacher's top-1 class per softmax row of the scoring batch. */
+  public int[] teacherTop1() {
+    try (NDManager scope = manager.newSubManager()) {
+      reference.tempAttach(scope); // what argMax derives dies with the scope
+      return top1(reference);
+    }
+  }
+
+  private static int[] top1(NDArray out) {
+    long[] top = out.argMax(-1).toLongArray();
+    int[] classes = new int[top.length];
+    for (int i = 0; i < top.length; i++) {
+      classes[i] = (int) top[i];
+    }
+    return classes;
+  }
+
   /** A student output computed elsewhere (another engine), scored against the same reference. */
   public Scores scoreOutput(HostTensor output) {
     try (NDManager scope = manager.newSubManager()) {

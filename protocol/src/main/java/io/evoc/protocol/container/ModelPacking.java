@@ -23,6 +23,26 @@ import java.util.Set;
 public final class ModelPacking {
   private ModelPacking() {}
 
+  /**
+   * A container for a model whose weight tensors were finalized: the graph without their data,
+   * each tensor coded, and the record of how it was made.
+   *
+   * @param sourceSha256 SHA-256 of the ONNX file the model was read from
+   */
+  public static Container pack(OnnxModel model, byte[] sourceSha256, List<QuantizedTensor> tensors,
+      Map<String, String> settings, ParetoPoint chosen) {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    Container.Builder c = Container.newBuilder().setFormatVersion(ContainerFile.FORMAT_VERSION)
+        .setSourceSha256(ByteString.copyFrom(sourceSha256)).putAllSettings(settings).setChosen(chosen);
+    for (QuantizedTensor t : tensors) {
+      if (!names.add(t.name())) {
+        throw new IllegalArgumentException("tensor '" + t.name() + "' given twice");
+      }
+      c.addTensors(TensorCoder.encode(t));
+    }
+    return c.setGraph(strippedGraph(model, names)).build();
+  }
+
   /** The model's bytes with the data of the named FLOAT initializers cleared. */
   public static ByteString strippedGraph(OnnxModel model, Set<String> coded) {
     GraphProto.Builder graph = model.proto().getGraph().toBuilder();

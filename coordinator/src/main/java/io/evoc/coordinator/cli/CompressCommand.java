@@ -1,0 +1,254 @@
+package io.evoc.coordinator.cli;
+
+import io.evoc.coordinator.finalization.FinalizeSettings;
+import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
+import io.evoc.coordinator.finalization.Finalizer;
+import io.evoc.coordinator.finalization.FrontPoint;
+import io.evoc.coordinator.search.SearchSettings;
+import io.evoc.coordinator.search.SearchSettings.Method;
+import io.evoc.coordinator.search.SparsifyResult;
+import io.evoc.evaluator.scoring.Layer;
+import io.evoc.protocol.container.Container;
+import io.evoc.protocol.container.ContainerFile;
+import io.evoc.protocol.container.ContainerSummary;
+import io.evoc.protocol.container.ModelPacking;
+import io.evoc.protocol.container.ParetoPoint;
+import io.evoc.protocol.container.QuantizedTensor;
+import io.evoc.protocol.model.OnnxModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "compress", mixinStandardHelpOptions = true,
+    description = "The whole pipeline: sparsify, quantize (per-layer bits or one shared codebook), entropy-code into"
+        + " a .evoc container; writes a JSON report with the Pareto front and prints the result table.")
+final class CompressCommand implements Callable<Integer> {
+  private static final double DEFAULT_SPARSITY = 0.9;
+  private static final double DEFAULT_ACCURACY_DROP = 1.0;
+
+  @Mixin SearchOptions search;
+
+  @Option(names = "--method", defaultValue = "de+bits", paramLabel = "METHOD",
+      description = "SPARSIFIER[+QUANTIZER]: de or magnitude, then bits (per-layer bit search) or weight-sharing "
+          + "(one shared codebook); weight-sharing alone works on the dense model; without a quantizer the "
+          + "survivors are kept exactly (default ${DEFAULT-VALUE}).")
+  String method;
+
+  @Option(names = "--max-accuracy-drop", paramLabel = "POINTS",
+      description = "Calibration accuracy the result may lose (its labels, or agreement with the teacher without "
+          + "them); default " + DEFAULT_ACCURACY_DROP + " unless --max-divergence is given.")
+  Double maxAccuracyDrop;
+
+  @Option(names = "--max-divergence", paramLabel = "X", description = "Calibration divergence the result may reach.")
+  Double maxDivergence;
+
+  @Option(names = "--pareto-population", defaultValue = "24", paramLabel = "N",
+      description = "NSGA-II population of the finalization searches (default ${DEFAULT-VALUE}).")
+  int paretoPopulation;
+
+  @Option(names = "--pareto-generations", defaultValue = "20", paramLabel = "N",
+      description = "NSGA-II generations of the finalization searches (default ${DEFAULT-VALUE}).")
+  int paretoGenerations;
+
+  @Option(names = "--out", required = true, paramLabel = "M.evoc")
+  Path out;
+
+  @Option(names = "--report", required = true, paramLabel = "R.json")
+  Path report;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** A --method value taken apart. */
+  record Pipeline(Method sparsifier, Quantization quantization) {
+    static Pipeline parse(String text) {
+      String[] parts = text.split("\\+", -1);
+      Method sparsifier = null;
+      String rest = text;
+      if (parts[0].equals("de") || parts[0].equals("magnitude")) {
+        sparsifier = SparsifyCommand.parseMethod(parts[0]);
+        rest = parts.length == 1 ? null : text.substring(parts[0].length() + 1);
+      }
+      Quantization q = rest == null ? Quantization.LOSSLESS : switch (rest) {
+        case "bits" -> Quantization.BITS;
+        case "weight-sharing" -> Quantization.WEIGHT_SHARING;
+        default -> null;
+      };
+      if (q == null || (sparsifier == null && q != Quantization.WEIGHT_SHARING)) {
+        throw new IllegalArgumentException("--method '" + text + "': expected de, magnitude, weight-sharing, "
+            + "de+bits, de+weight-sharing, magnitude+bits or magnitude+weight-sharing");
+      }
+      return new Pipeline(sparsifier, q);
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Pipeline pipeline = Pipeline.parse(method);
+    if (pipeline.sparsifier() == null && (search.sparsity != null || search.layerSparsity != null)) {
+      throw new IllegalArgumentException("--method " + method + " keeps every weight: drop --sparsity/--layer-sparsity"
+          + " or sparsify first (de+weight-sharing)");
+    }
+    if (pipeline.sparsifier() != null && search.sparsity == null && search.layerSparsity == null) {
+      search.sparsity = DEFAULT_SPARSITY;
+    }
+    FinalizeSettings finalizeSettings = new FinalizeSettings(pipeline.quantization(),
+        maxAccuracyDrop != null ? maxAccuracyDrop : maxDivergence == null ? DEFAULT_ACCURACY_DROP : Double.NaN,
+        maxDivergence != null ? maxDivergence : Double.NaN, paretoPopulation, paretoGenerations, search.seed);
+    SearchSettings settings = pipeline.sparsifier() == null ? null : search.settings(pipeline.sparsifier());
+    byte[] sourceBytes = readSource(search.model);
+    PrintWriter err = spec.commandLine().getErr();
+    long started = System.nanoTime();
+    SparsifyResult sparsified = null;
+    Finalizer.Result finalized;
+    List<Layer> layers;
+    SparsifyJob job = new SparsifyJob(search);
+    try (job) {
+      layers = job.scorer.layers();
+      if (settings != null) {
+        sparsified = job.sparsify(settings, err);
+      }
+      err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase().replace('_', '-'));
+      err.flush();
+      long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
+      finalized = new Finalizer(job.scorer, job.student, job.searchLabels(), finalizeSettings,
+          () -> job.cancelled() || System.nanoTime() > deadline).run();
+    }
+    FrontPoint chosen = finalized.front().get(finalized.chosen());
+    Container container = ModelPacking.pack(job.teacher, sha256(sourceBytes), finalized.tensors(),
+        recordedSettings(), ParetoPoint.newBuilder().setBytes(chosen.bytes()).setDivergence(chosen.divergence())
+            .setAgreement(chosen.agreement()).setAccuracyDrop(chosen.accuracyDrop())
+            .addAllQuantization(chosen.layers()).build());
+    ContainerFile.write(container, out);
+    // The decoder's view: what a user deploys is what gets tested.
+    OnnxModel decoded = ModelPacking.rebuild(ContainerFile.read(out), out.toString());
+    List<FrontPoint> front = new ArrayList<>(finalized.front());
+    TestComparison test = null;
+    if (job.testData != null) {
+      for (int i = 0; i < front.size(); i++) {
+        OnnxModel m = i == finalized.chosen() ? decoded : withTensors(job, finalized.variants().get(i));
+        front.set(i, front.get(i).withTestAccuracy(TestComparison.run(job.teacher, m, job.testData, 1000)
+            .studentAccuracy()));
+      }
+      test = TestComparison.run(job.teacher, decoded, job.testData, 1000);
+    }
+    ContainerSummary summary = ContainerSummary.of(container);
+    long parameters = job.student.parameterCount();
+    Map<String, Object> r = new LinkedHashMap<>();
+    Map<String, Object> s = settings == null ? new LinkedHashMap<>() : search.describe(settings, method,
+        job.calibration.data().size());
+    s.put("method", method);
+    s.put("max_accuracy_drop", finalizeSettings.maxAccuracyDrop());
+    s.put("max_divergence", finalizeSettings.maxDivergence());
+    s.put("pareto_population", paretoPopulation);
+    s.put("pareto_generations", paretoGenerations);
+    r.put("settings", s);
+    if (sparsified != null) {
+      r.put("sparsify", SparsifyCommand.report(layers, sparsified));
+    }
+    r.put("front", front);
+    r.put("chosen", finalized.chosen());
+    r.put("within_budget", finalized.withinBudget());
+    r.put("layers", layerTable(finalized.tensors(), chosen.layers()));
+    r.put("bytes", summary.bytesByPart());
+    r.put("parameters", parameters);
+    r.put("parameter_ratio", Json.hundredths(summary.parameterRatio(parameters, true)));
+    r.put("parameter_ratio_without_codebooks", Json.hundredths(summary.parameterRatio(parameters, false)));
+    r.put("file_ratio", Json.hundredths((double) sourceBytes.length / summary.file()));
+    if (test != null) {
+      r.put("test", test.describe(search.test));
+    }
+    r.put("seconds", Json.hundredths((System.nanoTime() - started) / 1e9));
+    Json.writeAtomically(report, r);
+    printTable(spec.commandLine().getOut(), front, finalized.chosen(), summary, parameters, sourceBytes.length, test);
+    if (!finalized.withinBudget()) {
+      err.println("compress: no point of the front met the budget; kept the one with the lowest divergence");
+    }
+    err.flush();
+    return 0;
+  }
+
+  private Map<String, String> recordedSettings() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("method", method);
+    m.put("seed", Long.toString(search.seed));
+    if (search.sparsity != null) {
+      m.put("sparsity", search.sparsity.toString());
+    }
+    if (search.layerSparsity != null) {
+      m.put("layer-sparsity", search.layerSparsity);
+    }
+    m.put("repair", search.repair);
+    m.put("max-accuracy-drop", String.valueOf(maxAccuracyDrop));
+    m.put("max-divergence", String.valueOf(maxDivergence));
+    return m;
+  }
+
+  private static OnnxModel withTensors(SparsifyJob job, List<QuantizedTensor> tensors) {
+    Map<String, float[]> weights = job.student.snapshot();
+    for (QuantizedTensor t : tensors) {
+      weights.put(t.name(), t.values());
+    }
+    return job.teacher.withWeights(weights);
+  }
+
+  private static List<Map<String, Object>> layerTable(List<QuantizedTensor> tensors, List<String> labels) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (int i = 0; i < tensors.size(); i++) {
+      QuantizedTensor t = tensors.get(i);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("weight", t.name());
+      m.put("size", t.index().length);
+      m.put("sparsity", 1 - (double) t.survivors() / t.index().length);
+      m.put("quantization", labels.get(i));
+      m.put("levels", t.codebook().length);
+      out.add(m);
+    }
+    return out;
+  }
+
+  private static void printTable(PrintWriter out, List<FrontPoint> front, int chosen, ContainerSummary summary,
+      long parameters, long onnxBytes, TestComparison test) {
+    out.println("   bytes  divergence  agreement  calib drop  test acc  quantization");
+    for (int i = 0; i < front.size(); i++) {
+      FrontPoint p = front.get(i);
+      out.printf("%s%7d  %10.5f  %9.4f  %10.2f  %8s  %s%n", i == chosen ? "*" : " ", p.bytes(), p.divergence(),
+          p.agreement(), p.accuracyDrop(), Double.isNaN(p.testAccuracy()) ? "-" : String.format("%.2f%%", 100 * p.testAccuracy()),
+          String.join(" ", p.layers()));
+    }
+    out.printf("container %d bytes (positions %d, indices %d, codebooks %d, graph %d, headers %d)%n", summary.file(),
+        summary.positions(), summary.indices(), summary.codebooks(), summary.graph(), summary.headers());
+    out.printf("parameter ratio %.1fx (%.1fx without codebooks), file ratio %.1fx%s%n",
+        summary.parameterRatio(parameters, true), summary.parameterRatio(parameters, false),
+        (double) onnxBytes / summary.file(), test == null ? "" : String.format(
+            ", test accuracy %.2f%% (teacher %.2f%%)", 100 * test.studentAccuracy(), 100 * test.teacherAccuracy()));
+    out.flush();
+  }
+
+  private static byte[] readSource(Path model) throws IOException {
+    try {
+      return Files.readAllBytes(model);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException(model + ": no such file");
+    }
+  }
+
+  static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.evoc.coordinator.cli;
+
+import io.evoc.coordinator.search.SearchSettings;
+import io.evoc.coordinator.search.Sparsifier;
+import io.evoc.coordinator.search.SparsifyResult;
+import io.evoc.evaluator.engine.Devices;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.Metric;
+import io.evoc.protocol.model.OnnxModel;
+import java.io.PrintWriter;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What {@code sparsify} and {@code compress} share: the teacher, the data, the student table and
+ * the scorer over the first search samples, and Ctrl-C, which stops the work at the next
+ * generation so that what was found is still written.
+ */
+final class SparsifyJob implements AutoCloseable {
+  final OnnxModel teacher;
+  final PreparedData calibration;
+  final PreparedData testData;
+  final ParameterTable student;
+  final Metric metric;
+  final CandidateScorer scorer;
+  private final HostTensor all;
+  private final AtomicBoolean cancelled = new AtomicBoolean();
+  private final Thread hook = new Thread(() -> cancelled.set(true));
+
+  SparsifyJob(SearchOptions o) {
+    teacher = OnnxModel.read(o.model);
+    calibration = PreparedData.load(teacher, o.calib, o.calibLimit, o.preprocessing.parse());
+    testData = o.test == null ? null : PreparedData.load(teacher, o.test, o.testLimit, o.preprocessing.parse());
+    student = ParameterTable.of(teacher);
+    metric = Metric.parse(o.divergence, teacher);
+    all = calibration.batch();
+    scorer = new CandidateScorer(teacher, student, Devices.parse(o.device), all.head(o.searchSamples), metric);
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  boolean cancelled() {
+    return cancelled.get();
+  }
+
+  /** Labels of the scorer's samples, or null when the calibration data has none. */
+  int[] searchLabels() {
+    return calibration.data().hasLabels()
+        ? java.util.Arrays.copyOf(calibration.data().labels(), scorer.samples()) : null;
+  }
+
+  /** Runs the search into {@link #student}, showing progress on {@code err}. */
+  SparsifyResult sparsify(SearchSettings settings, PrintWriter err) {
+    double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
+    try (SearchProgress progress = new SearchProgress(err, goal, System.console() != null)) {
+      return new Sparsifier(scorer, all, student, settings, cancelled::get, progress).run();
+    }
+  }
+
+  @Override
+  public void close() {
+    scorer.close();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // already exiting: the hook ran
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package io.evoc.coordinator.finalization;
+
+import java.util.List;
+
+/**
+ * One point of a finalization's Pareto front, as reported.
+ *
+ * @param bytes coded bytes of the layers' positions, indices and codebooks
+ * @param accuracyDrop points lost on calibration (labels, or agreement with the teacher)
+ * @param layers per layer, how it was quantized ("lloyd-max/3", "shared/17", "exact/2311")
+ * @param testAccuracy filled in by the caller when it has test data; NaN otherwise
+ */
+public record FrontPoint(long bytes, double divergence, double agreement, double accuracyDrop, List<String> layers,
+    double testAccuracy) {
+  public FrontPoint withTestAccuracy(double accuracy) {
+    return new FrontPoint(bytes, divergence, agreement, accuracyDrop, layers, accuracy);
+  }
+}

@@ -1,0 +1,184 @@
+package io.evoc.coordinator.quantize;
+
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.Layer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Quantization bits per layer (the second half of the Directed-Evolution method): every layer's
+ * surviving weights quantized every way ({@link Quantizer} × 1..8 bits), then (1) per layer, the
+ * fewest bits whose divergence increase stays within a budget, and (2) a joint allocation across
+ * layers by NSGA-II over per-layer (quantizer, bits), objectives (coded bytes, divergence). The
+ * per-layer answers seed the joint search.
+ */
+public final class BitAllocation {
+  public static final int MAX_BITS = 8;
+  /** Divergence increases, relative to the scorer's reference scale, that seed the joint search. */
+  private static final double[] SEED_INCREASES = {0.0005, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1};
+
+  /** A full assignment of options to layers, scored. */
+  public record Choice(int[] option, long bytes, float divergence, float agreement) {}
+
+  private final CandidateScorer scorer;
+  private final ParameterTable student;
+  private final List<Layer> layers;
+  /** Per layer, options indexed quantizer.ordinal() * MAX_BITS + bits - 1. */
+  private final List<LayerOption[]> options = new ArrayList<>();
+  private final List<float[]> originals = new ArrayList<>();
+  private final Map<List<Integer>, Choice> scored = new HashMap<>();
+  private final Scores unquantized;
+
+  public BitAllocation(CandidateScorer scorer, ParameterTable student, long seed) {
+    this.scorer = scorer;
+    this.student = student;
+    this.layers = scorer.layers();
+    this.unquantized = scorer.scoreStudent();
+    Quantizer[] kinds = Quantizer.values();
+    for (Layer l : layers) {
+      float[] w = student.get(l.weight());
+      float[] effect = scorer.curvature(l, seed);
+      LayerOption[] o = new LayerOption[kinds.length * MAX_BITS];
+      for (Quantizer q : kinds) {
+        for (int b = 1; b <= MAX_BITS; b++) {
+          o[index(q, b)] = LayerOption.of(l.weight(), student.shape(l.weight()), w, effect, q, b);
+        }
+      }
+      options.add(o);
+      originals.add(w);
+    }
+  }
+
+  public static int index(Quantizer q, int bits) {
+    return q.ordinal() * MAX_BITS + bits - 1;
+  }
+
+  public List<Layer> layers() {
+    return layers;
+  }
+
+  public LayerOption option(int layer, int option) {
+    return options.get(layer)[option];
+  }
+
+  /** The student before quantization. */
+  public Scores unquantized() {
+    return unquantized;
+  }
+
+  /**
+   * Per layer, with the others unquantized, the option with the fewest bits (then bytes) whose
+   * divergence exceeds the unquantized student's by at most {@code increase}; 8-bit Lloyd-Max
+   * where none does.
+   */
+  public int[] perLayer(double increase) {
+    int[] choice = new int[layers.size()];
+    for (int l = 0; l < layers.size(); l++) {
+      int best = index(Quantizer.LLOYD_MAX, MAX_BITS);
+      for (int o = 0; o < options.get(l).length; o++) {
+        LayerOption candidate = options.get(l)[o];
+        LayerOption current = options.get(l)[best];
+        boolean smaller = candidate.bits() < current.bits()
+            || (candidate.bits() == current.bits() && candidate.bytes() < current.bytes());
+        if (smaller && single(l, o).divergence() - unquantized.divergence()[0] <= increase) {
+          best = o;
+        }
+      }
+      choice[l] = best;
+    }
+    return choice;
+  }
+
+  /** The Pareto front of (bytes, divergence) over joint choices, by NSGA-II; ordered by bytes. */
+  public List<Choice> front(int population, int generations, long seed, BooleanSupplier stop) {
+    int n = layers.size();
+    int[] lower = new int[2 * n];
+    int[] upper = new int[2 * n];
+    for (int l = 0; l < n; l++) {
+      lower[2 * l] = 0;
+      upper[2 * l] = Quantizer.values().length - 1;
+      lower[2 * l + 1] = 1;
+      upper[2 * l + 1] = MAX_BITS;
+    }
+    List<int[]> seeds = new ArrayList<>();
+    for (double increase : SEED_INCREASES) {
+      seeds.add(genes(perLayer(increase * scorer.referenceScale())));
+    }
+    int[] fine = new int[n];
+    Arrays.fill(fine, index(Quantizer.LLOYD_MAX, MAX_BITS));
+    seeds.add(genes(fine));
+    List<ParetoSearch.Point> points = ParetoSearch.run(lower, upper, seeds, g -> {
+      Choice c = joint(options(g));
+      return new double[] {c.bytes(), c.divergence()};
+    }, 2, population, generations, seed, stop);
+    List<Choice> front = new ArrayList<>();
+    for (ParetoSearch.Point p : points) {
+      front.add(joint(options(p.genes())));
+    }
+    return front;
+  }
+
+  /** All layers quantized as chosen, scored (memoized); the student is left as it was. */
+  public Choice joint(int[] option) {
+    return scored.computeIfAbsent(Arrays.stream(option).boxed().toList(), k -> {
+      long bytes = 0;
+      for (int l = 0; l < layers.size(); l++) {
+        LayerOption o = options.get(l)[option[l]];
+        student.set(layers.get(l).weight(), o.values());
+        bytes += o.bytes();
+      }
+      Scores s = scorer.scoreStudent();
+      restore();
+      return new Choice(option.clone(), bytes, s.divergence()[0], s.agreement()[0]);
+    });
+  }
+
+  /** Sets the student to a choice, for packing. */
+  public void apply(int[] option) {
+    for (int l = 0; l < layers.size(); l++) {
+      student.set(layers.get(l).weight(), options.get(l)[option[l]].values());
+    }
+  }
+
+  private Choice single(int layer, int option) {
+    int[] only = new int[layers.size()];
+    Arrays.fill(only, -1);
+    only[layer] = option;
+    return scored.computeIfAbsent(Arrays.stream(only).boxed().toList(), k -> {
+      LayerOption o = options.get(layer)[option];
+      student.set(layers.get(layer).weight(), o.values());
+      Scores s = scorer.scoreStudent();
+      restore();
+      return new Choice(only, o.bytes(), s.divergence()[0], s.agreement()[0]);
+    });
+  }
+
+  private void restore() {
+    for (int l = 0; l < layers.size(); l++) {
+      student.set(layers.get(l).weight(), originals.get(l));
+    }
+  }
+
+  private static int[] genes(int[] option) {
+    int[] g = new int[2 * option.length];
+    for (int l = 0; l < option.length; l++) {
+      g[2 * l] = option[l] / MAX_BITS;
+      g[2 * l + 1] = option[l] % MAX_BITS + 1;
+    }
+    return g;
+  }
+
+  private static int[] options(int[] genes) {
+    int[] o = new int[genes.length / 2];
+    for (int l = 0; l < o.length; l++) {
+      o[l] = genes[2 * l] * MAX_BITS + genes[2 * l + 1] - 1;
+    }
+    return o;
+  }
+}
