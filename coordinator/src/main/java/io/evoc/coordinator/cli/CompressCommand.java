@@ -157,7 +157,7 @@ final class CompressCommand implements Callable<Integer> {
     if (sparsified != null) {
       r.put("sparsify", SparsifyCommand.report(layers, sparsified));
     }
-    r.put("front", front);
+    r.put("front", front.stream().map(CompressCommand::describe).toList());
     r.put("chosen", finalized.chosen());
     r.put("within_budget", finalized.withinBudget());
     r.put("layers", layerTable(finalized.tensors(), chosen.layers()));
@@ -201,6 +201,17 @@ final class CompressCommand implements Callable<Integer> {
       weights.put(t.name(), t.values());
     }
     return job.teacher.withWeights(weights);
+  }
+
+  private static Map<String, Object> describe(FrontPoint p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("bytes", p.bytes());
+    m.put("divergence", p.divergence());
+    m.put("agreement", p.agreement());
+    m.put("calibration_accuracy_drop", p.accuracyDrop());
+    m.put("test_accuracy", Double.isNaN(p.testAccuracy()) ? null : p.testAccuracy());
+    m.put("quantization", p.layers());
+    return m;
   }
 
   private static List<Map<String, Object>> layerTable(List<QuantizedTensor> tensors, List<String> labels) {

@@ -64,15 +64,19 @@ public final class Finalizer {
   }
 
   public Result run() {
-    List<Variant> variants = switch (settings.quantization()) {
+    List<Variant> candidates = switch (settings.quantization()) {
       case LOSSLESS -> List.of(lossless());
       case BITS -> bits();
       case WEIGHT_SHARING -> WeightSharingSearch.run(scorer, student, settings, stop);
     };
+    List<Variant> variants = new ArrayList<>();
     List<FrontPoint> front = new ArrayList<>();
-    for (Variant v : variants) {
-      front.add(evaluate(v));
+    for (Variant v : candidates) {
+      FrontPoint p = evaluate(v);
+      front.add(p);
+      variants.add(v);
     }
+    nondominated(front, variants);
     int chosen = -1;
     for (int i = 0; i < front.size(); i++) {
       if (withinBudget(front.get(i)) && (chosen < 0 || front.get(i).bytes() < front.get(chosen).bytes())) {
@@ -90,6 +94,35 @@ public final class Finalizer {
     }
     apply(variants.get(chosen).tensors());
     return new Result(front, chosen, within, variants.stream().map(Variant::tensors).toList());
+  }
+
+  /**
+   * Keeps the points no other beats in both bytes and divergence (the first of exact ties), ordered
+   * by bytes: the searches hand over more than their front (weight sharing adds each merged point
+   * next to the one it came from).
+   */
+  private static void nondominated(List<FrontPoint> front, List<Variant> variants) {
+    Integer[] order = new Integer[front.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, java.util.Comparator.<Integer>comparingLong(i -> front.get(i).bytes())
+        .thenComparingDouble(i -> front.get(i).divergence()).thenComparingInt(i -> i));
+    List<FrontPoint> keptPoints = new ArrayList<>();
+    List<Variant> keptVariants = new ArrayList<>();
+    double best = Double.POSITIVE_INFINITY;
+    for (int i : order) {
+      // In order of bytes, a point is on the front when it beats every smaller one's divergence.
+      if (front.get(i).divergence() < best) {
+        best = front.get(i).divergence();
+        keptPoints.add(front.get(i));
+        keptVariants.add(variants.get(i));
+      }
+    }
+    front.clear();
+    front.addAll(keptPoints);
+    variants.clear();
+    variants.addAll(keptVariants);
   }
 
   /** Every layer's survivors kept bit for bit: the codebook is the layer's distinct values. */

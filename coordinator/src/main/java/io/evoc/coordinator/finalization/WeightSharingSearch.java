@@ -29,8 +29,6 @@ final class WeightSharingSearch {
   private static final double MERGE_TOLERANCE = 0.05;
   /** ...or this much of the scorer's reference scale, whichever is larger. */
   private static final double MERGE_FLOOR = 0.0005;
-  /** Merges tried per step: the neighbouring pairs holding the fewest weights. */
-  private static final int MERGE_TRIES = 6;
 
   private final CandidateScorer scorer;
   private final ParameterTable student;
@@ -94,32 +92,27 @@ final class WeightSharingSearch {
     return out;
   }
 
-  /** Joins neighbouring bins, fewest weights first, while the divergence stays within tolerance. */
+  /**
+   * Joins neighbouring bins, the pairs holding the fewest weights first, while the divergence stays
+   * within tolerance. A step joins m disjoint pairs at once: m starts at an eighth of the bins and
+   * halves whenever a step would break the tolerance, so a codebook of hundreds of bins needs tens
+   * of evaluations, not one per merge.
+   */
   private Bins merge(Bins start, BooleanSupplier stop) {
     float base = score(start).divergence()[0];
     double limit = Math.max(base * (1 + MERGE_TOLERANCE), base + MERGE_FLOOR * scorer.referenceScale());
     Bins current = start;
+    int m = Math.max(1, current.size() / 8);
     while (current.size() > 1 && !stop.getAsBoolean()) {
-      long[] counts = current.counts(originals);
-      Integer[] pairs = new Integer[current.size() - 1];
-      for (int i = 0; i < pairs.length; i++) {
-        pairs[i] = i;
-      }
-      Arrays.sort(pairs, Comparator.comparingLong((Integer i) -> counts[i] + counts[i + 1]).thenComparingInt(i -> i));
-      Bins best = null;
-      float bestDivergence = Float.POSITIVE_INFINITY;
-      for (int t = 0; t < Math.min(MERGE_TRIES, pairs.length); t++) {
-        Bins merged = current.merged(pairs[t]);
-        float d = score(merged).divergence()[0];
-        if (d <= limit && d < bestDivergence) {
-          best = merged;
-          bestDivergence = d;
-        }
-      }
-      if (best == null) {
+      Bins merged = current.mergedPairs(current.counts(originals), Math.min(m, current.size() / 2));
+      if (score(merged).divergence()[0] <= limit) {
+        current = merged;
+        m = Math.min(m, Math.max(1, current.size() / 8));
+      } else if (m > 1) {
+        m /= 2;
+      } else {
         break;
       }
-      current = best;
     }
     return current;
   }
@@ -208,6 +201,33 @@ final class WeightSharingSearch {
           // The last bin's interval goes to the one before it, any other's to the one after.
           b = j == b.size() - 1 ? b.joined(j - 1, b.values[j - 1]) : b.joined(j, b.values[j + 1]);
         }
+      }
+      return b;
+    }
+
+    /** The {@code m} disjoint neighbouring pairs with the fewest weights each joined into one bin. */
+    Bins mergedPairs(long[] counts, int m) {
+      Integer[] pairs = new Integer[size() - 1];
+      for (int i = 0; i < pairs.length; i++) {
+        pairs[i] = i;
+      }
+      Arrays.sort(pairs, Comparator.comparingLong((Integer i) -> counts[i] + counts[i + 1]).thenComparingInt(i -> i));
+      boolean[] taken = new boolean[size()];
+      List<Integer> chosen = new ArrayList<>();
+      for (int p : pairs) {
+        if (chosen.size() == m) {
+          break;
+        }
+        if (!taken[p] && !taken[p + 1]) {
+          taken[p] = true;
+          taken[p + 1] = true;
+          chosen.add(p);
+        }
+      }
+      chosen.sort(Comparator.reverseOrder()); // right to left: earlier indices stay valid
+      Bins b = this;
+      for (int p : chosen) {
+        b = b.merged(p);
       }
       return b;
     }
