@@ -2,14 +2,15 @@ package io.evoc.coordinator.cli;
 
 import picocli.CommandLine.Command;
 
-/** Benchmarks: speed and memory are measured here, never asserted in tests. */
-@Command(name = "bench", description = "Measures speed and memory.", subcommands = {BenchForwardCommand.class, BenchScoringCommand.class},
+/** Benchmarks: speed, memory and coding size are measured here, never asserted in tests. */
+@Command(name = "bench", description = "Measures speed, memory and coding size.",
+    subcommands = {BenchForwardCommand.class, BenchScoringCommand.class, BenchCodingCommand.class},
     mixinStandardHelpOptions = true)
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing benchmark: forward or scoring");
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing benchmark: forward, scoring or coding");
   }
 }

@@ -29,8 +29,11 @@ final class SearchProgress implements Consumer<TraceEntry>, AutoCloseable {
     double seconds = e.elapsedMillis() / 1e3;
     double rate = seconds > 0 ? e.candidatesScored() / seconds : 0;
     String swap = e.restored() > 0 ? " (swap " + e.restored() + ")" : "";
-    String text = String.format("cycle %d%s  %s %.1f%%  overall %.1f%%  divergence %.5f  agreement %.4f  %.0f candidates/s",
-        e.cycle(), swap, e.layer(), 100 * e.layerSparsity(), 100 * e.sparsity(), e.divergence(), e.agreement(), rate);
+    String what = e.distilled() > 0
+        ? String.format("distilled %d epoch%s", e.distilled(), e.distilled() == 1 ? "" : "s")
+        : String.format("%s %.1f%%", e.layer(), 100 * e.layerSparsity());
+    String text = String.format("cycle %d%s  %s  overall %.1f%%  divergence %.5f  agreement %.4f  %.0f candidates/s",
+        e.cycle(), swap, what, 100 * e.sparsity(), e.divergence(), e.agreement(), rate);
     if (bar != null) {
       bar.stepTo(Math.round(PERMILLE * Math.min(1, e.sparsity() / goal)));
       bar.setExtraMessage(String.format("cycle %d, %.1f%% sparse, divergence %.4f, %.0f cand/s", e.cycle(),

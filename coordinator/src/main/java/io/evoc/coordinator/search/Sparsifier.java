@@ -30,6 +30,14 @@ public final class Sparsifier {
   private static final double SWAP_FRACTION = 0.01;
   /** The step never shrinks below this fraction of a layer. */
   private static final double MIN_STEP = 0.002;
+  /**
+   * Under {@code --repair distill}, directed evolution stops for one epoch of distillation at these
+   * fractions of the goal's zeros (the last before the swaps) and runs the rest of the epochs at
+   * the end. Later cycles then judge candidates on a repaired student: the mask is chosen for the
+   * model distillation will finish, not for the raw one (LeNet-5 at 90%: 89.37% test accuracy,
+   * 88.94% with every epoch at the end).
+   */
+  private static final double[] DISTILL_MILESTONES = {0.5, 0.7, 0.85, 1.0};
   private static final int DISTILL_BATCH = 128;
   private static final float DISTILL_LEARNING_RATE = 5e-4f;
   /**
@@ -51,6 +59,13 @@ public final class Sparsifier {
   private long scored;
   private float divergence;
   private float agreement;
+  /** Where the search stops to distill (empty unless DE under distill with epochs to spare). */
+  private final double[] milestones;
+  private int nextMilestone;
+  /** Epochs of distillation run so far. */
+  private int distilled;
+  /** The last commit's cycle number. */
+  private int cycles;
 
   /**
    * @param student the table the scorer was built on; it receives the sparse weights
@@ -74,6 +89,9 @@ public final class Sparsifier {
     for (String name : settings.layerGoals().keySet()) {
       scorer.layer(name); // names the layers when it is not one
     }
+    boolean spare = settings.distillEpochs() >= 2 * DISTILL_MILESTONES.length;
+    milestones = settings.method() == Method.DE && settings.repair() == Repair.DISTILL && spare
+        ? DISTILL_MILESTONES : new double[0];
   }
 
   public SparsifyResult run() {
@@ -86,8 +104,8 @@ public final class Sparsifier {
     if (settings.method() == Method.DE && stop.equals("goal reached")) {
       stop = refine();
     }
-    if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled")) {
-      distill();
+    if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled") && settings.distillEpochs() > distilled) {
+      distill(settings.distillEpochs() - distilled, cycles);
     }
     Map<String, Double> sparsity = new LinkedHashMap<>();
     Map<String, Double> goals = new LinkedHashMap<>();
@@ -159,7 +177,22 @@ public final class Sparsifier {
         return "divergence budget";
       }
       commit(++cycle, s, best.best(), 0, best.divergence(), best.agreement());
+      while (nextMilestone < milestones.length && goalProgress() >= milestones[nextMilestone]) {
+        nextMilestone++;
+        distill(1, cycle);
+      }
     }
+  }
+
+  /** Fraction of all goal zeros committed, 1 when there is nothing to do. */
+  private double goalProgress() {
+    long zeros = 0;
+    long goal = 0;
+    for (LayerState s : states) {
+      zeros += Math.min(s.zeros, s.goalZeros);
+      goal += s.goalZeros;
+    }
+    return goal == 0 ? 1 : (double) zeros / goal;
   }
 
   /**
@@ -170,7 +203,7 @@ public final class Sparsifier {
    */
   private String refine() {
     SplittableRandom root = new SplittableRandom(settings.seed() ^ 0x5eed5eedL);
-    int cycle = trace.size();
+    int cycle = cycles;
     // Per open layer, the swap size: halved after a swap that did not pay, the layer closed below a floor.
     Map<LayerState, Integer> size = new LinkedHashMap<>();
     for (LayerState s : states) {
@@ -262,11 +295,9 @@ public final class Sparsifier {
     if (settings.repair() == Repair.LS && LeastSquaresRefit.supports(s.layer)) {
       refit(s, w);
     }
-    TraceEntry e = new TraceEntry(cycle, s.layer.weight(), set.length, restored, s.sparsity(), overall(), divergence,
-        agreement,
-        (System.nanoTime() - started) / 1_000_000, scored);
-    trace.add(e);
-    progress.accept(e);
+    cycles = cycle;
+    record(new TraceEntry(cycle, s.layer.weight(), set.length, restored, 0, s.sparsity(), overall(), divergence,
+        agreement, (System.nanoTime() - started) / 1_000_000, scored));
   }
 
   /** Refits the layer; keeps the refit only when it lowers the divergence. */
@@ -281,16 +312,20 @@ public final class Sparsifier {
     }
   }
 
-  /** Fine-tunes the survivors toward the teacher; keeps the result only when it lowers the divergence. */
-  private void distill() {
+  /**
+   * Fine-tunes the survivors toward the teacher for some epochs; keeps the result only when it
+   * lowers the divergence, and records it in the trace.
+   */
+  private void distill(int epochs, int cycle) {
     Map<String, float[]> before = new LinkedHashMap<>();
     Map<String, boolean[]> masks = new LinkedHashMap<>();
     for (LayerState s : states) {
       before.put(s.layer.weight(), student.get(s.layer.weight()));
       masks.put(s.layer.weight(), s.zeroed);
     }
-    Distillation.run(scorer.model(), student, masks, distillInputs, scorer.device(), settings.distillEpochs(),
+    Distillation.run(scorer.model(), student, masks, distillInputs, scorer.device(), epochs,
         DISTILL_BATCH, DISTILL_LEARNING_RATE, settings.seed());
+    distilled += epochs;
     Scores after = scorer.scoreStudent();
     if (after.divergence()[0] < divergence) {
       divergence = after.divergence()[0];
@@ -298,6 +333,13 @@ public final class Sparsifier {
     } else {
       before.forEach(student::set);
     }
+    record(new TraceEntry(cycle, TraceEntry.ALL_LAYERS, 0, 0, epochs, overall(), overall(), divergence, agreement,
+        (System.nanoTime() - started) / 1_000_000, scored));
+  }
+
+  private void record(TraceEntry e) {
+    trace.add(e);
+    progress.accept(e);
   }
 
   private double overall() {

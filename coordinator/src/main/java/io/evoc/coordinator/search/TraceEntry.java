@@ -1,12 +1,13 @@
 package io.evoc.coordinator.search;
 
 /**
- * One commit of the search.
+ * One commit of the search, or a distillation during it.
  *
  * @param cycle 1-based cycle number
- * @param layer the weight committed to
+ * @param layer the weight committed to; {@value #ALL_LAYERS} for a distillation
  * @param committed weights zeroed by this commit
  * @param restored pruned weights given back by it (a swap of the refinement), otherwise 0
+ * @param distilled epochs of distillation this entry records (then nothing was committed), otherwise 0
  * @param layerSparsity the layer's sparsity after it
  * @param sparsity overall sparsity of all prunable layers after it
  * @param divergence the student's divergence after it (and after any refit)
@@ -14,5 +15,7 @@ package io.evoc.coordinator.search;
  * @param elapsedMillis since the search started
  * @param candidatesScored candidates scored so far
  */
-public record TraceEntry(int cycle, String layer, int committed, int restored, double layerSparsity, double sparsity,
-    float divergence, float agreement, long elapsedMillis, long candidatesScored) {}
+public record TraceEntry(int cycle, String layer, int committed, int restored, int distilled, double layerSparsity,
+    double sparsity, float divergence, float agreement, long elapsedMillis, long candidatesScored) {
+  public static final String ALL_LAYERS = "*";
+}

@@ -109,15 +109,41 @@ class SearchTest {
     assertThat(sparsify(30).weights()).isDeepEqualTo(swapped.weights());
   }
 
+  /**
+   * Under distill, directed evolution stops for one epoch at 50/70/85/100% of the goal and runs
+   * the rest at the end: the epochs add up to the setting, the mask still holds, and the student
+   * ends closer to the teacher than the raw search left it.
+   */
+  @Test
+  void distillationDuringTheSearchSpendsTheSameEpochs() {
+    Run run = sparsify(0, SearchSettings.Repair.DISTILL, 9);
+    List<TraceEntry> distilled = run.result().trace().stream().filter(e -> e.distilled() > 0).toList();
+    assertThat(distilled).extracting(TraceEntry::distilled).containsExactly(1, 1, 1, 1, 5);
+    assertThat(distilled).allSatisfy(e -> assertThat(e.layer()).isEqualTo(TraceEntry.ALL_LAYERS));
+    assertThat(distilled.get(0).sparsity()).isBetween(0.45, 0.7);
+    assertThat(run.result().sparsity()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat(run.result().layerSparsity()).isEqualTo(sparsify(0).result().layerSparsity());
+    TraceEntry lastCommit = run.result().trace().stream().filter(e -> e.distilled() == 0).reduce((a, b) -> b).orElseThrow();
+    assertThat(run.result().divergence()).isLessThan(lastCommit.divergence());
+    // Too few epochs to spare: all of them at the end.
+    List<TraceEntry> few = sparsify(0, SearchSettings.Repair.DISTILL, 3).result().trace().stream()
+        .filter(e -> e.distilled() > 0).toList();
+    assertThat(few).extracting(TraceEntry::distilled).containsExactly(3);
+  }
+
   private record Run(SparsifyResult result, float[][] weights) {}
 
-  /** The MLP to 90% on the 100 images, a small population: a few seconds. */
   private static Run sparsify(int swaps) {
+    return sparsify(swaps, SearchSettings.Repair.NONE, 0);
+  }
+
+  /** The MLP to 90% on the 100 images, a small population: a few seconds. */
+  private static Run sparsify(int swaps, SearchSettings.Repair repair, int distillEpochs) {
     OnnxModel model = scorer.model();
     ParameterTable student = ParameterTable.of(model);
     HostTensor calibration = calibration(model);
     SearchSettings settings = new SearchSettings(0.9, java.util.Map.of(), SearchSettings.Method.DE, 8, 2, 0.1, swaps,
-        SearchSettings.Repair.NONE, 0, null, Double.POSITIVE_INFINITY, 3, 10);
+        repair, distillEpochs, null, Double.POSITIVE_INFINITY, 3, 10);
     try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
       SparsifyResult result = new Sparsifier(own, calibration, student, settings, () -> false, e -> { }).run();
       return new Run(result, own.layers().stream().map(l -> student.get(l.weight())).toArray(float[][]::new));

@@ -41,7 +41,8 @@ public record ContainerSummary(long file, long positions, long indices, long cod
         file - positions - indices - codebooks - graph, entries, survivors);
   }
 
-  private static long streamBytes(Stream s) {
+  /** Coded bytes of one stream: its data and its tables. */
+  public static long streamBytes(Stream s) {
     long n = s.getData().size();
     for (Table t : s.getTablesList()) {
       n += t.getSerializedSize();

@@ -65,11 +65,18 @@ public final class TensorCoder {
 
   /** The tensor's values, checked against its CRC-32C. */
   public static float[] decode(CodedTensor c) {
-    return decodeIndices(c).values();
+    return decoded(c).values();
   }
 
   /** Mask and indices as stored, for inspection; the values are checked against the CRC-32C. */
   public static QuantizedTensor decodeIndices(CodedTensor c) {
+    return decoded(c).tensor();
+  }
+
+  /** A decoded tensor and its values, built once: the CRC check needs them anyway. */
+  private record Decoded(QuantizedTensor tensor, float[] values) {}
+
+  private static Decoded decoded(CodedTensor c) {
     String name = c.getName();
     try {
       long[] shape = c.getShapeList().stream().mapToLong(Long::longValue).toArray();
@@ -112,12 +119,13 @@ public final class TensorCoder {
         index[i] = mask == null || mask[i] == 1 ? indices[n++] : QuantizedTensor.PRUNED;
       }
       QuantizedTensor t = new QuantizedTensor(name, shape, codebook, index);
-      int crc = crc32c(t.values());
+      float[] values = t.values();
+      int crc = crc32c(values);
       if (crc != c.getCrc32C()) {
         throw new CodecException("CRC-32C of the rebuilt values is " + Integer.toHexString(crc) + ", stored "
             + Integer.toHexString(c.getCrc32C()));
       }
-      return t;
+      return new Decoded(t, values);
     } catch (CodecException | IllegalArgumentException e) {
       throw new ContainerException("tensor '" + name + "': " + e.getMessage());
     }

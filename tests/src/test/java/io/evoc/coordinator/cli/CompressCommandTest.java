@@ -42,7 +42,7 @@ class CompressCommandTest {
   @Test
   @SuppressWarnings("unchecked")
   void deBitsDecodesToExactlyWhatWasScoredAndRepeatsByteForByte(@TempDir Path dir) throws IOException {
-    String[] flags = {"--method", "de+bits", "--sparsity", "0.6", "--repair", "none", "--seed", "3"};
+    String[] flags = {"--method", "de+bits", "--sparsity", "0.6", "--repair", "none", "--swaps", "4", "--seed", "3"};
     Cli r = compress(dir, "a", flags);
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("parameter ratio").contains("container");

@@ -1,0 +1,71 @@
+package io.evoc.coordinator.cli;
+
+import com.github.luben.zstd.Zstd;
+import io.evoc.protocol.container.QuantizedTensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZOutputStream;
+
+/**
+ * Quantized tensors as one would hand them to a general-purpose compressor, and what xz -9 and
+ * zstd -19 make of them: the baseline evoc's own coding has to beat to be worth its code. Per
+ * tensor, one byte per entry (0 pruned, 1 + codebook index), or two bytes little-endian where the
+ * codebook has more levels than one byte can name; then every codebook as float32 little-endian.
+ */
+final class NaturalBytes {
+  /** Codebook levels one byte holds next to the pruned marker 0. */
+  static final int ONE_BYTE_LEVELS = 255;
+
+  private NaturalBytes() {}
+
+  static boolean wide(QuantizedTensor t) {
+    return t.codebook().length > ONE_BYTE_LEVELS;
+  }
+
+  static byte[] of(List<QuantizedTensor> tensors) {
+    long size = 0;
+    for (QuantizedTensor t : tensors) {
+      size += (wide(t) ? 2L : 1L) * t.index().length + 4L * t.codebook().length;
+    }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(size + " natural bytes: more than one Java array holds");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+    for (QuantizedTensor t : tensors) {
+      boolean wide = wide(t);
+      for (int i : t.index()) {
+        int symbol = i == QuantizedTensor.PRUNED ? 0 : i + 1;
+        if (wide) {
+          out.putShort((short) symbol);
+        } else {
+          out.put((byte) symbol);
+        }
+      }
+    }
+    for (QuantizedTensor t : tensors) {
+      for (float v : t.codebook()) {
+        out.putFloat(v);
+      }
+    }
+    return out.array();
+  }
+
+  static long xz9(byte[] data) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (XZOutputStream xz = new XZOutputStream(out, new LZMA2Options(9))) {
+      xz.write(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException("xz into memory failed", e);
+    }
+    return out.size();
+  }
+
+  static long zstd19(byte[] data) {
+    return Zstd.compress(data, 19).length;
+  }
+}
