@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # evoc's main job, end to end on the embedded defaults: evaluates both example teachers on the
 # Fashion-MNIST test set with evoc's executor and with ONNX Runtime (they agree on every sample),
-# then sparsifies the MLP to 90% with the default search and repair (about 4 minutes on 2 cores).
-# Outputs go to $EVOC_OUT (default: quickstart-out/). (Later issues turn this into compression.)
+# then compresses the MLP (directed evolution to 90%, distillation, per-layer bit search, entropy
+# coding) into a .evoc container, decompresses it to ONNX and prints the result table (about 6
+# minutes on 2 cores). Outputs go to $EVOC_OUT (default: quickstart-out/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fashion=/usr/share/datasets/fashion-mnist
@@ -20,6 +21,8 @@ done
 
 mkdir -p "$out"
 echo
-"$root/evoc" sparsify --model "$root/examples/models/fashion-mlp.onnx" --calib "$fashion:train" \
-  --sparsity 0.9 --test "$data" --out "$out/fashion-mlp-90.onnx" --report "$out/fashion-mlp-90.json"
-echo "sparse model: $out/fashion-mlp-90.onnx, report: $out/fashion-mlp-90.json"
+"$root/evoc" compress --model "$root/examples/models/fashion-mlp.onnx" --calib "$fashion:train" \
+  --test "$data" --out "$out/fashion-mlp.evoc" --report "$out/fashion-mlp.json"
+"$root/evoc" decompress "$out/fashion-mlp.evoc" --out "$out/fashion-mlp-decompressed.onnx"
+"$root/evoc" eval --model "$out/fashion-mlp-decompressed.onnx" --data "$data" --engine ort
+echo "container: $out/fashion-mlp.evoc, report: $out/fashion-mlp.json"

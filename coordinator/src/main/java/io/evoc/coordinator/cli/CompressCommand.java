@@ -62,6 +62,11 @@ final class CompressCommand implements Callable<Integer> {
       description = "NSGA-II generations of the finalization searches (default ${DEFAULT-VALUE}).")
   int paretoGenerations;
 
+  @Option(names = "--codebook-epochs", defaultValue = "2", paramLabel = "N",
+      description = "Epochs of codebook tuning by distillation after the bit search, on all calibration inputs; "
+          + "0: none (default ${DEFAULT-VALUE}).")
+  int codebookEpochs;
+
   @Option(names = "--out", required = true, paramLabel = "M.evoc")
   Path out;
 
@@ -105,7 +110,8 @@ final class CompressCommand implements Callable<Integer> {
     }
     FinalizeSettings finalizeSettings = new FinalizeSettings(pipeline.quantization(),
         maxAccuracyDrop != null ? maxAccuracyDrop : maxDivergence == null ? DEFAULT_ACCURACY_DROP : Double.NaN,
-        maxDivergence != null ? maxDivergence : Double.NaN, paretoPopulation, paretoGenerations, search.seed);
+        maxDivergence != null ? maxDivergence : Double.NaN, paretoPopulation, paretoGenerations, codebookEpochs,
+        search.seed);
     SearchSettings settings = pipeline.sparsifier() == null ? null : search.settings(pipeline.sparsifier());
     byte[] sourceBytes = readSource(search.model);
     PrintWriter err = spec.commandLine().getErr();
@@ -122,7 +128,7 @@ final class CompressCommand implements Callable<Integer> {
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase().replace('_', '-'));
       err.flush();
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
-      finalized = new Finalizer(job.scorer, job.student, job.searchLabels(), finalizeSettings,
+      finalized = new Finalizer(job.scorer, job.student, job.searchLabels(), job.calibrationInputs(), finalizeSettings,
           () -> job.cancelled() || System.nanoTime() > deadline).run();
     }
     FrontPoint chosen = finalized.front().get(finalized.chosen());
@@ -153,6 +159,7 @@ final class CompressCommand implements Callable<Integer> {
     s.put("max_divergence", finalizeSettings.maxDivergence());
     s.put("pareto_population", paretoPopulation);
     s.put("pareto_generations", paretoGenerations);
+    s.put("codebook_epochs", codebookEpochs);
     r.put("settings", s);
     if (sparsified != null) {
       r.put("sparsify", SparsifyCommand.report(layers, sparsified));
@@ -190,6 +197,7 @@ final class CompressCommand implements Callable<Integer> {
       m.put("layer-sparsity", search.layerSparsity);
     }
     m.put("repair", search.repair);
+    m.put("codebook-epochs", Integer.toString(codebookEpochs));
     m.put("max-accuracy-drop", String.valueOf(maxAccuracyDrop));
     m.put("max-divergence", String.valueOf(maxDivergence));
     return m;
@@ -211,6 +219,7 @@ final class CompressCommand implements Callable<Integer> {
     m.put("calibration_accuracy_drop", p.accuracyDrop());
     m.put("test_accuracy", Double.isNaN(p.testAccuracy()) ? null : p.testAccuracy());
     m.put("quantization", p.layers());
+    m.put("codebooks_tuned", p.tuned());
     return m;
   }
 
@@ -234,9 +243,9 @@ final class CompressCommand implements Callable<Integer> {
     out.println("   bytes  divergence  agreement  calib drop  test acc  quantization");
     for (int i = 0; i < front.size(); i++) {
       FrontPoint p = front.get(i);
-      out.printf("%s%7d  %10.5f  %9.4f  %10.2f  %8s  %s%n", i == chosen ? "*" : " ", p.bytes(), p.divergence(),
+      out.printf("%s%7d  %10.5f  %9.4f  %10.2f  %8s  %s%s%n", i == chosen ? "*" : " ", p.bytes(), p.divergence(),
           p.agreement(), p.accuracyDrop(), Double.isNaN(p.testAccuracy()) ? "-" : String.format("%.2f%%", 100 * p.testAccuracy()),
-          String.join(" ", p.layers()));
+          String.join(" ", p.layers()), p.tuned() ? " (codebooks tuned)" : "");
     }
     out.printf("container %d bytes (positions %d, indices %d, codebooks %d, graph %d, headers %d)%n", summary.file(),
         summary.positions(), summary.indices(), summary.codebooks(), summary.graph(), summary.headers());

@@ -43,6 +43,11 @@ final class SparsifyJob implements AutoCloseable {
     return cancelled.get();
   }
 
+  /** Every calibration input, as distillation trains on them. */
+  HostTensor calibrationInputs() {
+    return all;
+  }
+
   /** Labels of the scorer's samples, or null when the calibration data has none. */
   int[] searchLabels() {
     return calibration.data().hasLabels()

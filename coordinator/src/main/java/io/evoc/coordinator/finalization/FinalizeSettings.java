@@ -8,9 +8,10 @@ package io.evoc.coordinator.finalization;
  *     rules
  * @param maxDivergence calibration divergence the chosen point may reach; NaN when unused
  * @param population,generations the NSGA-II searches'
+ * @param codebookEpochs epochs of codebook tuning by distillation after the bit search (0: none)
  */
 public record FinalizeSettings(Quantization quantization, double maxAccuracyDrop, double maxDivergence,
-    int population, int generations, long seed) {
+    int population, int generations, int codebookEpochs, long seed) {
 
   public enum Quantization {
     /** Survivors kept exactly: the codebook holds every distinct value. */
@@ -31,8 +32,9 @@ public record FinalizeSettings(Quantization quantization, double maxAccuracyDrop
     if (!Double.isNaN(maxDivergence) && !(maxDivergence > 0)) {
       throw new IllegalArgumentException("--max-divergence " + maxDivergence + ": expected a positive number");
     }
-    if (population < 4 || generations < 0) {
-      throw new IllegalArgumentException("--pareto-population must be >= 4, --pareto-generations >= 0");
+    if (population < 4 || generations < 0 || codebookEpochs < 0) {
+      throw new IllegalArgumentException(
+          "--pareto-population must be >= 4, --pareto-generations >= 0, --codebook-epochs >= 0");
     }
   }
 }

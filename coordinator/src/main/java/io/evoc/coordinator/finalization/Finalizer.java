@@ -1,17 +1,22 @@
 package io.evoc.coordinator.finalization;
 
+import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.quantize.BitAllocation;
 import io.evoc.coordinator.quantize.Codebook;
 import io.evoc.coordinator.quantize.LayerOption;
+import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.QuantizedTensor;
 import io.evoc.protocol.container.TensorCoder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -40,6 +45,12 @@ public final class Finalizer {
   private final BooleanSupplier stop;
   private final List<Layer> layers;
   private final double teacherAccuracy;
+  private final HostTensor tuneInputs;
+  /** Points tried below the chosen one when tuning codebooks, and how far outside the budget they may start. */
+  private static final int TUNE_TRIES = 3;
+  private static final double TUNE_SLACK = 1.0;
+  private static final int TUNE_BATCH = 128;
+  private static final float TUNE_LEARNING_RATE = 1e-4f;
 
   /** One point to score: every layer's tensor, and how each was quantized. */
   record Variant(List<QuantizedTensor> tensors, List<String> labels) {}
@@ -47,10 +58,11 @@ public final class Finalizer {
   /**
    * @param labels per sample of the scorer's batch, or null: the budget is then judged as lost
    *     agreement with the teacher
+   * @param tuneInputs all calibration inputs, on which codebooks are tuned; null: no tuning
    * @param stop asked between generations of the searches: a stopped search keeps what it found
    */
-  public Finalizer(CandidateScorer scorer, ParameterTable student, int[] labels, FinalizeSettings settings,
-      BooleanSupplier stop) {
+  public Finalizer(CandidateScorer scorer, ParameterTable student, int[] labels, HostTensor tuneInputs,
+      FinalizeSettings settings, BooleanSupplier stop) {
     if (labels != null && labels.length != scorer.samples()) {
       throw new IllegalArgumentException("calibration labels: " + labels.length + " for " + scorer.samples() + " samples");
     }
@@ -59,6 +71,7 @@ public final class Finalizer {
     this.labels = labels;
     this.settings = settings;
     this.stop = stop;
+    this.tuneInputs = tuneInputs;
     this.layers = scorer.layers();
     this.teacherAccuracy = labels == null ? Double.NaN : accuracy(scorer.teacherTop1());
   }
@@ -77,14 +90,24 @@ public final class Finalizer {
       variants.add(v);
     }
     nondominated(front, variants);
+    int chosen = choose(front);
+    if (settings.quantization() == Quantization.BITS && tuneInputs != null && settings.codebookEpochs() > 0) {
+      chosen = tuneToBudget(front, variants, chosen);
+    }
+    apply(variants.get(chosen).tensors());
+    return new Result(front, chosen, withinBudget(front.get(chosen)),
+        variants.stream().map(Variant::tensors).toList());
+  }
+
+  /** The smallest point within the budget; when none is, the one with the lowest divergence. */
+  private int choose(List<FrontPoint> front) {
     int chosen = -1;
     for (int i = 0; i < front.size(); i++) {
       if (withinBudget(front.get(i)) && (chosen < 0 || front.get(i).bytes() < front.get(chosen).bytes())) {
         chosen = i;
       }
     }
-    boolean within = chosen >= 0;
-    if (!within) {
+    if (chosen < 0) {
       chosen = 0;
       for (int i = 1; i < front.size(); i++) {
         if (front.get(i).divergence() < front.get(chosen).divergence()) {
@@ -92,8 +115,91 @@ public final class Finalizer {
         }
       }
     }
-    apply(variants.get(chosen).tensors());
-    return new Result(front, chosen, within, variants.stream().map(Variant::tensors).toList());
+    return chosen;
+  }
+
+  /**
+   * Codebook tuning (Deep Compression's centroid fine-tuning, by distillation instead of labels)
+   * can bring a point that misses the budget within it. Tries the few smallest points that miss it
+   * by less than {@value #TUNE_SLACK} points of accuracy (or twice the divergence), then the chosen
+   * point; keeps the first tuned point within the budget. Each tried point is replaced by its
+   * tuned version when tuning lowered its divergence.
+   *
+   * @return the index of the point to keep
+   */
+  private int tuneToBudget(List<FrontPoint> front, List<Variant> variants, int chosen) {
+    List<Integer> tries = new ArrayList<>();
+    for (int i = 0; i < front.size() && tries.size() < TUNE_TRIES; i++) {
+      if (front.get(i).bytes() < front.get(chosen).bytes() && nearBudget(front.get(i))) {
+        tries.add(i);
+      }
+    }
+    tries.add(chosen);
+    for (int i : tries) {
+      if (stop.getAsBoolean()) {
+        break;
+      }
+      Variant tuned = tuned(variants.get(i));
+      FrontPoint p = evaluate(tuned);
+      if (p.divergence() < front.get(i).divergence()) {
+        front.set(i, p.asTuned());
+        variants.set(i, tuned);
+      }
+      if (withinBudget(front.get(i))) {
+        return i;
+      }
+    }
+    return chosen;
+  }
+
+  private boolean nearBudget(FrontPoint p) {
+    return Double.isNaN(settings.maxDivergence()) ? p.accuracyDrop() <= settings.maxAccuracyDrop() + TUNE_SLACK
+        : p.divergence() <= 2 * settings.maxDivergence();
+  }
+
+  /** The variant with every layer's codebook tuned by distillation on all calibration inputs. */
+  private Variant tuned(Variant v) {
+    Map<String, QuantizedTensor> byName = new LinkedHashMap<>();
+    for (QuantizedTensor t : v.tensors()) {
+      byName.put(t.name(), t);
+    }
+    List<float[]> before = new ArrayList<>();
+    for (Layer l : layers) {
+      before.add(student.get(l.weight()));
+    }
+    apply(v.tensors());
+    Map<String, float[]> levels = Distillation.tuneCodebooks(scorer.model(), student, byName, tuneInputs,
+        scorer.device(), settings.codebookEpochs(), TUNE_BATCH, TUNE_LEARNING_RATE, settings.seed());
+    for (int l = 0; l < layers.size(); l++) {
+      student.set(layers.get(l).weight(), before.get(l));
+    }
+    List<QuantizedTensor> tensors = new ArrayList<>();
+    for (QuantizedTensor t : v.tensors()) {
+      tensors.add(withLevels(t, levels.get(t.name())));
+    }
+    return new Variant(tensors, v.labels());
+  }
+
+  /** The tensor with new levels, sorted ascending as the container keeps them, indices remapped. */
+  private static QuantizedTensor withLevels(QuantizedTensor t, float[] levels) {
+    Integer[] order = new Integer[levels.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, java.util.Comparator.<Integer>comparingDouble(i -> levels[i]).thenComparingInt(i -> i));
+    float[] sorted = new float[levels.length];
+    int[] rank = new int[levels.length];
+    for (int r = 0; r < order.length; r++) {
+      sorted[r] = levels[order[r]];
+      rank[order[r]] = r;
+    }
+    int[] index = t.index().clone();
+    for (int i = 0; i < index.length; i++) {
+      if (index[i] != QuantizedTensor.PRUNED) {
+        index[i] = rank[index[i]];
+      }
+    }
+    return new QuantizedTensor(t.name(), t.shape(), sorted, index);
   }
 
   /**
@@ -187,7 +293,7 @@ public final class Finalizer {
     for (QuantizedTensor t : variant.tensors()) {
       bytes += TensorCoder.encode(t).getSerializedSize();
     }
-    return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), Double.NaN);
+    return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), false, Double.NaN);
   }
 
   private void apply(List<QuantizedTensor> variant) {

@@ -23,12 +23,64 @@ import java.util.SplittableRandom;
  * The {@code distill} repair: fine-tunes the surviving weights of the prunable layers so that the
  * student's softmax matches the teacher's on the calibration inputs (no labels), with DJL's
  * autograd and Adam through the same executor that scores. The mask is fixed: gradients and
- * weights are multiplied by it after every step, so zeros stay zero.
+ * weights are multiplied by it after every step, so zeros stay zero. The same loop fine-tunes
+ * quantized layers' codebooks instead ({@link #tuneCodebooks}): each weight stays tied to its
+ * level and the levels move, the gradient of a level summing those of its weights.
  */
 public final class Distillation {
   private static final int TEACHER_CHUNK = 1000;
 
   private Distillation() {}
+
+  /** What one weight tensor trains as: the tensor the executor is fed, built from its parameter. */
+  private interface Trainable {
+    NDArray parameter();
+
+    /** The weight fed to the executor, built inside the gradient scope; what it derives dies with {@code scope}. */
+    NDArray weight(NDManager scope);
+
+    /** The parameter's gradient as Adam should see it. */
+    NDArray gradient();
+
+    /** After Adam's step. */
+    void project();
+  }
+
+  /** Free weights, zeros held by the mask. */
+  private record Masked(NDArray parameter, NDArray mask) implements Trainable {
+    public NDArray weight(NDManager scope) {
+      return parameter;
+    }
+
+    public NDArray gradient() {
+      return parameter.getGradient().mul(mask);
+    }
+
+    public void project() {
+      parameter.muli(mask);
+    }
+  }
+
+  /** Codebook levels, each weight the level its index names (pruned entries zero). */
+  private record Tied(NDArray parameter, NDArray index, NDArray mask, Shape shape) implements Trainable {
+    public NDArray weight(NDManager scope) {
+      // Each intermediate joins the step's scope; the levels themselves must not (Adam keeps its
+      // state in their manager).
+      NDArray gathered = parameter.get(new NDIndex("{}", index));
+      gathered.attach(scope);
+      NDArray shaped = gathered.reshape(shape);
+      shaped.attach(scope);
+      NDArray w = shaped.mul(mask);
+      w.attach(scope);
+      return w;
+    }
+
+    public NDArray gradient() {
+      return parameter.getGradient();
+    }
+
+    public void project() {}
+  }
 
   /**
    * @param zeroed per weight name, the entries that must stay zero
@@ -36,25 +88,64 @@ public final class Distillation {
    */
   public static double run(OnnxModel model, ParameterTable student, Map<String, boolean[]> zeroed, HostTensor calibration,
       Device device, int epochs, int batchSize, float learningRate, long seed) {
+    try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
+      Map<String, Trainable> trainables = new LinkedHashMap<>();
+      zeroed.forEach((name, z) -> {
+        NDArray mask = manager.create(LeastSquaresRefit.survivors(z), new Shape(student.shape(name)));
+        NDArray w = manager.create(student.entry(name).values(), new Shape(student.shape(name))).mul(mask);
+        trainables.put(name, new Masked(w, mask));
+      });
+      double kl = train(model, student, trainables, calibration, manager, epochs, batchSize, learningRate, seed);
+      trainables.forEach((name, t) -> student.set(name, t.parameter().toFloatArray()));
+      return kl;
+    }
+  }
+
+  /**
+   * Fine-tunes the codebooks of quantized weights toward the teacher; which level each weight
+   * takes, and which weights are pruned, stay as they are. The student table is left unchanged.
+   *
+   * @param tensors quantized weights of the student, by name
+   * @return per name, the codebook after training (same length and order as given)
+   */
+  public static Map<String, float[]> tuneCodebooks(OnnxModel model, ParameterTable student,
+      Map<String, io.evoc.protocol.container.QuantizedTensor> tensors, HostTensor calibration, Device device, int epochs,
+      int batchSize, float learningRate, long seed) {
+    try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
+      Map<String, Trainable> trainables = new LinkedHashMap<>();
+      tensors.forEach((name, t) -> {
+        int[] index = t.index();
+        long[] flat = new long[index.length];
+        float[] keep = new float[index.length];
+        for (int i = 0; i < index.length; i++) {
+          flat[i] = Math.max(0, index[i]);
+          keep[i] = index[i] < 0 ? 0 : 1;
+        }
+        Shape shape = new Shape(student.shape(name));
+        trainables.put(name, new Tied(manager.create(t.codebook().clone()), manager.create(flat),
+            manager.create(keep, shape), shape));
+      });
+      train(model, student, trainables, calibration, manager, epochs, batchSize, learningRate, seed);
+      Map<String, float[]> out = new LinkedHashMap<>();
+      trainables.forEach((name, t) -> out.put(name, t.parameter().toFloatArray()));
+      return out;
+    }
+  }
+
+  /** Adam on the trainables' parameters, minimizing KL to the teacher; the mean KL of the last epoch. */
+  private static double train(OnnxModel model, ParameterTable student, Map<String, Trainable> trainables,
+      HostTensor calibration, NDManager manager, int epochs, int batchSize, float learningRate, long seed) {
     String inputName = model.inputs().get(0).name();
     String outputName = model.outputs().get(0).name();
     OutputKind kind = OutputKind.detect(model);
     int n = (int) calibration.shape()[0];
     double lastEpoch = Double.NaN;
-    try (NDManager manager = NDManager.newBaseManager(device, "PyTorch");
-        GraphExecutor executor = GraphExecutor.create(model, student, device);
+    Device device = manager.getDevice();
+    try (GraphExecutor executor = GraphExecutor.create(model, student, device);
         GraphExecutor teacher = GraphExecutor.create(model, ParameterTable.of(model), device)) {
       NDArray input = manager.create(calibration.data(), new Shape(calibration.shape()));
       NDArray target = teacherTargets(teacher, input, inputName, outputName, kind, manager);
-      Map<String, NDArray> weights = new LinkedHashMap<>();
-      Map<String, NDArray> masks = new HashMap<>();
-      zeroed.forEach((name, z) -> {
-        NDArray mask = manager.create(LeastSquaresRefit.survivors(z), new Shape(student.shape(name)));
-        NDArray w = manager.create(student.entry(name).values(), new Shape(student.shape(name))).mul(mask);
-        w.setRequiresGradient(true);
-        weights.put(name, w);
-        masks.put(name, mask);
-      });
+      trainables.values().forEach(t -> t.parameter().setRequiresGradient(true));
       Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build();
       SplittableRandom random = new SplittableRandom(seed);
       for (int epoch = 0; epoch < epochs; epoch++) {
@@ -69,27 +160,27 @@ public final class Distillation {
             NDArray t = target.get(new NDIndex("{}", idx));
             x.attach(scope);
             t.attach(scope);
-            Map<String, NDArray> feeds = new HashMap<>(weights);
+            Map<String, NDArray> feeds = new HashMap<>();
             feeds.put(inputName, x);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+              trainables.forEach((name, w) -> feeds.put(name, w.weight(scope)));
               NDArray out = executor.run(feeds, List.of(outputName), scope).get(outputName);
               NDArray loss = Divergence.klLoss(t, Divergence.logProbabilities(out, kind));
               sum += loss.getFloat();
               gc.backward(loss);
             }
-            weights.forEach((name, w) -> {
-              NDArray grad = w.getGradient().mul(masks.get(name));
+            trainables.forEach((name, w) -> {
+              NDArray grad = w.gradient();
               grad.attach(scope);
-              adam.update(name, w, grad);
-              w.muli(masks.get(name));
+              adam.update(name, w.parameter(), grad);
+              w.project();
             });
             batches++;
           }
-          weights.values().forEach(w -> w.getGradient().subi(w.getGradient()));
+          trainables.values().forEach(w -> w.parameter().getGradient().subi(w.parameter().getGradient()));
         }
         lastEpoch = sum / batches;
       }
-      weights.forEach((name, w) -> student.set(name, w.toFloatArray()));
     }
     return lastEpoch;
   }

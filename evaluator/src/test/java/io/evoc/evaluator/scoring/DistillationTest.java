@@ -1,0 +1,80 @@
+package io.evoc.evaluator.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import io.evoc.evaluator.data.DataLoader;
+import io.evoc.evaluator.data.DataSet;
+import io.evoc.evaluator.data.ModelInput;
+import io.evoc.evaluator.data.Preprocessing;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.protocol.container.QuantizedTensor;
+import io.evoc.protocol.model.OnnxModel;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DistillationTest {
+  private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
+
+  /**
+   * Tuning codebooks moves only the levels: every weight keeps its level (and pruned ones stay
+   * zero), and the student gets closer to the teacher.
+   */
+  @Test
+  void codebookTuningMovesLevelsAndLowersTheDivergence() {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
+    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
+    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
+        model.inputs().get(0)).batch();
+    ParameterTable student = ParameterTable.of(model);
+    Map<String, QuantizedTensor> tensors = new LinkedHashMap<>();
+    for (String name : new String[] {"fc1.weight", "fc2.weight"}) {
+      QuantizedTensor q = twoLevels(name, student.shape(name), student.get(name));
+      tensors.put(name, q);
+      student.set(name, q.values());
+    }
+    try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
+      float before = scorer.scoreStudent().divergence()[0];
+      Map<String, float[]> tuned = Distillation.tuneCodebooks(model, student, tensors, calibration, Device.cpu(), 3, 25,
+          1e-3f, 1);
+      // The table is left alone: the caller decides whether to keep the tuned levels.
+      assertThat(student.get("fc1.weight")).isEqualTo(tensors.get("fc1.weight").values());
+      for (Map.Entry<String, QuantizedTensor> e : tensors.entrySet()) {
+        QuantizedTensor q = e.getValue();
+        float[] levels = tuned.get(e.getKey());
+        assertThat(levels).hasSameSizeAs(q.codebook()).isNotEqualTo(q.codebook());
+        student.set(e.getKey(), new QuantizedTensor(q.name(), q.shape(), levels, q.index()).values());
+      }
+      assertThat(scorer.scoreStudent().divergence()[0]).isLessThan(before);
+    }
+  }
+
+  /** Half the weights pruned (the smaller), the rest at the mean of their sign's magnitudes. */
+  private static QuantizedTensor twoLevels(String name, long[] shape, float[] w) {
+    float[] abs = w.clone();
+    for (int i = 0; i < abs.length; i++) {
+      abs[i] = Math.abs(abs[i]);
+    }
+    float[] sorted = abs.clone();
+    Arrays.sort(sorted);
+    float cut = sorted[sorted.length / 2];
+    double mean = 0;
+    int n = 0;
+    for (float a : abs) {
+      if (a > cut) {
+        mean += a;
+        n++;
+      }
+    }
+    float level = (float) (mean / n);
+    int[] index = new int[w.length];
+    for (int i = 0; i < w.length; i++) {
+      index[i] = abs[i] <= cut ? QuantizedTensor.PRUNED : w[i] < 0 ? 0 : 1;
+    }
+    return new QuantizedTensor(name, shape, new float[] {-level, level}, index);
+  }
+}
