@@ -10,8 +10,6 @@ import java.util.Arrays;
 public final class Frequencies {
   private final int[] freq;
   private final int[] start;
-  /** Slot (x mod 2^PROB_BITS) to symbol: one array read per decoded symbol. */
-  private final short[] symbolOf;
 
   private Frequencies(int[] freq) {
     this.freq = freq;
@@ -21,10 +19,6 @@ public final class Frequencies {
     }
     if (start[freq.length] != Rans.TOTAL) {
       throw new CodecException("frequencies sum to " + start[freq.length] + ", not " + Rans.TOTAL);
-    }
-    this.symbolOf = new short[Rans.TOTAL];
-    for (int s = 0; s < freq.length; s++) {
-      Arrays.fill(symbolOf, start[s], start[s + 1], (short) s);
     }
   }
 
@@ -112,8 +106,16 @@ public final class Frequencies {
     return start[symbol];
   }
 
-  int symbolAt(int slot) {
-    return symbolOf[slot];
+  /**
+   * Slot (x mod 2^PROB_BITS) to symbol: one array read per decoded symbol. Built per decoding, not
+   * kept: the encoder never needs it, nor does a binary model decoded by comparing with freq(0).
+   */
+  short[] symbolAt() {
+    short[] symbolAt = new short[Rans.TOTAL];
+    for (int s = 0; s < freq.length; s++) {
+      Arrays.fill(symbolAt, start[s], start[s + 1], (short) s);
+    }
+    return symbolAt;
   }
 
   /** Bits the model spends on {@code counts} (what a coder using it approaches), for choosing coders. */

@@ -86,11 +86,13 @@ public final class Huffman {
       throw new CodecException("negative symbol count " + count);
     }
     int[] codes = canonicalCodes(validated(lengths));
-    // One entry per MAX_LENGTH-bit prefix: (symbol << 4) | length, or 0 where no code starts.
-    int[] table = new int[1 << MAX_LENGTH];
+    // One entry per prefix of the longest code's width (not always MAX_LENGTH: a table of 2^15 would
+    // cost more than decoding a small tensor): (symbol << 4) | length, or 0 where no code starts.
+    int width = Math.max(1, Arrays.stream(lengths).max().orElse(0));
+    int[] table = new int[1 << width];
     for (int s = 0; s < lengths.length; s++) {
       if (lengths[s] > 0) {
-        int shift = MAX_LENGTH - lengths[s];
+        int shift = width - lengths[s];
         Arrays.fill(table, codes[s] << shift, (codes[s] + 1) << shift, (s << 4) | lengths[s]);
       }
     }
@@ -98,7 +100,7 @@ public final class Huffman {
     long totalBits = 8L * data.length;
     long bit = 0;
     for (int i = 0; i < count; i++) {
-      int entry = table[peek(data, bit)];
+      int entry = table[peek(data, bit, width)];
       if (entry == 0) {
         throw new CodecException("no code matches at bit " + bit);
       }
@@ -108,20 +110,22 @@ public final class Huffman {
       }
       symbols[i] = entry >>> 4;
     }
-    if (totalBits - bit >= 8 || (bit < totalBits && peek(data, bit) >>> (MAX_LENGTH - (int) (totalBits - bit)) != 0)) {
-      throw new CodecException("coded stream damaged: " + (totalBits - bit) + " bits left over");
+    // Fewer than 8 bits left, all in the last byte, and all padding zeros.
+    long left = totalBits - bit;
+    if (left >= 8 || left > 0 && (data[data.length - 1] & ((1 << left) - 1)) != 0) {
+      throw new CodecException("coded stream damaged: " + left + " bits left over");
     }
     return symbols;
   }
 
-  /** The next MAX_LENGTH bits from {@code bit} on, MSB first, zeros past the end. */
-  private static int peek(byte[] data, long bit) {
+  /** The next {@code width} bits from {@code bit} on, MSB first, zeros past the end. */
+  private static int peek(byte[] data, long bit, int width) {
     int byteAt = (int) (bit >>> 3);
     int window = 0;
     for (int b = 0; b < 3; b++) {
       window = (window << 8) | (byteAt + b < data.length ? data[byteAt + b] & 0xff : 0);
     }
-    return (window >>> (24 - MAX_LENGTH - (int) (bit & 7))) & ((1 << MAX_LENGTH) - 1);
+    return (window >>> (24 - width - (int) (bit & 7))) & ((1 << width) - 1);
   }
 
   /** Lengths within range that satisfy Kraft's inequality: a stored table is never trusted. */

@@ -17,7 +17,7 @@ public final class Rans {
   /** Largest alphabet: codebook indices of up to 12 bits, with room for escapes. */
   public static final int MAX_SYMBOLS = 1 << 13;
   /** Lower bound of the normalized state; the state stays in [LOW, LOW << 8). */
-  private static final int LOW = 1 << 23;
+  static final int LOW = 1 << 23;
 
   /**
    * Which model codes symbol i, from the symbols before it. Called once per symbol in order (by the
@@ -93,40 +93,58 @@ public final class Rans {
     if (count < 0) {
       throw new CodecException("negative symbol count " + count);
     }
-    if (data.length < 4) {
-      throw new CodecException("coded stream of " + data.length + " bytes; at least 4 expected");
-    }
+    int x = initialState(data);
+    int pos = 4;
     int[] symbols = new int[count];
-    int pos = 0;
-    int x = 0;
-    for (; pos < 4; pos++) {
-      x = (x << 8) | (data[pos] & 0xff);
+    short[][] symbolAt = new short[models.length][];
+    for (int c = 0; c < models.length; c++) {
+      symbolAt[c] = models[c].symbolAt();
     }
-    if (x < LOW) { // also the negative ints: a top bit set
-      throw new CodecException("coded stream starts in an impossible state");
-    }
-    int mask = TOTAL - 1;
     for (int i = 0; i < count; i++) {
       int c = context.of(symbols, i);
       if (c < 0 || c >= models.length) {
         throw new CodecException("context " + c + " at symbol " + i + " has no model");
       }
       Frequencies m = models[c];
-      int slot = x & mask;
-      int s = m.symbolAt(slot);
+      int slot = x & (TOTAL - 1);
+      int s = symbolAt[c][slot];
       symbols[i] = s;
       x = m.freq(s) * (x >>> PROB_BITS) + slot - m.start(s);
       while (x < LOW) {
         if (pos >= data.length) {
-          throw new CodecException("coded stream truncated at symbol " + i + " of " + count);
+          throw truncated(i, count);
         }
         x = (x << 8) | (data[pos++] & 0xff);
       }
     }
+    checkEnd(data, x, pos);
+    return symbols;
+  }
+
+  /** The state the encoder's last 4 bytes (first in the stream) left; decoding continues at byte 4. */
+  static int initialState(byte[] data) {
+    if (data.length < 4) {
+      throw new CodecException("coded stream of " + data.length + " bytes; at least 4 expected");
+    }
+    int x = 0;
+    for (int pos = 0; pos < 4; pos++) {
+      x = (x << 8) | (data[pos] & 0xff);
+    }
+    if (x < LOW) { // also the negative ints: a top bit set
+      throw new CodecException("coded stream starts in an impossible state");
+    }
+    return x;
+  }
+
+  static CodecException truncated(int symbol, int count) {
+    return new CodecException("coded stream truncated at symbol " + symbol + " of " + count);
+  }
+
+  /** A decoder that read all the bytes and came back to the encoder's initial state read what was coded. */
+  static void checkEnd(byte[] data, int x, int pos) {
     if (x != LOW || pos != data.length) {
       throw new CodecException("coded stream damaged: " + (data.length - pos) + " bytes left, final state "
           + (x == LOW ? "as expected" : "wrong"));
     }
-    return symbols;
   }
 }

@@ -4,10 +4,11 @@ import com.google.protobuf.ByteString;
 import io.evoc.protocol.codec.CodecException;
 import io.evoc.protocol.codec.Frequencies;
 import io.evoc.protocol.codec.Huffman;
+import io.evoc.protocol.codec.MaskContext;
 import io.evoc.protocol.codec.Rans;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -29,6 +30,8 @@ public final class TensorCoder {
   private static final long RANS_SYMBOLS_PER_BYTE = 1 << 17;
   private static final long MAX_ENTRIES = Integer.MAX_VALUE - 8;
   private static final Rans.Context ORDER0 = (symbols, i) -> 0;
+  /** Floats per CRC-32C pass: 64 KB of bytes, which stay in cache between the copy and the CRC. */
+  private static final int CRC_CHUNK = 1 << 14;
 
   private TensorCoder() {}
 
@@ -70,23 +73,41 @@ public final class TensorCoder {
 
   /** Mask and indices as stored, for inspection; the values are checked against the CRC-32C. */
   public static QuantizedTensor decodeIndices(CodedTensor c) {
-    return decoded(c).tensor();
+    Decoded d = decoded(c);
+    return new QuantizedTensor(c.getName(), d.shape(), d.codebook(), d.index());
   }
 
-  /** A decoded tensor and its values, built once: the CRC check needs them anyway. */
-  private record Decoded(QuantizedTensor tensor, float[] values) {}
+  /**
+   * A decoded tensor: its survivors' positions (null when all survive) and codebook indices, and
+   * the values they make, built once since the CRC check needs them anyway.
+   */
+  private record Decoded(long[] shape, float[] codebook, int[] positions, int[] indices, float[] values) {
+    int[] index() {
+      if (positions == null) {
+        return indices;
+      }
+      int[] index = new int[values.length];
+      Arrays.fill(index, QuantizedTensor.PRUNED);
+      for (int k = 0; k < positions.length; k++) {
+        index[positions[k]] = indices[k];
+      }
+      return index;
+    }
+  }
 
   private static Decoded decoded(CodedTensor c) {
     String name = c.getName();
     try {
-      long[] shape = c.getShapeList().stream().mapToLong(Long::longValue).toArray();
+      long[] shape = new long[c.getShapeCount()];
       long entries = 1;
-      for (long d : shape) {
+      for (int i = 0; i < shape.length; i++) {
+        long d = shape[i] = c.getShape(i);
         if (d < 0 || d > MAX_ENTRIES || (entries *= d) > MAX_ENTRIES) {
-          throw new CodecException("shape " + Arrays.toString(shape) + " is negative or too large");
+          throw new CodecException("shape " + c.getShapeList() + " is negative or too large");
         }
       }
-      // Decoding holds about 16 bytes per entry (mask, index, value, CRC buffer): refuse what cannot fit.
+      // Decoding holds about 16 bytes per entry (values, the index for inspection, positions and
+      // indices of the survivors): refuse what cannot fit.
       long heap = Runtime.getRuntime().maxMemory();
       if (entries > heap / 32) {
         throw new CodecException(entries + " entries need about " + (16 * entries >> 20) + " MB; this JVM has "
@@ -103,40 +124,51 @@ public final class TensorCoder {
       if (codebook.length > Rans.MAX_SYMBOLS || survivors > 0 && codebook.length == 0) {
         throw new CodecException("codebook of " + codebook.length + " values for " + survivors + " survivors");
       }
-      int[] mask = null;
+      int[] positions = null;
       if (c.hasPositions()) {
-        mask = decodeStream(c.getPositions(), (int) entries, 2, rowLength(shape, (int) entries), "positions");
-        long ones = Arrays.stream(mask).filter(v -> v == 1).count();
-        if (ones != survivors) {
-          throw new CodecException("positions mark " + ones + " survivors, the header says " + survivors);
-        }
+        positions = positions(c.getPositions(), (int) entries, rowLength(shape, (int) entries), (int) survivors);
       } else if (survivors != entries) {
         throw new CodecException("no positions, but " + survivors + " of " + entries + " entries survive");
       }
       int[] indices = decodeStream(c.getIndices(), (int) survivors, Math.max(1, codebook.length), 1, "indices");
-      int[] index = new int[(int) entries];
-      for (int i = 0, n = 0; i < index.length; i++) {
-        index[i] = mask == null || mask[i] == 1 ? indices[n++] : QuantizedTensor.PRUNED;
-      }
-      QuantizedTensor t = new QuantizedTensor(name, shape, codebook, index);
-      float[] values = t.values();
+      float[] values = values(codebook, positions, indices, (int) entries);
       int crc = crc32c(values);
       if (crc != c.getCrc32C()) {
         throw new CodecException("CRC-32C of the rebuilt values is " + Integer.toHexString(crc) + ", stored "
             + Integer.toHexString(c.getCrc32C()));
       }
-      return new Decoded(t, values);
+      return new Decoded(shape, codebook, positions, indices, values);
     } catch (CodecException | IllegalArgumentException e) {
       throw new ContainerException("tensor '" + name + "': " + e.getMessage());
     }
   }
 
-  /** CRC-32C of float32 values, little-endian. */
+  /** Codebook values at the survivors' positions, zeros elsewhere. */
+  private static float[] values(float[] codebook, int[] positions, int[] indices, int entries) {
+    float[] values = new float[entries];
+    if (positions == null) {
+      for (int k = 0; k < indices.length; k++) {
+        values[k] = codebook[indices[k]];
+      }
+    } else {
+      for (int k = 0; k < indices.length; k++) {
+        values[positions[k]] = codebook[indices[k]];
+      }
+    }
+    return values;
+  }
+
+  /** CRC-32C of float32 values, little-endian, taken through a small buffer rather than a copy of them all. */
   public static int crc32c(float[] values) {
-    ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
+    ByteBuffer chunk = ByteBuffer.allocate(4 * Math.min(values.length, CRC_CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
+    FloatBuffer floats = chunk.asFloatBuffer();
     CRC32C crc = new CRC32C();
-    crc.update(bytes);
+    for (int from = 0; from < values.length; from += CRC_CHUNK) {
+      int n = Math.min(CRC_CHUNK, values.length - from);
+      floats.clear();
+      floats.put(values, from, n);
+      crc.update(chunk.array(), 0, 4 * n);
+    }
     return (int) crc.getValue();
   }
 
@@ -177,71 +209,84 @@ public final class TensorCoder {
   }
 
   /**
-   * @param stride the row length, for the mask's contexts
+   * Where the mask's 1s are. The encoder codes masks by rANS, which {@link MaskContext#decodeOnes}
+   * decodes without a symbol per entry; any other coding goes through {@link #decodeStream}.
    */
-  private static int[] decodeStream(Stream s, int count, int alphabet, int stride, String what) {
-    byte[] data = s.getData().toByteArray();
-    List<int[]> tables = new ArrayList<>();
-    for (Table t : s.getTablesList()) {
-      if (t.getValuesCount() != alphabet) {
-        throw new CodecException(what + ": a table of " + t.getValuesCount() + " entries for " + alphabet + " symbols");
+  private static int[] positions(Stream s, int entries, int stride, int survivors) {
+    if (s.getCoding() != Coding.RANS && s.getCoding() != Coding.RANS_CONTEXT) {
+      int[] mask = decodeStream(s, entries, 2, stride, "positions");
+      int ones = 0;
+      for (int m : mask) {
+        ones += m; // 0 or 1: the alphabet has 2 symbols
       }
-      tables.add(t.getValuesList().stream().mapToInt(Integer::intValue).toArray());
+      if (ones != survivors) {
+        throw new CodecException("positions mark " + ones + " survivors, the header says " + survivors);
+      }
+      int[] positions = new int[ones];
+      for (int i = 0, n = 0; i < mask.length; i++) {
+        if (mask[i] == 1) {
+          positions[n++] = i;
+        }
+      }
+      return positions;
     }
-    switch (s.getCoding()) {
-      case RANS, RANS_CONTEXT -> {
-        int contexts = s.getCoding() == Coding.RANS ? 1 : MaskContext.CONTEXTS;
-        if (tables.size() != contexts || s.getCoding() == Coding.RANS_CONTEXT && alphabet != 2) {
-          throw new CodecException(what + ": " + s.getCoding() + " with " + tables.size() + " tables");
-        }
-        if (count > (data.length + 1L) * RANS_SYMBOLS_PER_BYTE) {
-          throw new CodecException(what + ": " + count + " symbols cannot come from " + data.length + " bytes");
-        }
-        Frequencies[] models = tables.stream().map(Frequencies::of).toArray(Frequencies[]::new);
-        return Rans.decode(data, count, models, contexts == 1 ? ORDER0 : new MaskContext(stride));
-      }
-      case HUFFMAN -> {
-        if (tables.size() != 1) {
-          throw new CodecException(what + ": HUFFMAN with " + tables.size() + " tables");
-        }
-        if (count > 8L * data.length) {
-          throw new CodecException(what + ": " + count + " symbols cannot come from " + data.length + " bytes");
-        }
-        return Huffman.decode(data, count, tables.get(0));
-      }
-      default -> throw new CodecException(what + ": unknown coding " + s.getCodingValue());
-    }
+    return MaskContext.decodeOnes(s.getData().toByteArray(), entries, stride, ransModels(s, entries, 2, "positions"),
+        survivors);
   }
 
   /**
-   * Context of mask entry i: the run of pruned entries above it in its column and the run to its
-   * left in its row, each bucketed 0, 1, 2-3, 4-7, 8-15, 16+. Stateful: one per stream, called in order.
+   * @param stride the row length, for the mask's contexts
    */
-  static final class MaskContext implements Rans.Context {
-    static final int CONTEXTS = 36;
-    private final int stride;
-    private final int[] columnRun;
-    private int rowRun;
-
-    MaskContext(int stride) {
-      this.stride = stride;
-      this.columnRun = new int[stride];
-    }
-
-    @Override
-    public int of(int[] mask, int i) {
-      int column = i % stride;
-      if (i > 0) {
-        int before = (i - 1) % stride;
-        columnRun[before] = mask[i - 1] == 1 ? 0 : columnRun[before] + 1;
-        rowRun = column == 0 || mask[i - 1] == 1 ? 0 : rowRun + 1;
+  private static int[] decodeStream(Stream s, int count, int alphabet, int stride, String what) {
+    return switch (s.getCoding()) {
+      case RANS, RANS_CONTEXT -> Rans.decode(s.getData().toByteArray(), count, ransModels(s, count, alphabet, what),
+          s.getCoding() == Coding.RANS ? ORDER0 : new MaskContext(stride));
+      case HUFFMAN -> {
+        int[][] tables = tables(s, alphabet, what);
+        if (tables.length != 1) {
+          throw new CodecException(what + ": HUFFMAN with " + tables.length + " tables");
+        }
+        if (count > 8L * s.getData().size()) {
+          throw new CodecException(what + ": " + count + " symbols cannot come from " + s.getData().size() + " bytes");
+        }
+        yield Huffman.decode(s.getData().toByteArray(), count, tables[0]);
       }
-      return 6 * bucket(columnRun[column]) + bucket(rowRun);
-    }
+      default -> throw new CodecException(what + ": unknown coding " + s.getCodingValue());
+    };
+  }
 
-    private static int bucket(int run) {
-      return run < 2 ? run : Math.min(5, 32 - Integer.numberOfLeadingZeros(run));
+  /** A rANS stream's models, once its table count and its symbol count have been found possible. */
+  private static Frequencies[] ransModels(Stream s, int count, int alphabet, String what) {
+    int[][] tables = tables(s, alphabet, what);
+    int contexts = s.getCoding() == Coding.RANS ? 1 : MaskContext.CONTEXTS;
+    if (tables.length != contexts || s.getCoding() == Coding.RANS_CONTEXT && alphabet != 2) {
+      throw new CodecException(what + ": " + s.getCoding() + " with " + tables.length + " tables");
     }
+    if (count > (s.getData().size() + 1L) * RANS_SYMBOLS_PER_BYTE) {
+      throw new CodecException(what + ": " + count + " symbols cannot come from " + s.getData().size() + " bytes");
+    }
+    Frequencies[] models = new Frequencies[contexts];
+    for (int c = 0; c < contexts; c++) {
+      models[c] = Frequencies.of(tables[c]);
+    }
+    return models;
+  }
+
+  /** The stream's tables, each of one value per symbol. */
+  private static int[][] tables(Stream s, int alphabet, String what) {
+    int[][] tables = new int[s.getTablesCount()][];
+    for (int t = 0; t < tables.length; t++) {
+      Table table = s.getTables(t);
+      if (table.getValuesCount() != alphabet) {
+        throw new CodecException(what + ": a table of " + table.getValuesCount() + " entries for " + alphabet
+            + " symbols");
+      }
+      tables[t] = new int[alphabet];
+      for (int v = 0; v < alphabet; v++) {
+        tables[t][v] = table.getValues(v);
+      }
+    }
+    return tables;
   }
 
   /** Entries per row: all but the first dimension (a 1-D tensor is one row). */

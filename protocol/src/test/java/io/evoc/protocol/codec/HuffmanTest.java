@@ -52,6 +52,20 @@ class HuffmanTest {
     assertThat(Huffman.decode(new byte[0], 0, lengths)).isEmpty();
   }
 
+  /** The decoder's table is as wide as the longest code: short codes still check truncation and padding. */
+  @Test
+  void shortCodesCheckTheirPaddingToo() {
+    int[] lengths = {1, 2, 2};
+    int[] symbols = {0, 2, 1, 0}; // codes 0, 11, 10, 0, then 2 bits of padding
+    byte[] coded = Huffman.encode(symbols, lengths);
+    assertThat(coded).containsExactly(0b01110000);
+    assertThat(Huffman.decode(coded, 4, lengths)).isEqualTo(symbols);
+    assertThatThrownBy(() -> Huffman.decode(new byte[] {0b01110001}, 4, lengths)).hasMessageContaining("2 bits left");
+    assertThatThrownBy(() -> Huffman.decode(coded, 2, lengths)).hasMessageContaining("5 bits left");
+    assertThatThrownBy(() -> Huffman.decode(coded, 7, lengths)).hasMessageContaining("truncated");
+    assertThatThrownBy(() -> Huffman.decode(coded, 4, new int[] {2, 2, 0})).hasMessageContaining("no code matches");
+  }
+
   @Test
   void damagedStreamsAndTablesAreRefused() {
     SplittableRandom random = new SplittableRandom(2);
