@@ -198,8 +198,11 @@ final class CompressCommand implements Callable<Integer> {
     }
     m.put("repair", search.repair);
     m.put("codebook-epochs", Integer.toString(codebookEpochs));
-    m.put("max-accuracy-drop", String.valueOf(maxAccuracyDrop));
-    m.put("max-divergence", String.valueOf(maxDivergence));
+    if (maxDivergence != null) {
+      m.put("max-divergence", maxDivergence.toString());
+    } else {
+      m.put("max-accuracy-drop", String.valueOf(maxAccuracyDrop != null ? maxAccuracyDrop : DEFAULT_ACCURACY_DROP));
+    }
     return m;
   }
 
