@@ -10,9 +10,7 @@ import io.evoc.protocol.container.QuantizedTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -36,7 +34,6 @@ final class WeightSharingSearch {
   private final List<float[]> originals = new ArrayList<>();
   private final float min;
   private final float max;
-  private final Map<Integer, Float> divergenceOfBins = new HashMap<>();
 
   private WeightSharingSearch(CandidateScorer scorer, ParameterTable student) {
     this.scorer = scorer;
