@@ -2,7 +2,7 @@
 # evoc's main job, end to end on the embedded defaults: evaluates both example teachers on the
 # Fashion-MNIST test set with evoc's executor and with ONNX Runtime (they agree on every sample),
 # then compresses the MLP (directed evolution to 90%, distillation, per-layer bit search, entropy
-# coding) into a .evoc container, decompresses it to ONNX and prints the result table (about 6
+# coding) into a .evoc container, decompresses it to ONNX and prints the result table (about 3
 # minutes on 2 cores). Outputs go to $EVOC_OUT (default: quickstart-out/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
