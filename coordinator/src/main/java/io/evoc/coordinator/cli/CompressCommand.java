@@ -125,7 +125,7 @@ final class CompressCommand implements Callable<Integer> {
       if (settings != null) {
         sparsified = job.sparsify(settings, err);
       }
-      err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase().replace('_', '-'));
+      err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
       err.flush();
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
       finalized = new Finalizer(job.scorer, job.student, job.searchLabels(), job.calibrationInputs(), finalizeSettings,
@@ -144,16 +144,23 @@ final class CompressCommand implements Callable<Integer> {
     if (job.testData != null) {
       for (int i = 0; i < front.size(); i++) {
         OnnxModel m = i == finalized.chosen() ? decoded : withTensors(job, finalized.variants().get(i));
-        front.set(i, front.get(i).withTestAccuracy(TestComparison.run(job.teacher, m, job.testData, 1000)
-            .studentAccuracy()));
+        TestComparison t = TestComparison.run(job.teacher, m, job.testData, 1000);
+        front.set(i, front.get(i).withTestAccuracy(t.studentAccuracy()));
+        test = i == finalized.chosen() ? t : test;
       }
-      test = TestComparison.run(job.teacher, decoded, job.testData, 1000);
     }
     ContainerSummary summary = ContainerSummary.of(container);
     long parameters = job.student.parameterCount();
     Map<String, Object> r = new LinkedHashMap<>();
-    Map<String, Object> s = settings == null ? new LinkedHashMap<>() : search.describe(settings, method,
-        job.calibration.data().size());
+    Map<String, Object> s = new LinkedHashMap<>();
+    if (settings != null) {
+      s.putAll(search.describe(settings, method, job.calibration.data().size()));
+    } else {
+      s.put("model", search.model.toString());
+      s.put("calib", search.calib);
+      s.put("calib_samples", job.calibration.data().size());
+      s.put("seed", search.seed);
+    }
     s.put("method", method);
     s.put("max_accuracy_drop", finalizeSettings.maxAccuracyDrop());
     s.put("max_divergence", finalizeSettings.maxDivergence());
