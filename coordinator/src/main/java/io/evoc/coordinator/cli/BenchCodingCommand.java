@@ -4,6 +4,7 @@ import io.evoc.protocol.container.CodedTensor;
 import io.evoc.protocol.container.Container;
 import io.evoc.protocol.container.ContainerFile;
 import io.evoc.protocol.container.ContainerSummary;
+import io.evoc.protocol.container.ModelPacking;
 import io.evoc.protocol.container.QuantizedTensor;
 import io.evoc.protocol.container.TensorCoder;
 import java.io.PrintWriter;
@@ -59,7 +60,8 @@ final class BenchCodingCommand implements Callable<Integer> {
     }
     Container c = ContainerFile.read(container);
     List<CodedTensor> coded = c.getTensorsList();
-    List<QuantizedTensor> tensors = coded.stream().map(TensorCoder::decodeIndices).toList();
+    float[] shared = ModelPacking.sharedCodebook(c);
+    List<QuantizedTensor> tensors = coded.stream().map(t -> TensorCoder.decodeIndices(t, shared)).toList();
     PrintWriter out = spec.commandLine().getOut();
     int nameWidth = Math.max(6, tensors.stream().mapToInt(t -> t.name().length()).max().orElse(0));
     String row = "%-" + nameWidth + "s %10s %10s %7s | %10s %12s %7s | %10s %12s %7s%n";
@@ -69,7 +71,7 @@ final class BenchCodingCommand implements Callable<Integer> {
     Coded indices = Coded.NONE;
     long entries = 0;
     long survivors = 0;
-    long codebooks = 0;
+    long codebooks = ContainerSummary.of(c).codebooks();
     for (int i = 0; i < coded.size(); i++) {
       CodedTensor ct = coded.get(i);
       QuantizedTensor t = tensors.get(i);
@@ -85,7 +87,6 @@ final class BenchCodingCommand implements Callable<Integer> {
       indices = indices.plus(index);
       entries += t.index().length;
       survivors += kept;
-      codebooks += 4L * t.codebook().length;
     }
     out.printf(Locale.ROOT, row, "total", entries, survivors, "", bytes(masks), entropy(masks), ratio(masks), bytes(indices),
         entropy(indices), ratio(indices));
@@ -105,7 +106,7 @@ final class BenchCodingCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  %-9s %10d B (positions %d + indices %d + codebooks %d)%n", "evoc",
         payload.bytes() + codebooks, masks.bytes(), indices.bytes(), codebooks);
 
-    double seconds = medianDecodeSeconds(coded);
+    double seconds = medianDecodeSeconds(coded, shared);
     // MB = 10^6 bytes of reconstructed float32 weights.
     double mbPerS = 4.0 * entries / seconds / 1e6;
     out.printf(Locale.ROOT, "%ndecoding, one thread, median of %d rounds after %d warm-up: %.2f ms per container,"
@@ -135,12 +136,12 @@ final class BenchCodingCommand implements Callable<Integer> {
   }
 
   /** Seconds to decode every tensor once, median over the timed rounds. */
-  private double medianDecodeSeconds(List<CodedTensor> tensors) {
+  private double medianDecodeSeconds(List<CodedTensor> tensors, float[] shared) {
     double[] rounds = new double[repeat];
     for (int r = -WARM_UP; r < repeat; r++) {
       long start = System.nanoTime();
       for (CodedTensor t : tensors) {
-        TensorCoder.decode(t);
+        TensorCoder.decode(t, shared);
       }
       if (r >= 0) {
         rounds[r] = (System.nanoTime() - start) / 1e9;

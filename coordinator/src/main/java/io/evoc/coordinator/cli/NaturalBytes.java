@@ -28,9 +28,13 @@ final class NaturalBytes {
   }
 
   static byte[] of(List<QuantizedTensor> tensors) {
+    List<float[]> codebooks = codebooks(tensors);
     long size = 0;
     for (QuantizedTensor t : tensors) {
-      size += (wide(t) ? 2L : 1L) * t.index().length + 4L * t.codebook().length;
+      size += (wide(t) ? 2L : 1L) * t.index().length;
+    }
+    for (float[] c : codebooks) {
+      size += 4L * c.length;
     }
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException(size + " natural bytes: more than one Java array holds");
@@ -47,12 +51,19 @@ final class NaturalBytes {
         }
       }
     }
-    for (QuantizedTensor t : tensors) {
-      for (float v : t.codebook()) {
+    for (float[] c : codebooks) {
+      for (float v : c) {
         out.putFloat(v);
       }
     }
     return out.array();
+  }
+
+  /** Each tensor's codebook, or one codebook when all tensors share it (as the container stores it). */
+  private static List<float[]> codebooks(List<QuantizedTensor> tensors) {
+    List<float[]> all = tensors.stream().map(QuantizedTensor::codebook).toList();
+    boolean shared = all.size() > 1 && all.stream().allMatch(c -> java.util.Arrays.equals(c, all.get(0)));
+    return shared ? List.of(all.get(0)) : all;
   }
 
   static long xz9(byte[] data) {

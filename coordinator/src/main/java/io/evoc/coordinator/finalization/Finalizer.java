@@ -11,7 +11,7 @@ import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.QuantizedTensor;
-import io.evoc.protocol.container.TensorCoder;
+import io.evoc.protocol.container.ModelPacking;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -289,10 +289,7 @@ public final class Finalizer {
     for (int l = 0; l < layers.size(); l++) {
       student.set(layers.get(l).weight(), before.get(l));
     }
-    long bytes = 0;
-    for (QuantizedTensor t : variant.tensors()) {
-      bytes += TensorCoder.encode(t).getSerializedSize();
-    }
+    long bytes = ModelPacking.codedBytes(variant.tensors());
     return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), false, Double.NaN);
   }
 

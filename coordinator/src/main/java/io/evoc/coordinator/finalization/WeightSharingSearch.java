@@ -245,22 +245,13 @@ final class WeightSharingSearch {
       return new Bins(e, v);
     }
 
+    /** A layer's weights as indices into the whole codebook, which the container stores once for all layers. */
     QuantizedTensor tensor(String name, long[] shape, float[] w) {
-      long[] c = counts(List.of(w));
-      int[] remap = new int[size()];
-      float[] levels = new float[Math.max(1, (int) Arrays.stream(c).filter(x -> x > 0).count())];
-      int kept = 0;
-      for (int j = 0; j < size(); j++) {
-        remap[j] = c[j] > 0 ? kept : -1;
-        if (c[j] > 0) {
-          levels[kept++] = values[j];
-        }
-      }
       int[] index = new int[w.length];
       for (int i = 0; i < w.length; i++) {
-        index[i] = w[i] == 0 ? QuantizedTensor.PRUNED : remap[bin(w[i])];
+        index[i] = w[i] == 0 ? QuantizedTensor.PRUNED : bin(w[i]);
       }
-      return new QuantizedTensor(name, shape, levels, index);
+      return new QuantizedTensor(name, shape, values.clone(), index);
     }
   }
 }

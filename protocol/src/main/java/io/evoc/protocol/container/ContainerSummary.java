@@ -36,6 +36,7 @@ public record ContainerSummary(long file, long positions, long indices, long cod
       entries += n;
       survivors += t.getSurvivors();
     }
+    codebooks += 4L * c.getSharedCodebookCount();
     long graph = c.getGraph().size();
     return new ContainerSummary(file, positions, indices, codebooks, graph,
         file - positions - indices - codebooks - graph, entries, survivors);
@@ -81,7 +82,8 @@ public record ContainerSummary(long file, long positions, long indices, long cod
       m.put("name", t.getName());
       m.put("shape", t.getShapeList());
       m.put("survivors", t.getSurvivors());
-      m.put("codebook", t.getCodebookCount());
+      m.put("codebook", t.getUsesSharedCodebook() ? "shared (" + c.getSharedCodebookCount() + ")"
+          : t.getCodebookCount());
       if (t.hasPositions()) {
         m.put("positions", Map.of("coding", t.getPositions().getCoding().name().toLowerCase(java.util.Locale.ROOT),
             "bytes", streamBytes(t.getPositions())));

@@ -34,13 +34,46 @@ public final class ModelPacking {
     Set<String> names = new java.util.LinkedHashSet<>();
     Container.Builder c = Container.newBuilder().setFormatVersion(ContainerFile.FORMAT_VERSION)
         .setSourceSha256(ByteString.copyFrom(sourceSha256)).putAllSettings(settings).setChosen(chosen);
+    float[] shared = sharedCodebook(tensors);
+    if (shared != null) {
+      for (float v : shared) {
+        c.addSharedCodebook(v);
+      }
+    }
     for (QuantizedTensor t : tensors) {
       if (!names.add(t.name())) {
         throw new IllegalArgumentException("tensor '" + t.name() + "' given twice");
       }
-      c.addTensors(TensorCoder.encode(t));
+      c.addTensors(TensorCoder.encode(t, shared != null));
     }
     return c.setGraph(strippedGraph(model, names)).build();
+  }
+
+  /**
+   * The codebook all tensors have in common, stored once for them (weight sharing), or null: it
+   * takes two tensors with equal codebooks.
+   */
+  static float[] sharedCodebook(List<QuantizedTensor> tensors) {
+    if (tensors.size() < 2) {
+      return null;
+    }
+    float[] first = tensors.get(0).codebook();
+    for (QuantizedTensor t : tensors) {
+      if (!Arrays.equals(t.codebook(), first)) {
+        return null;
+      }
+    }
+    return first;
+  }
+
+  /** The coded bytes of the tensors as {@link #pack} stores them: streams, tables and codebooks. */
+  public static long codedBytes(List<QuantizedTensor> tensors) {
+    float[] shared = sharedCodebook(tensors);
+    long bytes = shared == null ? 0 : 4L * shared.length;
+    for (QuantizedTensor t : tensors) {
+      bytes += TensorCoder.encode(t, shared != null).getSerializedSize();
+    }
+    return bytes;
   }
 
   /** The model's bytes with the data of the named FLOAT initializers cleared. */
@@ -78,6 +111,7 @@ public final class ModelPacking {
     } catch (IOException e) {
       throw new ContainerException(source + ": the stored graph does not parse: " + e.getMessage());
     }
+    float[] shared = container.getSharedCodebookCount() == 0 ? null : sharedCodebook(container);
     Map<String, CodedTensor> coded = new HashMap<>();
     for (CodedTensor t : container.getTensorsList()) {
       if (coded.put(t.getName(), t) != null) {
@@ -98,7 +132,7 @@ public final class ModelPacking {
       }
       float[] values;
       try {
-        values = TensorCoder.decode(t);
+        values = TensorCoder.decode(t, shared);
       } catch (ContainerException e) {
         throw new ContainerException(source + ": " + e.getMessage());
       }
@@ -113,5 +147,14 @@ public final class ModelPacking {
     } catch (InvalidModelException e) {
       throw new ContainerException(e.getMessage());
     }
+  }
+
+  /** The container's shared codebook, as a decoder takes it. */
+  public static float[] sharedCodebook(Container container) {
+    float[] shared = new float[container.getSharedCodebookCount()];
+    for (int i = 0; i < shared.length; i++) {
+      shared[i] = container.getSharedCodebook(i);
+    }
+    return shared;
   }
 }

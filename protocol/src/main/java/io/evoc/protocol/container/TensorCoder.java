@@ -36,14 +36,21 @@ public final class TensorCoder {
   private TensorCoder() {}
 
   public static CodedTensor encode(QuantizedTensor t) {
+    return encode(t, false);
+  }
+
+  /** @param sharedCodebook the tensor's codebook is the container's shared one: not stored here */
+  public static CodedTensor encode(QuantizedTensor t, boolean sharedCodebook) {
     int survivors = t.survivors();
     CodedTensor.Builder b = CodedTensor.newBuilder().setName(t.name()).setSurvivors(survivors)
-        .setCrc32C(crc32c(t.values()));
+        .setCrc32C(crc32c(t.values())).setUsesSharedCodebook(sharedCodebook);
     for (long d : t.shape()) {
       b.addShape(d);
     }
-    for (float v : t.codebook()) {
-      b.addCodebook(v);
+    if (!sharedCodebook) {
+      for (float v : t.codebook()) {
+        b.addCodebook(v);
+      }
     }
     int[] indices = new int[survivors];
     int n = 0;
@@ -68,12 +75,22 @@ public final class TensorCoder {
 
   /** The tensor's values, checked against its CRC-32C. */
   public static float[] decode(CodedTensor c) {
-    return decoded(c).values();
+    return decode(c, null);
+  }
+
+  /** @param shared the container's shared codebook, or null when it has none */
+  public static float[] decode(CodedTensor c, float[] shared) {
+    return decoded(c, shared).values();
   }
 
   /** Mask and indices as stored, for inspection; the values are checked against the CRC-32C. */
   public static QuantizedTensor decodeIndices(CodedTensor c) {
-    Decoded d = decoded(c);
+    return decodeIndices(c, null);
+  }
+
+  /** @param shared the container's shared codebook, or null when it has none */
+  public static QuantizedTensor decodeIndices(CodedTensor c, float[] shared) {
+    Decoded d = decoded(c, shared);
     return new QuantizedTensor(c.getName(), d.shape(), d.codebook(), d.index());
   }
 
@@ -95,7 +112,7 @@ public final class TensorCoder {
     }
   }
 
-  private static Decoded decoded(CodedTensor c) {
+  private static Decoded decoded(CodedTensor c, float[] shared) {
     String name = c.getName();
     try {
       long[] shape = new long[c.getShapeCount()];
@@ -117,8 +134,12 @@ public final class TensorCoder {
       if (survivors > entries) {
         throw new CodecException(survivors + " survivors in " + entries + " entries");
       }
-      float[] codebook = new float[c.getCodebookCount()];
-      for (int i = 0; i < codebook.length; i++) {
+      if (c.getUsesSharedCodebook() && (shared == null || c.getCodebookCount() > 0)) {
+        throw new CodecException(shared == null ? "refers to a shared codebook the container does not have"
+            : "has its own codebook and refers to the shared one");
+      }
+      float[] codebook = c.getUsesSharedCodebook() ? shared : new float[c.getCodebookCount()];
+      for (int i = 0; i < c.getCodebookCount(); i++) {
         codebook[i] = c.getCodebook(i);
       }
       if (codebook.length > Rans.MAX_SYMBOLS || survivors > 0 && codebook.length == 0) {

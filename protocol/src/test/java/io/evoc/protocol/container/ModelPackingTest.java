@@ -56,6 +56,47 @@ class ModelPackingTest {
     assertThatThrownBy(() -> ModelPacking.rebuild(wrongShape, "m.evoc")).hasMessageStartingWith("m.evoc: tensor 'fc3.weight' has shape");
   }
 
+  /**
+   * Tensors with one codebook in common (weight sharing) store it once in the container; each
+   * decodes through it, and the coded size packing reports is what the container holds.
+   */
+  @Test
+  void aCodebookCommonToAllTensorsIsStoredOnce() {
+    OnnxModel model = OnnxModel.read(MLP);
+    float[] levels = {-0.2f, -0.05f, 0.05f, 0.2f};
+    List<QuantizedTensor> tensors = new java.util.ArrayList<>();
+    for (String name : List.of("fc1.weight", "fc2.weight", "fc3.weight")) {
+      QuantizedTensor q = crudeQuantization(name, model);
+      int[] index = q.index().clone();
+      for (int i = 0; i < index.length; i++) {
+        index[i] = index[i] == QuantizedTensor.PRUNED ? index[i] : index[i] * levels.length / 16;
+      }
+      tensors.add(new QuantizedTensor(name, q.shape(), levels, index));
+    }
+    Container c = ModelPacking.pack(model, new byte[32], tensors, Map.of(), ParetoPoint.getDefaultInstance());
+    assertThat(c.getSharedCodebookList()).containsExactly(-0.2f, -0.05f, 0.05f, 0.2f);
+    assertThat(c.getTensorsList()).allSatisfy(t -> {
+      assertThat(t.getUsesSharedCodebook()).isTrue();
+      assertThat(t.getCodebookCount()).isZero();
+    });
+    OnnxModel rebuilt = ModelPacking.rebuild(ContainerFile.parse(ContainerFile.toBytes(c), "s.evoc"), "s.evoc");
+    for (QuantizedTensor t : tensors) {
+      assertThat(rebuilt.floats(t.name())).containsExactly(t.values());
+    }
+    long streams = c.getTensorsList().stream().mapToLong(CodedTensor::getSerializedSize).sum();
+    assertThat(ModelPacking.codedBytes(tensors)).isEqualTo(streams + 4L * levels.length);
+    assertThat(ContainerSummary.of(c).codebooks()).isEqualTo(4L * levels.length);
+    // A tensor that points at a shared codebook the container lacks is refused, not guessed.
+    Container missing = c.toBuilder().clearSharedCodebook().build();
+    assertThatThrownBy(() -> ModelPacking.rebuild(missing, "s.evoc")).isInstanceOf(ContainerException.class)
+        .hasMessageContaining("shared codebook");
+    // Different codebooks: each tensor keeps its own.
+    List<QuantizedTensor> own = List.of(crudeQuantization("fc1.weight", model), crudeQuantization("fc2.weight", model));
+    Container separate = ModelPacking.pack(model, new byte[32], own, Map.of(), ParetoPoint.getDefaultInstance());
+    assertThat(separate.getSharedCodebookCount()).isZero();
+    assertThat(separate.getTensorsList()).allSatisfy(t -> assertThat(t.getCodebookCount()).isEqualTo(16));
+  }
+
   /** The smallest 90% by magnitude pruned, the rest rounded to 16 uniform levels. */
   static QuantizedTensor crudeQuantization(String name, OnnxModel model) {
     float[] w = model.floats(name);
