@@ -142,9 +142,10 @@ final class CompressCommand implements Callable<Integer> {
     List<FrontPoint> front = new ArrayList<>(finalized.front());
     TestComparison test = null;
     if (job.testData != null) {
+      TestComparison.Reference reference = TestComparison.Reference.of(job.teacher, job.testData, 1000);
       for (int i = 0; i < front.size(); i++) {
         OnnxModel m = i == finalized.chosen() ? decoded : withTensors(job, finalized.variants().get(i));
-        TestComparison t = TestComparison.run(job.teacher, m, job.testData, 1000);
+        TestComparison t = TestComparison.run(reference, m);
         front.set(i, front.get(i).withTestAccuracy(t.studentAccuracy()));
         test = i == finalized.chosen() ? t : test;
       }

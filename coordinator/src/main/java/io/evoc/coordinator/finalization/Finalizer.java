@@ -2,7 +2,6 @@ package io.evoc.coordinator.finalization;
 
 import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.quantize.BitAllocation;
-import io.evoc.coordinator.quantize.Codebook;
 import io.evoc.coordinator.quantize.LayerOption;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -94,7 +93,7 @@ public final class Finalizer {
     if (settings.quantization() == Quantization.BITS && tuneInputs != null && settings.codebookEpochs() > 0) {
       chosen = tuneToBudget(front, variants, chosen);
     }
-    apply(variants.get(chosen).tensors());
+    values(variants.get(chosen).tensors()).forEach(student::set);
     return new Result(front, chosen, withinBudget(front.get(chosen)),
         variants.stream().map(Variant::tensors).toList());
   }
@@ -163,16 +162,9 @@ public final class Finalizer {
     for (QuantizedTensor t : v.tensors()) {
       byName.put(t.name(), t);
     }
-    List<float[]> before = new ArrayList<>();
-    for (Layer l : layers) {
-      before.add(student.get(l.weight()));
-    }
-    apply(v.tensors());
-    Map<String, float[]> levels = Distillation.tuneCodebooks(scorer.model(), student, byName, tuneInputs,
-        scorer.device(), settings.codebookEpochs(), TUNE_BATCH, TUNE_LEARNING_RATE, settings.seed());
-    for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), before.get(l));
-    }
+    Map<String, float[]> levels = student.with(values(v.tensors()), () -> Distillation.tuneCodebooks(scorer.model(),
+        student, byName, tuneInputs, scorer.device(), settings.codebookEpochs(), TUNE_BATCH, TUNE_LEARNING_RATE,
+        settings.seed()));
     List<QuantizedTensor> tensors = new ArrayList<>();
     for (QuantizedTensor t : v.tensors()) {
       tensors.add(withLevels(t, levels.get(t.name())));
@@ -236,30 +228,11 @@ public final class Finalizer {
     List<QuantizedTensor> tensors = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     for (Layer l : layers) {
-      float[] w = student.get(l.weight());
-      float[] distinct = distinctNonZero(w);
-      tensors.add(LayerOption.of(l.weight(), student.shape(l.weight()), w, new Codebook(distinct), null, 32).tensor());
-      labels.add("exact/" + distinct.length);
+      LayerOption o = LayerOption.exact(l.weight(), student.shape(l.weight()), student.get(l.weight()));
+      tensors.add(o.tensor());
+      labels.add(o.label());
     }
     return new Variant(tensors, labels);
-  }
-
-  private static float[] distinctNonZero(float[] w) {
-    float[] v = new float[w.length];
-    int n = 0;
-    for (float x : w) {
-      if (x != 0) {
-        v[n++] = x;
-      }
-    }
-    Arrays.sort(v, 0, n);
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-      if (m == 0 || v[i] != v[m - 1]) {
-        v[m++] = v[i];
-      }
-    }
-    return m == 0 ? new float[] {0f} : Arrays.copyOf(v, m);
   }
 
   private List<Variant> bits() {
@@ -279,24 +252,21 @@ public final class Finalizer {
   }
 
   private FrontPoint evaluate(Variant variant) {
-    List<float[]> before = new ArrayList<>();
-    for (Layer l : layers) {
-      before.add(student.get(l.weight()));
-    }
-    apply(variant.tensors());
-    Scores s = scorer.scoreStudent();
-    double drop = labels == null ? 100 * (1 - s.agreement()[0]) : teacherAccuracy - accuracy(scorer.studentTop1());
-    for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), before.get(l));
-    }
     long bytes = ModelPacking.codedBytes(variant.tensors());
-    return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), false, Double.NaN);
+    return student.with(values(variant.tensors()), () -> {
+      Scores s = scorer.scoreStudent();
+      double drop = labels == null ? 100 * (1 - s.agreement()[0]) : teacherAccuracy - accuracy(scorer.studentTop1());
+      return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), false, Double.NaN);
+    });
   }
 
-  private void apply(List<QuantizedTensor> variant) {
-    for (QuantizedTensor t : variant) {
-      student.set(t.name(), t.values());
+  /** The weights a variant's tensors decode to, by name. */
+  private static Map<String, float[]> values(List<QuantizedTensor> tensors) {
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (QuantizedTensor t : tensors) {
+      values.put(t.name(), t.values());
     }
+    return values;
   }
 
   private boolean withinBudget(FrontPoint p) {

@@ -10,7 +10,9 @@ import io.evoc.protocol.container.QuantizedTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -115,14 +117,11 @@ final class WeightSharingSearch {
   }
 
   private Scores score(Bins bins) {
+    Map<String, float[]> values = new LinkedHashMap<>();
     for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), bins.apply(originals.get(l)));
+      values.put(layers.get(l).weight(), bins.apply(originals.get(l)));
     }
-    Scores s = scorer.scoreStudent();
-    for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), originals.get(l));
-    }
-    return s;
+    return student.with(values, scorer::scoreStudent);
   }
 
   private Variant variant(Bins bins) {

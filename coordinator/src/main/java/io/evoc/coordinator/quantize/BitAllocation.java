@@ -7,6 +7,7 @@ import io.evoc.evaluator.scoring.Layer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -31,7 +32,6 @@ public final class BitAllocation {
   private final List<Layer> layers;
   /** Per layer, options indexed quantizer.ordinal() * MAX_BITS + bits - 1. */
   private final List<LayerOption[]> options = new ArrayList<>();
-  private final List<float[]> originals = new ArrayList<>();
   private final Map<List<Integer>, Choice> scored = new HashMap<>();
   private final Scores unquantized;
 
@@ -51,25 +51,15 @@ public final class BitAllocation {
         }
       }
       options.add(o);
-      originals.add(w);
     }
   }
 
-  public static int index(Quantizer q, int bits) {
+  private static int index(Quantizer q, int bits) {
     return q.ordinal() * MAX_BITS + bits - 1;
-  }
-
-  public List<Layer> layers() {
-    return layers;
   }
 
   public LayerOption option(int layer, int option) {
     return options.get(layer)[option];
-  }
-
-  /** The student before quantization. */
-  public Scores unquantized() {
-    return unquantized;
   }
 
   /**
@@ -128,22 +118,15 @@ public final class BitAllocation {
   public Choice joint(int[] option) {
     return scored.computeIfAbsent(Arrays.stream(option).boxed().toList(), k -> {
       long bytes = 0;
+      Map<String, float[]> values = new LinkedHashMap<>();
       for (int l = 0; l < layers.size(); l++) {
         LayerOption o = options.get(l)[option[l]];
-        student.set(layers.get(l).weight(), o.values());
+        values.put(layers.get(l).weight(), o.values());
         bytes += o.bytes();
       }
-      Scores s = scorer.scoreStudent();
-      restore();
+      Scores s = student.with(values, scorer::scoreStudent);
       return new Choice(option.clone(), bytes, s.divergence()[0], s.agreement()[0]);
     });
-  }
-
-  /** Sets the student to a choice, for packing. */
-  public void apply(int[] option) {
-    for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), options.get(l)[option[l]].values());
-    }
   }
 
   private Choice single(int layer, int option) {
@@ -152,17 +135,9 @@ public final class BitAllocation {
     only[layer] = option;
     return scored.computeIfAbsent(Arrays.stream(only).boxed().toList(), k -> {
       LayerOption o = options.get(layer)[option];
-      student.set(layers.get(layer).weight(), o.values());
-      Scores s = scorer.scoreStudent();
-      restore();
+      Scores s = student.with(Map.of(layers.get(layer).weight(), o.values()), scorer::scoreStudent);
       return new Choice(only, o.bytes(), s.divergence()[0], s.agreement()[0]);
     });
-  }
-
-  private void restore() {
-    for (int l = 0; l < layers.size(); l++) {
-      student.set(layers.get(l).weight(), originals.get(l));
-    }
   }
 
   private static int[] genes(int[] option) {

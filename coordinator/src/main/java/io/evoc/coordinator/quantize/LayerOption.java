@@ -19,7 +19,12 @@ public record LayerOption(Quantizer quantizer, int bits, QuantizedTensor tensor,
         quantizer, bits);
   }
 
-  /** The weights rounded to the nearest level of a given codebook. */
+  /** The survivors kept bit for bit: the codebook is their distinct values; labelled "exact/levels". */
+  public static LayerOption exact(String name, long[] shape, float[] weights) {
+    return of(name, shape, weights, Quantizers.exact(survivors(weights)), null, 32);
+  }
+
+  /** The weights rounded to the nearest level of a given codebook ({@code quantizer} null: exact). */
   public static LayerOption of(String name, long[] shape, float[] weights, Codebook codebook, Quantizer quantizer,
       int bits) {
     int[] index = new int[weights.length];
@@ -56,7 +61,7 @@ public record LayerOption(Quantizer quantizer, int bits, QuantizedTensor tensor,
   }
 
   public String label() {
-    return quantizer.label() + "/" + bits;
+    return quantizer == null ? "exact/" + tensor.codebook().length : quantizer.label() + "/" + bits;
   }
 
   static float[] survivors(float[] weights) {

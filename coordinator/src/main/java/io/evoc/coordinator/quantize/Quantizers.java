@@ -122,6 +122,11 @@ public final class Quantizers {
     return new Codebook(distinct(k, c -> (float) level[c]));
   }
 
+  /** No rounding at all: every distinct value is a level (a lossless codebook). */
+  public static Codebook exact(float[] values) {
+    return values.length == 0 ? new Codebook(new float[] {0f}) : new Codebook(distinct(values.length, i -> values[i]));
+  }
+
   private static Codebook symmetric(double clip, int half) {
     double delta = clip / half;
     return new Codebook(distinct(2 * half, i -> (float) ((i - half + 0.5) * delta)));

@@ -67,6 +67,21 @@ public final class ParameterTable {
     revision++;
   }
 
+  /**
+   * Runs {@code work} with some weights replaced, then puts their previous values back, also when
+   * it throws: how a search scores a trial student without keeping it.
+   */
+  public <T> T with(Map<String, float[]> replacements, java.util.function.Supplier<T> work) {
+    Map<String, float[]> previous = new LinkedHashMap<>();
+    replacements.keySet().forEach(name -> previous.put(name, entry(name).values()));
+    try {
+      replacements.forEach(this::set);
+      return work.get();
+    } finally {
+      previous.forEach(this::set);
+    }
+  }
+
   /** Counts edits to any weight: what was computed from the table at one revision holds until it moves. */
   public long revision() {
     return revision;
