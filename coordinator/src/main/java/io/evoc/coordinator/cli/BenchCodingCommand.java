@@ -80,7 +80,9 @@ final class BenchCodingCommand implements Callable<Integer> {
           ? new Coded(ContainerSummary.streamBytes(ct.getPositions()),
               entropyBytes(new long[] {t.index().length - kept, kept}))
           : null;
-      Coded index = new Coded(ContainerSummary.streamBytes(ct.getIndices()), entropyBytes(indexCounts(t)));
+      Coded index = ct.hasRawValues()
+          ? new Coded(ContainerSummary.streamBytes(ct.getRawValues()), bytePlaneEntropyBytes(t))
+          : new Coded(ContainerSummary.streamBytes(ct.getIndices()), entropyBytes(indexCounts(t)));
       out.printf(Locale.ROOT, row, t.name(), t.index().length, kept, t.codebook().length, bytes(mask), entropy(mask),
           ratio(mask), bytes(index), entropy(index), ratio(index));
       masks = mask == null ? masks : masks.plus(mask);
@@ -97,11 +99,8 @@ final class BenchCodingCommand implements Callable<Integer> {
     byte[] natural = NaturalBytes.of(tensors);
     long xz = NaturalBytes.xz9(natural);
     long zstd = NaturalBytes.zstd19(natural);
-    List<String> wide = tensors.stream().filter(NaturalBytes::wide).map(QuantizedTensor::name).toList();
-    out.printf(Locale.ROOT, "%nthe same quantized tensors, %d natural bytes (per entry 0 pruned or 1 + codebook index, %s;"
-        + " then the codebooks as float32 LE), compressed whole:%n", natural.length, wide.isEmpty()
-        ? "1 byte" : "1 byte, 2 bytes LE in " + String.join(", ", wide) + " (more than "
-            + NaturalBytes.ONE_BYTE_LEVELS + " levels)");
+    out.printf(Locale.ROOT, "%nthe same quantized tensors, %d natural bytes (%s), compressed whole:%n", natural.length,
+        NaturalBytes.describe(tensors));
     out.printf(Locale.ROOT, "  %-9s %10d B%n  %-9s %10d B%n", "xz -9", xz, "zstd -19", zstd);
     out.printf(Locale.ROOT, "  %-9s %10d B (positions %d + indices %d + codebooks %d)%n", "evoc",
         payload.bytes() + codebooks, masks.bytes(), indices.bytes(), codebooks);
@@ -159,6 +158,20 @@ final class BenchCodingCommand implements Callable<Integer> {
       }
     }
     return counts;
+  }
+
+  /** What raw values code: the survivors' float32 bytes, each byte plane's order-0 entropy. */
+  private static double bytePlaneEntropyBytes(QuantizedTensor t) {
+    long[][] counts = new long[4][256];
+    for (int i : t.index()) {
+      if (i != QuantizedTensor.PRUNED) {
+        int bits = Float.floatToRawIntBits(t.codebook()[i]);
+        for (int p = 0; p < 4; p++) {
+          counts[p][(bits >>> (24 - 8 * p)) & 0xff]++;
+        }
+      }
+    }
+    return Arrays.stream(counts).mapToDouble(BenchCodingCommand::entropyBytes).sum();
   }
 
   /** Order-0 empirical entropy in bytes: the sum over symbols of -log2 p / 8, p each symbol's frequency here. */

@@ -23,13 +23,17 @@ public record Codebook(float[] levels) {
     return levels.length;
   }
 
-  /** Index of the nearest level (ties to the lower), by binary search on the cell boundaries. */
+  /**
+   * Index of the nearest level (ties to the lower), by binary search on the cell boundaries. A
+   * boundary is taken in double: the float midpoint of two neighbouring floats rounds onto one of
+   * them, which sent a weight equal to a level of an exact codebook to its neighbour.
+   */
   public int index(float value) {
     int lo = 0;
     int hi = levels.length - 1;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (value > 0.5f * (levels[mid] + levels[mid + 1])) {
+      if (value > 0.5 * ((double) levels[mid] + levels[mid + 1])) {
         lo = mid + 1;
       } else {
         hi = mid;

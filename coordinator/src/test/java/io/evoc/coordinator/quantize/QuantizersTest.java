@@ -27,6 +27,19 @@ class QuantizersTest {
     assertThatThrownBy(() -> new Codebook(new float[] {1f, 1f})).isInstanceOf(IllegalArgumentException.class);
   }
 
+  /** Neighbouring floats: their float midpoint is one of them, so the boundary must be taken wider. */
+  @Test
+  void anExactCodebookGivesEveryValueBackBitForBit() {
+    SplittableRandom random = new SplittableRandom(6);
+    float[] v = new float[50_000];
+    for (int i = 0; i < v.length; i++) {
+      float x = (float) random.nextGaussian() * 0.1f;
+      v[i] = i % 2 == 0 ? x : Math.nextUp(v[i - 1]);
+    }
+    Codebook c = Quantizers.exact(v);
+    assertThat(c.dequantize(c.indices(v))).isEqualTo(v);
+  }
+
   @Test
   void lloydMaxFindsClusterCentres() {
     SplittableRandom random = new SplittableRandom(4);

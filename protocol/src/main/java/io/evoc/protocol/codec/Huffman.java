@@ -165,32 +165,4 @@ public final class Huffman {
     }
     return codes;
   }
-
-  /** MSB-first bits into bytes, the last byte padded with zeros. */
-  private static final class BitWriter {
-    private final ByteSink out;
-    private long buffer;
-    private int bits;
-
-    BitWriter(int capacity) {
-      out = new ByteSink(capacity);
-    }
-
-    void write(int code, int length) {
-      buffer = (buffer << length) | code;
-      bits += length;
-      while (bits >= 8) {
-        bits -= 8;
-        out.put((byte) (buffer >>> bits));
-      }
-    }
-
-    byte[] finish() {
-      if (bits > 0) {
-        out.put((byte) (buffer << (8 - bits)));
-        bits = 0;
-      }
-      return out.toArray();
-    }
-  }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
  * Where a container's bytes go, by part, and the two compression ratios.
  *
  * @param positions coded survivor masks
- * @param indices coded codebook indices
+ * @param indices coded codebook indices, or raw values where a tensor has no codebook
  * @param codebooks the codebooks' float32 values
  * @param graph the ONNX graph without coded data (uncoded tensors, biases say, are in here)
  * @param headers everything else: framing, checksum, field tags, settings
@@ -27,7 +27,7 @@ public record ContainerSummary(long file, long positions, long indices, long cod
     long survivors = 0;
     for (CodedTensor t : c.getTensorsList()) {
       positions += t.hasPositions() ? streamBytes(t.getPositions()) : 0;
-      indices += streamBytes(t.getIndices());
+      indices += streamBytes(t.hasRawValues() ? t.getRawValues() : t.getIndices());
       codebooks += 4L * t.getCodebookCount();
       long n = 1;
       for (long d : t.getShapeList()) {
@@ -88,8 +88,9 @@ public record ContainerSummary(long file, long positions, long indices, long cod
         m.put("positions", Map.of("coding", t.getPositions().getCoding().name().toLowerCase(java.util.Locale.ROOT),
             "bytes", streamBytes(t.getPositions())));
       }
-      m.put("indices", Map.of("coding", t.getIndices().getCoding().name().toLowerCase(java.util.Locale.ROOT),
-          "bytes", streamBytes(t.getIndices())));
+      Stream values = t.hasRawValues() ? t.getRawValues() : t.getIndices();
+      m.put(t.hasRawValues() ? "raw_values" : "indices", Map.of("coding",
+          values.getCoding().name().toLowerCase(java.util.Locale.ROOT), "bytes", streamBytes(values)));
       out.add(m);
     }
     return out;

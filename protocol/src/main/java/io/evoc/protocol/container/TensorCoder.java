@@ -6,6 +6,7 @@ import io.evoc.protocol.codec.Frequencies;
 import io.evoc.protocol.codec.Huffman;
 import io.evoc.protocol.codec.MaskContext;
 import io.evoc.protocol.codec.Rans;
+import io.evoc.protocol.codec.TableCoding;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -20,8 +21,12 @@ import java.util.zip.CRC32C;
  *   <li>the survivor mask: rANS order 0, or rANS with {@value MaskContext#CONTEXTS} contexts: how
  *       many entries have been pruned in a row above in the same column (a dead input is pruned
  *       in every row) and to the left in the same row (a dead output unit), each in 6 buckets;
- *   <li>the codebook indices of the survivors: rANS order 0, or canonical Huffman.
+ *   <li>the codebook indices of the survivors: rANS order 0, or canonical Huffman;
+ *   <li>or, instead of a codebook and indices, where survivors kept exactly have so many distinct
+ *       values that a codebook costs more than it saves: the survivors' float32 bits, rANS-coded
+ *       in byte planes.
  * </ul>
+ * Tables are stored as they are or gamma-coded ({@link TableCoding}), whichever is smaller.
  * Decoding trusts nothing it reads: counts are bounded by the bytes that could code them before
  * anything is allocated, tables are validated, and the rebuilt values must match the CRC-32C.
  */
@@ -32,6 +37,9 @@ public final class TensorCoder {
   private static final Rans.Context ORDER0 = (symbols, i) -> 0;
   /** Floats per CRC-32C pass: 64 KB of bytes, which stay in cache between the copy and the CRC. */
   private static final int CRC_CHUNK = 1 << 14;
+  /** Codebooks larger than this are also tried against raw values; smaller ones always pay. */
+  private static final int RAW_CANDIDATE_LEVELS = 256;
+  private static final int PLANES = 4;
 
   private TensorCoder() {}
 
@@ -47,30 +55,62 @@ public final class TensorCoder {
     for (long d : t.shape()) {
       b.addShape(d);
     }
-    if (!sharedCodebook) {
-      for (float v : t.codebook()) {
-        b.addCodebook(v);
-      }
-    }
-    int[] indices = new int[survivors];
-    int n = 0;
-    for (int i : t.index()) {
-      if (i != QuantizedTensor.PRUNED) {
-        indices[n++] = i;
-      }
-    }
     if (survivors < t.index().length) {
       int[] mask = new int[t.index().length];
       for (int i = 0; i < mask.length; i++) {
         mask[i] = t.index()[i] == QuantizedTensor.PRUNED ? 0 : 1;
       }
       int stride = rowLength(t.shape(), mask.length);
-      b.setPositions(smallest(List.of(rans(mask, 2, 1, ORDER0),
-          rans(mask, 2, MaskContext.CONTEXTS, new MaskContext(stride)))));
+      b.setPositions(smallest(List.of(rans(mask, 2, 1, ORDER0, Coding.RANS),
+          rans(mask, 2, MaskContext.CONTEXTS, new MaskContext(stride), Coding.RANS_CONTEXT))));
+    }
+    int levels = t.codebook().length;
+    if (levels > RAW_CANDIDATE_LEVELS && !sharedCodebook) {
+      Stream raw = rawValues(t);
+      if (levels > Rans.MAX_SYMBOLS || raw.getSerializedSize() < 4L * levels + indexStream(t).getSerializedSize()) {
+        return b.setRawValues(raw).build();
+      }
+    }
+    if (!sharedCodebook) {
+      for (float v : t.codebook()) {
+        b.addCodebook(v);
+      }
+    }
+    return b.setIndices(indexStream(t)).build();
+  }
+
+  private static Stream indexStream(QuantizedTensor t) {
+    int[] indices = new int[t.survivors()];
+    int n = 0;
+    for (int i : t.index()) {
+      if (i != QuantizedTensor.PRUNED) {
+        indices[n++] = i;
+      }
     }
     int alphabet = Math.max(1, t.codebook().length);
-    b.setIndices(smallest(List.of(rans(indices, alphabet, 1, ORDER0), huffman(indices, alphabet))));
-    return b.build();
+    return smallest(List.of(rans(indices, alphabet, 1, ORDER0, Coding.RANS), huffman(indices, alphabet)));
+  }
+
+  /** The survivors' float32 bits in byte planes, most significant first, one rANS model per plane. */
+  private static Stream rawValues(QuantizedTensor t) {
+    int survivors = t.survivors();
+    int[] planes = new int[Math.multiplyExact(PLANES, survivors)];
+    int k = 0;
+    for (int i : t.index()) {
+      if (i != QuantizedTensor.PRUNED) {
+        int bits = Float.floatToRawIntBits(t.codebook()[i]);
+        for (int p = 0; p < PLANES; p++) {
+          planes[p * survivors + k] = (bits >>> (24 - 8 * p)) & 0xff;
+        }
+        k++;
+      }
+    }
+    return rans(planes, 256, PLANES, plane(survivors), Coding.RANS_BYTE_PLANES);
+  }
+
+  /** Symbol i of a byte-plane stream of {@code survivors} values belongs to plane i / survivors. */
+  private static Rans.Context plane(int survivors) {
+    return (symbols, i) -> i / survivors;
   }
 
   /** The tensor's values, checked against its CRC-32C. */
@@ -90,25 +130,58 @@ public final class TensorCoder {
 
   /** @param shared the container's shared codebook, or null when it has none */
   public static QuantizedTensor decodeIndices(CodedTensor c, float[] shared) {
-    Decoded d = decoded(c, shared);
-    return new QuantizedTensor(c.getName(), d.shape(), d.codebook(), d.index());
+    return decoded(c, shared).quantized(c.getName());
   }
 
   /**
    * A decoded tensor: its survivors' positions (null when all survive) and codebook indices, and
-   * the values they make, built once since the CRC check needs them anyway.
+   * the values they make, built once since the CRC check needs them anyway. A tensor coded as raw
+   * values has no codebook (null): {@link #quantized} makes one of its distinct values.
    */
   private record Decoded(long[] shape, float[] codebook, int[] positions, int[] indices, float[] values) {
-    int[] index() {
+    QuantizedTensor quantized(String name) {
+      float[] levels = codebook;
+      int[] kept = indices;
+      if (levels == null) {
+        float[] survivors = survivorValues();
+        levels = distinctSorted(survivors);
+        kept = new int[survivors.length];
+        for (int k = 0; k < survivors.length; k++) {
+          kept[k] = Arrays.binarySearch(levels, survivors[k]);
+        }
+      }
       if (positions == null) {
-        return indices;
+        return new QuantizedTensor(name, shape, levels, kept);
       }
       int[] index = new int[values.length];
       Arrays.fill(index, QuantizedTensor.PRUNED);
       for (int k = 0; k < positions.length; k++) {
-        index[positions[k]] = indices[k];
+        index[positions[k]] = kept[k];
       }
-      return index;
+      return new QuantizedTensor(name, shape, levels, index);
+    }
+
+    private float[] survivorValues() {
+      if (positions == null) {
+        return values;
+      }
+      float[] survivors = new float[positions.length];
+      for (int k = 0; k < positions.length; k++) {
+        survivors[k] = values[positions[k]];
+      }
+      return survivors;
+    }
+
+    private static float[] distinctSorted(float[] values) {
+      float[] sorted = values.clone();
+      Arrays.sort(sorted);
+      int n = 0;
+      for (int i = 0; i < sorted.length; i++) {
+        if (n == 0 || Float.compare(sorted[i], sorted[n - 1]) != 0) {
+          sorted[n++] = sorted[i];
+        }
+      }
+      return Arrays.copyOf(sorted, n);
     }
   }
 
@@ -134,6 +207,9 @@ public final class TensorCoder {
       if (survivors > entries) {
         throw new CodecException(survivors + " survivors in " + entries + " entries");
       }
+      if (c.hasRawValues() && (c.getUsesSharedCodebook() || c.getCodebookCount() > 0 || c.hasIndices())) {
+        throw new CodecException("has raw values and a codebook or indices as well");
+      }
       if (c.getUsesSharedCodebook() && (shared == null || c.getCodebookCount() > 0)) {
         throw new CodecException(shared == null ? "refers to a shared codebook the container does not have"
             : "has its own codebook and refers to the shared one");
@@ -142,7 +218,7 @@ public final class TensorCoder {
       for (int i = 0; i < c.getCodebookCount(); i++) {
         codebook[i] = c.getCodebook(i);
       }
-      if (codebook.length > Rans.MAX_SYMBOLS || survivors > 0 && codebook.length == 0) {
+      if (codebook.length > Rans.MAX_SYMBOLS || survivors > 0 && codebook.length == 0 && !c.hasRawValues()) {
         throw new CodecException("codebook of " + codebook.length + " values for " + survivors + " survivors");
       }
       int[] positions = null;
@@ -151,8 +227,15 @@ public final class TensorCoder {
       } else if (survivors != entries) {
         throw new CodecException("no positions, but " + survivors + " of " + entries + " entries survive");
       }
-      int[] indices = decodeStream(c.getIndices(), (int) survivors, Math.max(1, codebook.length), 1, "indices");
-      float[] values = values(codebook, positions, indices, (int) entries);
+      int[] indices = null;
+      float[] values;
+      if (c.hasRawValues()) {
+        values = scatter(rawValues(c.getRawValues(), (int) survivors), positions, (int) entries);
+        codebook = null;
+      } else {
+        indices = decodeStream(c.getIndices(), (int) survivors, Math.max(1, codebook.length), 1, "indices");
+        values = values(codebook, positions, indices, (int) entries);
+      }
       int crc = crc32c(values);
       if (crc != c.getCrc32C()) {
         throw new CodecException("CRC-32C of the rebuilt values is " + Integer.toHexString(crc) + ", stored "
@@ -175,6 +258,37 @@ public final class TensorCoder {
       for (int k = 0; k < indices.length; k++) {
         values[positions[k]] = codebook[indices[k]];
       }
+    }
+    return values;
+  }
+
+  /** The survivors' values from their byte planes. */
+  private static float[] rawValues(Stream s, int survivors) {
+    if (s.getCoding() != Coding.RANS_BYTE_PLANES) {
+      throw new CodecException("raw values: coding " + s.getCoding() + ", expected RANS_BYTE_PLANES");
+    }
+    if ((long) PLANES * survivors > MAX_ENTRIES) {
+      throw new CodecException("raw values: " + survivors + " survivors are too many");
+    }
+    int count = PLANES * survivors;
+    int[] bytes = Rans.decode(s.getData().toByteArray(), count, ransModels(s, count, 256, "raw values"),
+        plane(survivors));
+    float[] values = new float[survivors];
+    for (int k = 0; k < survivors; k++) {
+      values[k] = Float.intBitsToFloat(bytes[k] << 24 | bytes[survivors + k] << 16 | bytes[2 * survivors + k] << 8
+          | bytes[3 * survivors + k]);
+    }
+    return values;
+  }
+
+  /** Survivor values at their positions (null: every entry survives), zeros elsewhere. */
+  private static float[] scatter(float[] survivors, int[] positions, int entries) {
+    if (positions == null) {
+      return survivors;
+    }
+    float[] values = new float[entries];
+    for (int k = 0; k < positions.length; k++) {
+      values[positions[k]] = survivors[k];
     }
     return values;
   }
@@ -204,14 +318,14 @@ public final class TensorCoder {
   }
 
   /** @param context a fresh one (contexts may keep state), taken once per symbol for counts and coding */
-  private static Stream rans(int[] symbols, int alphabet, int contexts, Rans.Context context) {
+  private static Stream rans(int[] symbols, int alphabet, int contexts, Rans.Context context, Coding coding) {
     int[] of = Rans.contexts(symbols, context);
     long[][] counts = new long[contexts][alphabet];
     for (int i = 0; i < symbols.length; i++) {
       counts[of[i]][symbols[i]]++;
     }
     Frequencies[] models = new Frequencies[contexts];
-    Stream.Builder b = Stream.newBuilder().setCoding(contexts == 1 ? Coding.RANS : Coding.RANS_CONTEXT);
+    Stream.Builder b = Stream.newBuilder().setCoding(coding);
     for (int c = 0; c < contexts; c++) {
       models[c] = Frequencies.fromCounts(counts[c]);
       b.addTables(table(models[c].frequencies()));
@@ -279,7 +393,11 @@ public final class TensorCoder {
   /** A rANS stream's models, once its table count and its symbol count have been found possible. */
   private static Frequencies[] ransModels(Stream s, int count, int alphabet, String what) {
     int[][] tables = tables(s, alphabet, what);
-    int contexts = s.getCoding() == Coding.RANS ? 1 : MaskContext.CONTEXTS;
+    int contexts = switch (s.getCoding()) {
+      case RANS_CONTEXT -> MaskContext.CONTEXTS;
+      case RANS_BYTE_PLANES -> PLANES;
+      default -> 1;
+    };
     if (tables.length != contexts || s.getCoding() == Coding.RANS_CONTEXT && alphabet != 2) {
       throw new CodecException(what + ": " + s.getCoding() + " with " + tables.length + " tables");
     }
@@ -298,6 +416,13 @@ public final class TensorCoder {
     int[][] tables = new int[s.getTablesCount()][];
     for (int t = 0; t < tables.length; t++) {
       Table table = s.getTables(t);
+      if (!table.getGammaDeltas().isEmpty()) {
+        if (table.getValuesCount() > 0) {
+          throw new CodecException(what + ": a table stored both ways");
+        }
+        tables[t] = TableCoding.unpack(table.getGammaDeltas().toByteArray(), alphabet, Rans.TOTAL);
+        continue;
+      }
       if (table.getValuesCount() != alphabet) {
         throw new CodecException(what + ": a table of " + table.getValuesCount() + " entries for " + alphabet
             + " symbols");
@@ -315,11 +440,14 @@ public final class TensorCoder {
     return shape.length < 2 || shape[0] == 0 ? Math.max(1, entries) : (int) Math.max(1, entries / shape[0]);
   }
 
+  /** As values or gamma-coded, whichever serializes smaller. */
   private static Table table(int[] values) {
     Table.Builder t = Table.newBuilder();
     for (int v : values) {
       t.addValues(v);
     }
-    return t.build();
+    Table plain = t.build();
+    Table gamma = Table.newBuilder().setGammaDeltas(ByteString.copyFrom(TableCoding.pack(values))).build();
+    return gamma.getSerializedSize() < plain.getSerializedSize() ? gamma : plain;
   }
 }

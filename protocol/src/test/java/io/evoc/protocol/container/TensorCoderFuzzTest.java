@@ -13,7 +13,15 @@ import org.junit.jupiter.api.Test;
 class TensorCoderFuzzTest {
   @Test
   void damagedTensorsFailOnlyWithOneLineErrors() {
-    byte[] original = TensorCoder.encode(ContainerTest.prunedLayer(4)).toByteArray();
+    fuzz(TensorCoder.encode(ContainerTest.prunedLayer(4)).toByteArray());
+  }
+
+  @Test
+  void damagedRawValuesFailOnlyWithOneLineErrors() {
+    fuzz(TensorCoder.encode(TensorCoderTest.exactLayer(4, 1 << 20)).toByteArray());
+  }
+
+  private static void fuzz(byte[] original) {
     SplittableRandom random = new SplittableRandom(2026);
     int refused = 0;
     int unparsable = 0;

@@ -59,4 +59,65 @@ class TensorCoderTest {
           .hasMessageContaining("mask holds " + t.survivors() + " ones");
     }
   }
+
+  /** Survivors kept exactly (no quantizer): tens of thousands of distinct values, no codebook. */
+  static QuantizedTensor exactLayer(long seed, int levels) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int entries = 40_000;
+    float[] pool = new float[levels];
+    for (int k = 0; k < levels; k++) {
+      pool[k] = (float) (random.nextGaussian() * 0.05);
+    }
+    float[] values = new float[entries];
+    for (int i = 0; i < entries; i++) {
+      values[i] = random.nextDouble() < 0.5 ? 0f : pool[random.nextInt(levels)];
+    }
+    float[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int levelsUsed = 0;
+    for (float v : sorted) {
+      if (v != 0 && (levelsUsed == 0 || v != sorted[levelsUsed - 1])) {
+        sorted[levelsUsed++] = v;
+      }
+    }
+    float[] codebook = Arrays.copyOf(sorted, levelsUsed);
+    int[] index = new int[entries];
+    for (int i = 0; i < entries; i++) {
+      index[i] = values[i] == 0 ? QuantizedTensor.PRUNED : Arrays.binarySearch(codebook, values[i]);
+    }
+    return new QuantizedTensor("fc1.weight", new long[] {200, 200}, codebook, index);
+  }
+
+  @Test
+  void survivorsWithMoreDistinctValuesThanACodebookTakesAreCodedAsRawValues() {
+    QuantizedTensor t = exactLayer(8, 1 << 20);
+    assertThat(t.codebook().length).isGreaterThan(io.evoc.protocol.codec.Rans.MAX_SYMBOLS);
+    CodedTensor c = TensorCoder.encode(t);
+    assertThat(c.hasRawValues()).isTrue();
+    assertThat(c.getCodebookCount()).isZero();
+    assertThat(c.hasIndices()).isFalse();
+    assertThat(TensorCoder.decode(c)).isEqualTo(t.values());
+    QuantizedTensor back = TensorCoder.decodeIndices(c);
+    assertThat(back.codebook()).isEqualTo(t.codebook());
+    assertThat(back.index()).isEqualTo(t.index());
+    // Gaussian weights share their sign-and-exponent byte: under 4 bytes a survivor.
+    assertThat(ContainerSummary.streamBytes(c.getRawValues())).isLessThan(4L * t.survivors());
+  }
+
+  @Test
+  void aCodebookIsKeptWhereItPays() {
+    QuantizedTensor t = exactLayer(9, 600); // 600 levels, each used about 33 times
+    CodedTensor c = TensorCoder.encode(t);
+    assertThat(c.hasRawValues()).isFalse();
+    assertThat(c.getCodebookCount()).isEqualTo(t.codebook().length);
+    assertThat(TensorCoder.decode(c)).isEqualTo(t.values());
+  }
+
+  @Test
+  void rawValuesAlongsideACodebookAreRefused() {
+    CodedTensor raw = TensorCoder.encode(exactLayer(8, 1 << 20));
+    CodedTensor both = raw.toBuilder().addCodebook(0.5f).build();
+    assertThatThrownBy(() -> TensorCoder.decode(both)).isInstanceOf(ContainerException.class)
+        .hasMessageContaining("has raw values and a codebook or indices as well");
+  }
 }

@@ -124,6 +124,44 @@ class CompressCommandTest {
     assertThat((List<Map<String, Object>>) rep.get("front")).allSatisfy(p -> assertThat(p.get("test_accuracy")).isNotNull());
   }
 
+  /** Without a quantizer the survivors are kept exactly: tens of thousands of distinct values, coded raw. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aSparsifierAloneIsLossless(@TempDir Path dir) throws IOException {
+    String[] common = {"--method", "magnitude", "--sparsity", "0.9", "--repair", "none"};
+    Cli r = compress(dir, "l", common);
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    Cli sparse = Cli.run(concat(new String[] {"sparsify", "--model", MLP, "--calib", Cli.FASHION + ":train",
+        "--calib-limit", Integer.toString(CALIB), "--out", dir.resolve("s.onnx").toString(), "--report",
+        dir.resolve("s.json").toString()}, common));
+    assertThat(sparse.exitCode()).as(sparse.err()).isZero();
+    Cli d = Cli.run("decompress", dir.resolve("l.evoc").toString(), "--out", dir.resolve("l.onnx").toString());
+    assertThat(d.exitCode()).as(d.err()).isZero();
+    OnnxModel decoded = OnnxModel.read(dir.resolve("l.onnx"));
+    OnnxModel student = OnnxModel.read(dir.resolve("s.onnx"));
+    for (String w : List.of("fc1.weight", "fc2.weight", "fc3.weight")) {
+      float[] got = decoded.floats(w);
+      float[] want = student.floats(w);
+      assertThat(got.length).isEqualTo(want.length);
+      // Compared bit for bit, but reported as a count: a failure message of 235,200 floats helps nobody.
+      long differ = java.util.stream.IntStream.range(0, got.length)
+          .filter(i -> Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i])).count();
+      int first = java.util.stream.IntStream.range(0, got.length)
+          .filter(i -> Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i])).findFirst().orElse(-1);
+      assertThat(differ).as("%s: entries that differ (first %d: %s, expected %s)", w, first,
+          first < 0 ? "" : got[first], first < 0 ? "" : want[first]).isZero();
+    }
+    Map<String, Object> summary = Cli.run("inspect", dir.resolve("l.evoc").toString()).json();
+    Map<String, Object> fc1 = ((List<Map<String, Object>>) summary.get("tensors")).get(0);
+    assertThat((Map<String, Object>) fc1.get("raw_values")).containsEntry("coding", "rans_byte_planes");
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   @Test
   void damagedContainersAndBadMethodsAreOneLineErrors(@TempDir Path dir) throws IOException {
     Cli bad = compress(dir, "x", "--method", "bits");
