@@ -7,6 +7,10 @@ import io.evoc.coordinator.finalization.FrontPoint;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
 import io.evoc.coordinator.search.SparsifyResult;
+import io.evoc.coordinator.search.TraceEntry;
+import io.evoc.evaluator.engine.Devices;
+import io.evoc.evaluator.graph.GraphExecutor;
+import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.Container;
 import io.evoc.protocol.container.ContainerFile;
@@ -26,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,7 +39,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "compress", mixinStandardHelpOptions = true,
     description = "The whole pipeline: sparsify, quantize (per-layer bits or one shared codebook), entropy-code into"
         + " a .evoc container; writes a JSON report with the Pareto front and prints the result table.")
-final class CompressCommand implements Callable<Integer> {
+public final class CompressCommand implements Callable<Integer> {
   private static final double DEFAULT_SPARSITY = 0.9;
   private static final double DEFAULT_ACCURACY_DROP = 1.0;
 
@@ -75,6 +80,70 @@ final class CompressCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  /** What a run outside the command line (the server's) is told, and asked whether to stop. */
+  public interface Listener {
+    /** "sparsifying", then "finalizing". */
+    void phase(String phase);
+
+    /** Every commit of the search, and every distillation. */
+    void trace(TraceEntry entry);
+
+    boolean cancelled();
+  }
+
+  /**
+   * The command as `evoc compress ARGS` would run it, flags checked the same way.
+   *
+   * @throws IllegalArgumentException naming the flag or value that is wrong
+   */
+  public static CompressCommand parse(List<String> args) {
+    CompressCommand c = new CompressCommand();
+    try {
+      new CommandLine(c).parseArgs(args.toArray(String[]::new));
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    c.plan();
+    return c;
+  }
+
+  /**
+   * What a job would fail on first, checked in a moment: the model read and compiled for the
+   * executor, and the first few samples of each data set loaded and fitted to its input.
+   */
+  public void checkInputs(int samples) {
+    OnnxModel teacher = OnnxModel.read(search.model);
+    try (GraphExecutor executor = GraphExecutor.create(teacher, ParameterTable.of(teacher), Devices.parse("cpu"))) {
+      PreparedData.load(teacher, search.calib, samples, search.preprocessing.parse());
+      if (search.test != null) {
+        PreparedData.load(teacher, search.test, samples, search.preprocessing.parse());
+      }
+    }
+  }
+
+  /** The flags turned into settings, each checked; nothing read from disk yet. */
+  private record Plan(Pipeline pipeline, FinalizeSettings finalizeSettings, SearchSettings settings) {}
+
+  private Plan plan() {
+    Pipeline pipeline = Pipeline.parse(method);
+    if (pipeline.sparsifier() == null && (search.sparsity != null || search.layerSparsity != null)) {
+      throw new IllegalArgumentException("--method " + method + " keeps every weight: drop --sparsity/--layer-sparsity"
+          + " or sparsify first (de+weight-sharing)");
+    }
+    if (pipeline.sparsifier() != null && search.sparsity == null && search.layerSparsity == null) {
+      search.sparsity = DEFAULT_SPARSITY;
+    }
+    FinalizeSettings finalizeSettings = new FinalizeSettings(pipeline.quantization(),
+        maxAccuracyDrop != null ? maxAccuracyDrop : maxDivergence == null ? DEFAULT_ACCURACY_DROP : Double.NaN,
+        maxDivergence != null ? maxDivergence : Double.NaN, paretoPopulation, paretoGenerations, codebookEpochs,
+        search.seed);
+    SearchSettings settings = pipeline.sparsifier() == null ? null : search.settings(pipeline.sparsifier());
+    if (search.timeBudget != null) {
+      search.timeBudget(); // checked here too: dense weight sharing has no search settings, only the budget
+    }
+    return new Plan(pipeline, finalizeSettings, settings);
+  }
+
   /** A --method value taken apart. */
   record Pipeline(Method sparsifier, Quantization quantization) {
     static Pipeline parse(String text) {
@@ -100,31 +169,34 @@ final class CompressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Pipeline pipeline = Pipeline.parse(method);
-    if (pipeline.sparsifier() == null && (search.sparsity != null || search.layerSparsity != null)) {
-      throw new IllegalArgumentException("--method " + method + " keeps every weight: drop --sparsity/--layer-sparsity"
-          + " or sparsify first (de+weight-sharing)");
-    }
-    if (pipeline.sparsifier() != null && search.sparsity == null && search.layerSparsity == null) {
-      search.sparsity = DEFAULT_SPARSITY;
-    }
-    FinalizeSettings finalizeSettings = new FinalizeSettings(pipeline.quantization(),
-        maxAccuracyDrop != null ? maxAccuracyDrop : maxDivergence == null ? DEFAULT_ACCURACY_DROP : Double.NaN,
-        maxDivergence != null ? maxDivergence : Double.NaN, paretoPopulation, paretoGenerations, codebookEpochs,
-        search.seed);
-    SearchSettings settings = pipeline.sparsifier() == null ? null : search.settings(pipeline.sparsifier());
+    run(spec.commandLine().getOut(), spec.commandLine().getErr(), null);
+    return 0;
+  }
+
+  /**
+   * Runs the pipeline: writes the container and the report, prints the result table on {@code table}
+   * and messages on {@code err}.
+   *
+   * @param listener the server's; null on the command line (Ctrl-C stops the search there)
+   */
+  public void run(PrintWriter table, PrintWriter err, Listener listener) throws IOException {
+    Plan plan = plan();
+    Pipeline pipeline = plan.pipeline();
+    FinalizeSettings finalizeSettings = plan.finalizeSettings();
+    SearchSettings settings = plan.settings();
     byte[] sourceBytes = readSource(search.model);
-    PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
     SparsifyResult sparsified = null;
     Finalizer.Result finalized;
     List<Layer> layers;
-    SparsifyJob job = new SparsifyJob(search);
+    SparsifyJob job = new SparsifyJob(search, listener == null ? null : listener::cancelled);
     try (job) {
       layers = job.scorer.layers();
       if (settings != null) {
-        sparsified = job.sparsify(settings, err);
+        phase(listener, "sparsifying");
+        sparsified = job.sparsify(settings, err, listener == null ? e -> { } : listener::trace);
       }
+      phase(listener, "finalizing");
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
       err.flush();
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
@@ -186,12 +258,17 @@ final class CompressCommand implements Callable<Integer> {
     }
     r.put("seconds", Json.hundredths((System.nanoTime() - started) / 1e9));
     Json.writeAtomically(report, r);
-    printTable(spec.commandLine().getOut(), front, finalized.chosen(), summary, parameters, sourceBytes.length, test);
+    printTable(table, front, finalized.chosen(), summary, parameters, sourceBytes.length, test);
     if (!finalized.withinBudget()) {
       err.println("compress: no point of the front met the budget; kept the one with the lowest divergence");
     }
     err.flush();
-    return 0;
+  }
+
+  private static void phase(Listener listener, String phase) {
+    if (listener != null) {
+      listener.phase(phase);
+    }
   }
 
   private Map<String, String> recordedSettings() {

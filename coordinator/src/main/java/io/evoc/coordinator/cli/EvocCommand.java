@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       CompressCommand.class,
       DecompressCommand.class,
       InspectCommand.class,
+      ServeCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -57,7 +58,7 @@ public final class EvocCommand implements Runnable {
   }
 
   /** Bad input named in a one-line message: no stack trace. */
-  static boolean isUserError(Exception e) {
+  public static boolean isUserError(Exception e) {
     return e instanceof InvalidModelException
         || e instanceof DataException
         || e instanceof EngineException

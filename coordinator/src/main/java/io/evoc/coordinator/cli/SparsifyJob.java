@@ -3,6 +3,7 @@ package io.evoc.coordinator.cli;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.SparsifyResult;
+import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.evaluator.engine.Devices;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -11,11 +12,13 @@ import io.evoc.evaluator.scoring.Metric;
 import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * What {@code sparsify} and {@code compress} share: the teacher, the data, the student table and
- * the scorer over the first search samples, and Ctrl-C, which stops the work at the next
- * generation so that what was found is still written.
+ * the scorer over the first search samples, and Ctrl-C (or, in the server, a cancellation), which
+ * stops the work at the next generation so that what was found is still written.
  */
 final class SparsifyJob implements AutoCloseable {
   final OnnxModel teacher;
@@ -25,10 +28,17 @@ final class SparsifyJob implements AutoCloseable {
   final Metric metric;
   final CandidateScorer scorer;
   private final HostTensor all;
-  private final AtomicBoolean cancelled = new AtomicBoolean();
-  private final Thread hook = new Thread(() -> cancelled.set(true));
+  private final AtomicBoolean interrupted = new AtomicBoolean();
+  private final BooleanSupplier cancelled;
+  /** Ctrl-C on the command line; null in the server, where a job is cancelled through its API. */
+  private final Thread hook;
 
   SparsifyJob(SearchOptions o) {
+    this(o, null);
+  }
+
+  /** @param cancelled the server's cancellation; null: Ctrl-C */
+  SparsifyJob(SearchOptions o, BooleanSupplier cancelled) {
     teacher = OnnxModel.read(o.model);
     calibration = PreparedData.load(teacher, o.calib, o.calibLimit, o.preprocessing.parse());
     testData = o.test == null ? null : PreparedData.load(teacher, o.test, o.testLimit, o.preprocessing.parse());
@@ -36,11 +46,15 @@ final class SparsifyJob implements AutoCloseable {
     metric = Metric.parse(o.divergence, teacher);
     all = calibration.batch();
     scorer = new CandidateScorer(teacher, student, Devices.parse(o.device), all.head(o.searchSamples), metric);
-    Runtime.getRuntime().addShutdownHook(hook);
+    this.cancelled = cancelled != null ? cancelled : interrupted::get;
+    hook = cancelled != null ? null : new Thread(() -> interrupted.set(true));
+    if (hook != null) {
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
   }
 
   boolean cancelled() {
-    return cancelled.get();
+    return cancelled.getAsBoolean();
   }
 
   /** Every calibration input, as distillation trains on them. */
@@ -54,17 +68,20 @@ final class SparsifyJob implements AutoCloseable {
         ? java.util.Arrays.copyOf(calibration.data().labels(), scorer.samples()) : null;
   }
 
-  /** Runs the search into {@link #student}, showing progress on {@code err}. */
-  SparsifyResult sparsify(SearchSettings settings, PrintWriter err) {
+  /** Runs the search into {@link #student}, showing progress on {@code err} and telling {@code listener}. */
+  SparsifyResult sparsify(SearchSettings settings, PrintWriter err, Consumer<TraceEntry> listener) {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
-    try (SearchProgress progress = new SearchProgress(err, goal, System.console() != null)) {
-      return new Sparsifier(scorer, all, student, settings, cancelled::get, progress).run();
+    try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
+      return new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener)).run();
     }
   }
 
   @Override
   public void close() {
     scorer.close();
+    if (hook == null) {
+      return;
+    }
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException shuttingDown) {

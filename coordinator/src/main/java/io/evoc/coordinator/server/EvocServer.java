@@ -1,0 +1,132 @@
+package io.evoc.coordinator.server;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.evoc.coordinator.server.http.ApiRoutes;
+import io.evoc.coordinator.server.jobs.JobManager;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+
+/**
+ * One node of the compression cluster: the actor system (Pekko Cluster; a cluster of its own
+ * without seed nodes), the embedded journal's schema, the job book and the HTTP API.
+ */
+public final class EvocServer implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+  private final ExecutorService blocking;
+
+  /**
+   * @param overrides config paths to values, over application.conf and reference.conf (the flags
+   *     of {@code evoc serve})
+   */
+  public static EvocServer start(Map<String, Object> overrides, PrintWriter out) throws IOException {
+    Config base = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
+    Path dataDir = Path.of(base.getString("evoc.data-dir")).toAbsolutePath().normalize();
+    Files.createDirectories(dataDir);
+    Map<String, Object> derived = new HashMap<>();
+    // H2 takes no path relative to the working directory: the journal's URL is made absolute here.
+    derived.put("pekko-persistence-jdbc.shared-databases.evoc.db.url",
+        "jdbc:h2:file:" + dataDir.resolve("journal") + ";DB_CLOSE_DELAY=-1");
+    Config config = ConfigFactory.parseMap(derived).withFallback(base);
+    String token = token(config, dataDir, out);
+    return new EvocServer(config, dataDir, token, out);
+  }
+
+  private EvocServer(Config config, Path dataDir, String token, PrintWriter out) throws IOException {
+    system = ActorSystem.create(Behaviors.empty(), "evoc", config);
+    blocking = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "evoc-uploads");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      Cluster cluster = Cluster.get(system);
+      List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
+      if (seeds.isEmpty()) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
+      BlobStore blobs = new BlobStore(dataDir);
+      blobs.clearIncoming();
+      ActorRef<JobManager.Command> jobs = system.systemActorOf(JobManager.create(blobs, dataDir.resolve("jobs"),
+          config.getInt("evoc.limits.queued-jobs")), "jobs", Props.empty());
+      ApiRoutes routes = new ApiRoutes(system, jobs, blobs, token, blocking);
+      String host = config.getString("evoc.http.host");
+      binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
+          .toCompletableFuture().join();
+      out.printf("evoc: serving http://%s:%d (data in %s, cluster port %d)%n", host,
+          binding.localAddress().getPort(), dataDir, cluster.selfMember().address().getPort().orElse(0));
+      out.flush();
+    } catch (RuntimeException | IOException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** Until the node is stopped (SIGTERM runs Pekko's coordinated shutdown). */
+  public void awaitTermination() {
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+    blocking.shutdownNow();
+  }
+
+  /**
+   * The API token: evoc.token (or EVOC_TOKEN), else the one kept in {@code <data-dir>/token}, else
+   * a new one, kept there (owner-only) and printed this once.
+   */
+  private static String token(Config config, Path dataDir, PrintWriter out) throws IOException {
+    String configured = config.getString("evoc.token");
+    if (!configured.isBlank()) {
+      return configured.trim();
+    }
+    Path file = dataDir.resolve("token");
+    if (Files.exists(file)) {
+      return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: the file keeps its default permissions
+    }
+    out.println("evoc: generated API token (kept in " + file + "): " + token);
+    return token;
+  }
+}

@@ -1,0 +1,166 @@
+package io.evoc.coordinator.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.evoc.coordinator.server.BlobStore;
+import io.evoc.coordinator.server.jobs.JobManager;
+import io.evoc.protocol.jobs.Blob;
+import io.evoc.protocol.jobs.JobEvent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.ContentDisposition;
+import org.apache.pekko.http.javadsl.model.headers.ContentDispositionTypes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * The HTTP API: {@code /health}, {@code /ready}, and under {@code /api/v1} (bearer token required)
+ * jobs to submit, list, show, cancel and download from. Answers are JSON; errors are JSON objects
+ * with one {@code error} line and a 4xx status.
+ */
+public final class ApiRoutes extends AllDirectives {
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ContentType OCTETS = ContentTypes.APPLICATION_OCTET_STREAM;
+
+  private final ActorSystem<?> system;
+  private final ActorRef<JobManager.Command> jobs;
+  private final BlobStore blobs;
+  private final byte[] token;
+  private final Uploads uploads;
+
+  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, BlobStore blobs, String token,
+      Executor blocking) {
+    this.system = system;
+    this.jobs = jobs;
+    this.blobs = blobs;
+    this.token = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    this.uploads = new Uploads(blobs, Materializer.matFromSystem(system), blocking);
+  }
+
+  public Route routes() {
+    return concat(
+        path("health", () -> get(() -> json(200, Map.of("status", "ok")))),
+        path("ready", () -> get(() -> onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess()
+            ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
+            : json(503, Map.of("status", "recovering"))))),
+        pathPrefix("api", () -> pathPrefix("v1", () -> authorized(() -> concat(
+            pathPrefix("jobs", this::jobRoutes),
+            json(404, Map.of("error", "no such route")))))));
+  }
+
+  private Route jobRoutes() {
+    return concat(
+        pathEnd(() -> concat(post(this::submit), get(this::list))),
+        pathPrefix(PathMatchers.segment(), this::jobRoutes));
+  }
+
+  private Route jobRoutes(String id) {
+    return concat(
+        pathEnd(() -> concat(get(() -> show(id)), delete(() -> cancel(id)))),
+        path("artifact", () -> get(() -> download(id, JobEvent.Succeeded::getArtifact, OCTETS))),
+        path("model.onnx", () -> get(() -> download(id, JobEvent.Succeeded::getDecompressed, OCTETS))),
+        path("report", () -> get(() -> download(id, JobEvent.Succeeded::getReport, ContentTypes.APPLICATION_JSON))));
+  }
+
+  /** Every /api route: the bearer token, compared in constant time, or 401. */
+  private Route authorized(Supplier<Route> inner) {
+    return optionalHeaderValueByName("Authorization", header -> {
+      byte[] given = header.orElse("").getBytes(StandardCharsets.UTF_8);
+      return MessageDigest.isEqual(given, token) ? inner.get()
+          : respondWithHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("WWW-Authenticate",
+              "Bearer"), () -> json(401, Map.of("error", header.isEmpty() ? "missing bearer token"
+                  : "wrong bearer token")));
+    });
+  }
+
+  private Route submit() {
+    return entity(Unmarshaller.entityToMultipartFormData(), form -> onComplete(
+        uploads.receive(form).thenCompose(spec -> this.<JobManager.SubmitReply>ask(reply -> new JobManager.Submit(spec, reply))),
+        done -> {
+          if (done.isFailure()) {
+            return error(done.failed().get());
+          }
+          JobManager.SubmitReply r = done.get();
+          return r.error() != null ? json(429, Map.of("error", r.error())) : json(202, Map.of("id", r.id()));
+        }));
+  }
+
+  private Route list() {
+    return onSuccess(ask(JobManager.ListJobs::new), all -> json(200, Map.of("jobs", all)));
+  }
+
+  private Route show(String id) {
+    return onSuccess(this.<Optional<Map<String, Object>>>ask(reply -> new JobManager.Get(id, reply)), job -> job.map(j -> json(200, j))
+        .orElseGet(() -> notFound(id)));
+  }
+
+  private Route cancel(String id) {
+    return onSuccess(this.<Optional<Map<String, Object>>>ask(reply -> new JobManager.Cancel(id, reply)), job -> job.map(j -> json(202, j))
+        .orElseGet(() -> notFound(id)));
+  }
+
+  private Route download(String id, Function<JobEvent.Succeeded, Blob> which, ContentType type) {
+    return onSuccess(ask((ActorRef<JobManager.OutputsReply> reply) -> new JobManager.Outputs(id, reply)), outputs -> {
+      if (outputs.job().isEmpty()) {
+        return notFound(id);
+      }
+      if (outputs.succeeded() == null) {
+        return json(409, Map.of("error", "job " + id + " is " + outputs.job().get().get("state")
+            + "; outputs exist once it has succeeded"));
+      }
+      Blob blob = which.apply(outputs.succeeded());
+      return respondWithHeader(ContentDisposition.create(ContentDispositionTypes.ATTACHMENT,
+          Map.of("filename", blob.getName())), () -> getFromFile(blobs.path(blob).toFile(),
+              type));
+    });
+  }
+
+  private Route notFound(String id) {
+    return json(404, Map.of("error", "no job '" + id + "'"));
+  }
+
+  private Route error(Throwable failure) {
+    Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (e instanceof BadRequest b) {
+      return json(b.status, Map.of("error", b.getMessage()));
+    }
+    if (e instanceof EntityStreamSizeException || e.getCause() instanceof EntityStreamSizeException) {
+      return json(413, Map.of("error", "upload larger than the limit (evoc.limits.upload-bytes)"));
+    }
+    system.log().error("upload failed", e);
+    return json(500, Map.of("error", "internal error: " + e));
+  }
+
+  private <T> CompletionStage<T> ask(Function<ActorRef<T>, JobManager.Command> message) {
+    return AskPattern.ask(jobs, message::apply, ASK_TIMEOUT, system.scheduler());
+  }
+
+  private Route json(int status, Object body) {
+    try {
+      return complete(HttpResponse.create().withStatus(status)
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body))));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unserializable response", e);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+package io.evoc.coordinator.server.jobs;
+
+import io.evoc.coordinator.cli.CompressCommand;
+import io.evoc.coordinator.search.TraceEntry;
+import io.evoc.coordinator.server.BlobStore;
+import io.evoc.protocol.jobs.JobEvent;
+import io.evoc.protocol.jobs.JobSpec;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The coordinator's job book: every job's history is a sequence of persisted {@link JobEvent}s
+ * (submitted, started, phase changes, succeeded, failed, cancelled), replayed after a restart.
+ * Jobs run one at a time, in submission order, on a worker thread of their own; a job that was
+ * queued or running when the node went down is started again when it comes back.
+ */
+public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
+  public sealed interface Command permits Submit, Get, ListJobs, Cancel, Outputs, Started, Phase, Progress, Finished {}
+
+  /** Replies the new job's id, or an error (the queue is full). */
+  public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
+
+  public record SubmitReply(String id, String error) {}
+
+  public record Get(String id, ActorRef<Optional<Map<String, Object>>> replyTo) implements Command {}
+
+  public record ListJobs(ActorRef<List<Map<String, Object>>> replyTo) implements Command {}
+
+  /** Replies the job's view after the cancellation, or empty when there is no such job. */
+  public record Cancel(String id, ActorRef<Optional<Map<String, Object>>> replyTo) implements Command {}
+
+  /** A job's outputs, for downloads: {@code succeeded} is null unless it has succeeded. */
+  public record Outputs(String id, ActorRef<OutputsReply> replyTo) implements Command {}
+
+  public record OutputsReply(Optional<Map<String, Object>> job, JobEvent.Succeeded succeeded) {}
+
+  record Started(String id) implements Command {}
+
+  record Phase(String id, String phase) implements Command {}
+
+  record Progress(String id, TraceEntry entry) implements Command {}
+
+  /** The worker's end of a job: outputs, or an error, or neither (cancelled). */
+  record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
+
+  /** Every job, in submission order, and the queue; mutated only by the event handler. */
+  public static final class Jobs {
+    final Map<String, Job> byId = new LinkedHashMap<>();
+    /** Jobs not finished, in the order they run: a job that was running when the node went down first. */
+    final Deque<String> queue = new ArrayDeque<>();
+
+    Job get(String id) {
+      return byId.get(id);
+    }
+  }
+
+  private final ActorContext<Command> context;
+  private final BlobStore blobs;
+  private final Path workRoot;
+  private final int maxQueued;
+  private final ExecutorService worker;
+  /** The job handed to the worker, until it reports back; null when the worker is idle. */
+  private String current;
+  /** The current job's cancellation, read by its worker; never persisted. */
+  private AtomicBoolean cancelRunning = new AtomicBoolean();
+
+  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued) {
+    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued));
+  }
+
+  private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued) {
+    super(PersistenceId.ofUniqueId("evoc-jobs"));
+    this.context = context;
+    this.blobs = blobs;
+    this.workRoot = workRoot;
+    this.maxQueued = maxQueued;
+    this.worker = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "evoc-job-worker");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public Jobs emptyState() {
+    return new Jobs();
+  }
+
+  @Override
+  public CommandHandler<Command, JobEvent, Jobs> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Submit.class, this::submit)
+        .onCommand(Get.class, (jobs, c) -> Effect().reply(c.replyTo(), Optional.ofNullable(jobs.get(c.id()))
+            .map(Job::view)))
+        .onCommand(ListJobs.class, (jobs, c) -> Effect().reply(c.replyTo(), jobs.byId.values().stream()
+            .map(Job::view).toList()))
+        .onCommand(Cancel.class, this::cancel)
+        .onCommand(Outputs.class, (jobs, c) -> {
+          Job job = jobs.get(c.id());
+          return Effect().reply(c.replyTo(), new OutputsReply(Optional.ofNullable(job).map(Job::view),
+              job == null ? null : job.outputs));
+        })
+        .onCommand(Started.class, (jobs, c) -> Effect().persist(event(c.id()).setStarted(
+            JobEvent.Started.newBuilder().setAttempt(jobs.get(c.id()).attempt + 1)).build()))
+        .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
+        .onCommand(Progress.class, (jobs, c) -> {
+          Job job = jobs.get(c.id());
+          if (job != null) {
+            job.progress = c.entry(); // progress is not history: kept in memory only
+          }
+          return Effect().none();
+        })
+        .onCommand(Finished.class, this::finished)
+        .build();
+  }
+
+  private Effect<JobEvent, Jobs> submit(Jobs jobs, Submit c) {
+    long waiting = jobs.byId.values().stream().filter(j -> !j.state.finished()).count();
+    if (waiting >= maxQueued) {
+      return Effect().reply(c.replyTo(), new SubmitReply(null, waiting + " jobs are waiting or running; the limit is "
+          + maxQueued + " (evoc.limits.queued-jobs)"));
+    }
+    String id = "j" + (jobs.byId.size() + 1);
+    return Effect().persist(event(id).setSubmitted(c.spec()).build())
+        .thenRun(after -> startNext(after))
+        .thenReply(c.replyTo(), after -> new SubmitReply(id, null));
+  }
+
+  private Effect<JobEvent, Jobs> cancel(Jobs jobs, Cancel c) {
+    Job job = jobs.get(c.id());
+    if (job == null) {
+      return Effect().reply(c.replyTo(), Optional.empty());
+    }
+    if (job.state.finished()) {
+      return Effect().reply(c.replyTo(), Optional.of(job.view()));
+    }
+    if (c.id().equals(current)) {
+      // The worker stops at its next generation and reports back; the job is cancelled then.
+      cancelRunning.set(true);
+      return Effect().reply(c.replyTo(), Optional.of(job.view()));
+    }
+    return Effect().persist(event(c.id()).setCancelled(JobEvent.Cancelled.getDefaultInstance()).build())
+        .thenReply(c.replyTo(), after -> Optional.of(after.get(c.id()).view()));
+  }
+
+  private Effect<JobEvent, Jobs> finished(Jobs jobs, Finished c) {
+    JobEvent.Builder e = event(c.id());
+    if (cancelRunning.get()) {
+      e.setCancelled(JobEvent.Cancelled.getDefaultInstance());
+    } else if (c.outputs() != null) {
+      e.setSucceeded(c.outputs());
+    } else {
+      e.setFailed(c.error());
+    }
+    return Effect().persist(e.build()).thenRun(after -> {
+      current = null;
+      startNext(after);
+    });
+  }
+
+  /** Hands the next queued job to the worker when it is idle. */
+  private void startNext(Jobs jobs) {
+    if (current != null || jobs.queue.isEmpty()) {
+      return;
+    }
+    String id = jobs.queue.peekFirst();
+    current = id;
+    JobSpec spec = jobs.get(id).spec;
+    ActorRef<Command> self = context.getSelf();
+    cancelRunning = new AtomicBoolean();
+    AtomicBoolean cancelled = cancelRunning;
+    self.tell(new Started(id));
+    worker.execute(() -> {
+      CompressCommand.Listener listener = new CompressCommand.Listener() {
+        @Override
+        public void phase(String phase) {
+          self.tell(new Phase(id, phase));
+        }
+
+        @Override
+        public void trace(TraceEntry entry) {
+          self.tell(new Progress(id, entry));
+        }
+
+        @Override
+        public boolean cancelled() {
+          return cancelled.get();
+        }
+      };
+      try {
+        self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
+      } catch (Exception | OutOfMemoryError e) {
+        self.tell(new Finished(id, null, oneLine(e)));
+      }
+    });
+  }
+
+  static String oneLine(Throwable e) {
+    String m = e.getMessage() == null ? e.toString() : e.getMessage();
+    return m.replace('\n', ' ');
+  }
+
+  @Override
+  public EventHandler<Jobs, JobEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(JobManager::apply);
+  }
+
+  /** Replays one event onto the book: the only place it changes. */
+  static Jobs apply(Jobs jobs, JobEvent e) {
+    String id = e.getJobId();
+    if (e.hasSubmitted()) {
+      jobs.byId.put(id, new Job(id, e.getSubmitted(), e.getAtMillis()));
+      jobs.queue.addLast(id);
+      return jobs;
+    }
+    Job job = jobs.get(id);
+    if (job == null) {
+      return jobs; // an event for a job this book never had: nothing to apply it to
+    }
+    switch (e.getKindCase()) {
+      case STARTED -> {
+        job.state = Job.State.RUNNING;
+        job.phase = "starting";
+        job.attempt = e.getStarted().getAttempt();
+        job.startedMillis = e.getAtMillis();
+        job.progress = null;
+      }
+      case PHASE -> {
+        job.phase = e.getPhase();
+        job.state = e.getPhase().equals("finalizing") ? Job.State.FINALIZING : Job.State.RUNNING;
+      }
+      case SUCCEEDED, FAILED, CANCELLED -> {
+        job.state = switch (e.getKindCase()) {
+          case SUCCEEDED -> Job.State.SUCCEEDED;
+          case FAILED -> Job.State.FAILED;
+          default -> Job.State.CANCELLED;
+        };
+        job.phase = job.state.lowerCase();
+        job.outputs = e.hasSucceeded() ? e.getSucceeded() : null;
+        job.error = e.hasFailed() ? e.getFailed() : null;
+        job.finishedMillis = e.getAtMillis();
+        jobs.queue.remove(id);
+      }
+      default -> { }
+    }
+    return jobs;
+  }
+
+  @Override
+  public SignalHandler<Jobs> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::recovered)
+        .onSignal(PostStop.instance(), jobs -> worker.shutdownNow())
+        .build();
+  }
+
+  /** Jobs unfinished when the node went down run again, the one that was running first. */
+  private void recovered(Jobs jobs) {
+    List<String> waiting = new ArrayList<>(jobs.queue);
+    if (!waiting.isEmpty()) {
+      context.getLog().info("resuming {} unfinished job(s): {}", waiting.size(), waiting);
+    }
+    startNext(jobs);
+  }
+
+  private static JobEvent.Builder event(String id) {
+    return JobEvent.newBuilder().setJobId(id).setAtMillis(System.currentTimeMillis());
+  }
+}

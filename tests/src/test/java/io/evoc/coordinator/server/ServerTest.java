@@ -1,0 +1,123 @@
+package io.evoc.coordinator.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evoc.coordinator.cli.CliAccess;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server on loopback: a real actor system, the embedded journal, real HTTP. A job's artifact is
+ * the command line's, byte for byte; bad uploads are 4xx; the job book survives a restart.
+ */
+class ServerTest {
+  private static final String TOKEN = "test-token";
+  private static final Path ROOT = Path.of(System.getProperty("evoc.repo.root", ".."));
+  private static final Path MLP = ROOT.resolve("examples/models/fashion-mlp.onnx");
+  private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+  /** Small and fast: a few hundred calibration samples, two generations. */
+  private static final String SETTINGS = "{\"method\":\"de+bits\",\"sparsity\":0.6,\"seed\":3,\"calib-limit\":300,"
+      + "\"population\":8,\"generations\":2,\"step\":0.2,\"pareto-population\":8,\"pareto-generations\":2,"
+      + "\"repair\":\"none\",\"swaps\":4}";
+
+  private static EvocServer start(Path dataDir) throws IOException {
+    return EvocServer.start(Map.of("evoc.data-dir", dataDir.toString(), "evoc.http.port", 0,
+        "pekko.remote.artery.canonical.port", 0, "evoc.token", TOKEN), new PrintWriter(new StringWriter()));
+  }
+
+  @Test
+  void aJobGivesTheCommandLinesBytesAndOutlivesARestart(@TempDir Path dir) throws Exception {
+    byte[] artifact;
+    try (EvocServer server = start(dir.resolve("data"))) {
+      Api api = new Api(server.port(), TOKEN);
+      Api.Response submitted = api.submit(Api.parts("model", MLP,
+          "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
+          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", SETTINGS));
+      assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+      String id = (String) submitted.json().get("id");
+      Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(5));
+      assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
+      assertThat(job).containsKey("progress");
+      artifact = api.get("/api/v1/jobs/" + id + "/artifact").body();
+      assertThat(api.get("/api/v1/jobs/" + id + "/model.onnx").status()).isEqualTo(200);
+      assertThat(api.get("/api/v1/jobs/" + id + "/report").json()).containsKeys("front", "chosen", "bytes");
+      assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
+    }
+    // The same job on the command line.
+    Path out = dir.resolve("cli.evoc");
+    List<String> args = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib",
+        FASHION + ":train", "--out", out.toString(), "--report", dir.resolve("cli.json").toString()));
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(SETTINGS).fields().forEachRemaining(e -> {
+      args.add("--" + e.getKey());
+      args.add(e.getValue().asText());
+    });
+    assertThat(CliAccess.run(args.toArray(String[]::new))).isZero();
+    assertThat(artifact).isEqualTo(Files.readAllBytes(out));
+
+    try (EvocServer again = start(dir.resolve("data"))) {
+      Api api = new Api(again.port(), TOKEN);
+      assertThat(api.get("/ready").status()).isEqualTo(200);
+      assertThat(api.get("/api/v1/jobs/j1").json().get("state")).isEqualTo("succeeded");
+      assertThat(api.get("/api/v1/jobs/j1/artifact").body()).isEqualTo(artifact);
+    }
+  }
+
+  @Test
+  void badRequestsAreFourHundredsAndLeaveTheServerHealthy(@TempDir Path dir) throws Exception {
+    try (EvocServer server = start(dir.resolve("data"))) {
+      Api api = new Api(server.port(), TOKEN);
+      Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
+      assertThat(api.getWithToken("/api/v1/jobs", null).status()).isEqualTo(401);
+      assertThat(api.getWithToken("/api/v1/jobs", "wrong").status()).isEqualTo(401);
+
+      expect(api.submit(Api.parts("model", ROOT.resolve("README.md"), "calib", images)), 400,
+          "part 'model': not an ONNX model");
+      expect(api.submit(Api.parts("model", ROOT.resolve("examples/fixtures/unsupported-op.onnx"), "calib", images)),
+          400, "erf");
+      expect(api.submit(Api.parts("model", MLP, "calib", ROOT.resolve("examples/data/npy-formats/f8.npy"))), 400,
+          "part 'calib': samples of shape [2,2] do not fit");
+      expect(api.submit(Api.parts("model", MLP, "calib", ROOT.resolve("README.md"))), 400, "part 'calib'");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"sparsity\":\"lots\"}")), 400,
+          "--sparsity");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"sparsity\":1.5}")), 400,
+          "--sparsity 1.5");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"frobnicate\":1}")), 400,
+          "--frobnicate");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"out\":\"/etc/passwd\"}")), 400,
+          "'out' is set by the server");
+      expect(api.submit(Api.parts("calib", images)), 400, "part 'model' is missing");
+      expect(api.get("/api/v1/jobs/j404"), 404, "no job 'j404'");
+      assertThat(api.get("/api/v1/jobs").json().get("jobs")).asList().isEmpty();
+      try (var files = Files.list(dir.resolve("data/incoming"))) {
+        assertThat(files).as("nothing of a refused upload stays").isEmpty();
+      }
+
+      // A queued job cancelled before it runs: nothing to download.
+      Api.Response slow = api.submit(Api.parts("model", MLP, "calib", images, "settings",
+          "{\"sparsity\":0.9,\"calib-limit\":2000}"));
+      Api.Response queued = api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS));
+      String id = (String) queued.json().get("id");
+      assertThat(api.delete("/api/v1/jobs/" + id).status()).isEqualTo(202);
+      assertThat(api.get("/api/v1/jobs/" + id).json().get("state")).isEqualTo("cancelled");
+      expect(api.get("/api/v1/jobs/" + id + "/artifact"), 409, "cancelled");
+      api.delete("/api/v1/jobs/" + slow.json().get("id"));
+      assertThat(api.awaitFinished((String) slow.json().get("id"), Duration.ofMinutes(2)).get("state"))
+          .isEqualTo("cancelled");
+      assertThat(api.get("/health").status()).isEqualTo(200);
+    }
+  }
+
+  private static void expect(Api.Response r, int status, String message) {
+    assertThat(r.status()).as(r.text()).isEqualTo(status);
+    assertThat((String) r.json().get("error")).contains(message).doesNotContain("\n");
+  }
+}
