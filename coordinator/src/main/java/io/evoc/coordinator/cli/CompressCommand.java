@@ -4,6 +4,7 @@ import io.evoc.coordinator.finalization.FinalizeSettings;
 import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.finalization.Finalizer;
 import io.evoc.coordinator.finalization.FrontPoint;
+import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
 import io.evoc.coordinator.search.SparsifyResult;
@@ -87,6 +88,9 @@ public final class CompressCommand implements Callable<Integer> {
 
     /** Every commit of the search, and every distillation. */
     void trace(TraceEntry entry);
+
+    /** Every generation of the search's evolutions. */
+    void generation(Generation generation);
 
     boolean cancelled();
   }
@@ -194,7 +198,8 @@ public final class CompressCommand implements Callable<Integer> {
       layers = job.scorer.layers();
       if (settings != null) {
         phase(listener, "sparsifying");
-        sparsified = job.sparsify(settings, err, listener == null ? e -> { } : listener::trace);
+        sparsified = listener == null ? job.sparsify(settings, err, e -> { }, g -> { })
+            : job.sparsify(settings, err, listener::trace, listener::generation);
       }
       phase(listener, "finalizing");
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       DecompressCommand.class,
       InspectCommand.class,
       ServeCommand.class,
+      SubmitCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.SparsifyResult;
@@ -68,11 +69,13 @@ final class SparsifyJob implements AutoCloseable {
         ? java.util.Arrays.copyOf(calibration.data().labels(), scorer.samples()) : null;
   }
 
-  /** Runs the search into {@link #student}, showing progress on {@code err} and telling {@code listener}. */
-  SparsifyResult sparsify(SearchSettings settings, PrintWriter err, Consumer<TraceEntry> listener) {
+  /** Runs the search into {@link #student}, showing progress on {@code err} and telling the listeners. */
+  SparsifyResult sparsify(SearchSettings settings, PrintWriter err, Consumer<TraceEntry> listener,
+      Consumer<Generation> generations) {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
     try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
-      return new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener)).run();
+      return new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener))
+          .onGeneration(generations).run();
     }
   }
 

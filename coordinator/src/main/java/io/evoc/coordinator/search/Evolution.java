@@ -89,7 +89,19 @@ final class Evolution {
     }
   }
 
+  /** Told of each generation once it is scored. */
+  @FunctionalInterface
+  interface Observer {
+    Observer NONE = (generation, best, candidates, nanos) -> { };
+
+    void generation(int generation, float best, int candidates, long scoringNanos);
+  }
+
   Result run(int generations, BooleanSupplier stop) {
+    return run(generations, stop, Observer.NONE);
+  }
+
+  Result run(int generations, BooleanSupplier stop, Observer observer) {
     List<int[]> fresh = new ArrayList<>(population);
     fresh.add(sorted(greedy()));
     while (fresh.size() < population) {
@@ -97,8 +109,10 @@ final class Evolution {
     }
     List<Member> members = new ArrayList<>();
     for (int g = 0; g < generations; g++) {
+      long start = System.nanoTime();
       members.addAll(score(fresh));
       members.sort((a, b) -> Float.compare(a.divergence, b.divergence));
+      observer.generation(g, members.get(0).divergence, fresh.size(), System.nanoTime() - start);
       if (g == generations - 1 || stop.getAsBoolean()) {
         break;
       }

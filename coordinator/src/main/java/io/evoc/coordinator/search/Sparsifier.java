@@ -58,6 +58,7 @@ public final class Sparsifier {
   private final List<LayerState> states = new ArrayList<>();
   private final BooleanSupplier cancelled;
   private final Consumer<TraceEntry> progress;
+  private Consumer<Generation> generations = g -> { };
   private final List<TraceEntry> trace = new ArrayList<>();
   private long started;
   private long scored;
@@ -93,6 +94,12 @@ public final class Sparsifier {
     for (String name : settings.layerGoals().keySet()) {
       scorer.layer(name); // names the layers when it is not one
     }
+  }
+
+  /** Also tells {@code listener} of every generation (the server streams them). */
+  public Sparsifier onGeneration(Consumer<Generation> listener) {
+    this.generations = listener;
+    return this;
   }
 
   public SparsifyResult run() {
@@ -177,7 +184,8 @@ public final class Sparsifier {
       s.decayEvidence();
       Evolution evolution = new Evolution(scorer, s, Evolution.Move.ZERO,
           Pruning.curvatureWeighted(scorer, s, settings.seed()), k, settings.population(), random);
-      Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null);
+      Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null,
+          observer(cycle + 1, s));
       scored += best.scored();
       if (best.divergence() > settings.divergenceBudget()) {
         return "divergence budget";
@@ -255,7 +263,7 @@ public final class Sparsifier {
     s.decayEvidence();
     Evolution.Result back = new Evolution(scorer, s, Evolution.Move.RESTORE,
         Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
-        .run(settings.generations(), () -> stopReason() != null);
+        .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += back.scored();
     if (!(back.divergence() < before)) {
       return false;
@@ -268,7 +276,7 @@ public final class Sparsifier {
     s.restore(back.best());
     Evolution.Result out = new Evolution(scorer, s, Evolution.Move.ZERO,
         Pruning.curvatureWeighted(scorer, s, settings.seed()), back.best().length, settings.population(), random)
-        .run(settings.generations(), () -> stopReason() != null);
+        .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += out.scored();
     if (!(out.divergence() < before)) {
       student.set(s.layer.weight(), weights);
@@ -277,6 +285,17 @@ public final class Sparsifier {
     }
     commit(cycle, s, out.best(), back.best().length, out.divergence(), out.agreement());
     return true;
+  }
+
+  /** Reports a cycle's generations as {@link Generation}s; {@code scored} counts from the cycle's start. */
+  private Evolution.Observer observer(int cycle, LayerState s) {
+    long before = scored;
+    long[] inCycle = {0};
+    return (generation, best, candidates, nanos) -> {
+      inCycle[0] += candidates;
+      generations.accept(new Generation(cycle, s.layer.weight(), generation, best, candidates, nanos,
+          (System.nanoTime() - started) / 1_000_000, before + inCycle[0]));
+    };
   }
 
   /** The layer furthest behind its goal, relatively; null when all are done. */

@@ -69,9 +69,11 @@ public final class EvocServer implements AutoCloseable {
       SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
       BlobStore blobs = new BlobStore(dataDir);
       blobs.clearIncoming();
+      ServerMetrics metrics = new ServerMetrics();
+      metrics.evaluators(1); // the in-process engine, until evaluators register over the cluster
       ActorRef<JobManager.Command> jobs = system.systemActorOf(JobManager.create(blobs, dataDir.resolve("jobs"),
-          config.getInt("evoc.limits.queued-jobs")), "jobs", Props.empty());
-      ApiRoutes routes = new ApiRoutes(system, jobs, blobs, token, blocking);
+          config.getInt("evoc.limits.queued-jobs"), metrics), "jobs", Props.empty());
+      ApiRoutes routes = new ApiRoutes(system, jobs, blobs, metrics, token, blocking);
       String host = config.getString("evoc.http.host");
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();

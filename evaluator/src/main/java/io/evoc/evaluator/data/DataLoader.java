@@ -27,6 +27,26 @@ public final class DataLoader {
     return load(DataSpec.parse(spec), limit);
   }
 
+  /**
+   * The files a spec's data lives in, for uploading it: an IDX split's images and labels (labels
+   * null when there are none), or the one .npy/.npz/IDX file named.
+   */
+  public static Path[] files(String text) {
+    DataSpec spec = DataSpec.parse(text);
+    Path path = spec.path();
+    if (Files.isDirectory(path)) {
+      return IdxDirectory.files(path, spec.split());
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new DataException(path + ": no such file or directory");
+    }
+    if (spec.splitGiven()) {
+      throw new DataException(spec + ": a split (:train or :test) applies to an IDX directory here");
+    }
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    return new Path[] {path, IdxDirectory.isIdxName(name) ? IdxDirectory.siblingLabels(path) : null};
+  }
+
   public static DataSet load(DataSpec spec, int limit) {
     Path path = spec.path();
     if (Files.isDirectory(path)) {

@@ -15,6 +15,12 @@ final class IdxDirectory {
   private IdxDirectory() {}
 
   static DataSet read(Path dir, Split split, int limit) {
+    Path[] files = files(dir, split);
+    return IdxFiles.read(files[0], files[1], limit);
+  }
+
+  /** The split's images file and its labels file (null when there is none). */
+  static Path[] files(Path dir, Split split) {
     Path images = find(dir, split, "images", "idx3");
     if (images == null) {
       Split other = split == Split.TEST ? Split.TRAIN : Split.TEST;
@@ -24,11 +30,16 @@ final class IdxDirectory {
       throw new DataException(dir + ": no IDX " + split.lowerCase() + " images (looked for "
           + prefixes(split).get(0) + "-images-idx3-ubyte[.gz] and similar names)" + hint);
     }
-    return IdxFiles.read(images, find(dir, split, "labels", "idx1"), limit);
+    return new Path[] {images, find(dir, split, "labels", "idx1")};
   }
 
   /** An images file given directly: its labels are the sibling with the labels name, if any. */
   static DataSet readImagesFile(Path images, int limit) {
+    return IdxFiles.read(images, siblingLabels(images), limit);
+  }
+
+  /** The labels file beside an images file, or null. */
+  static Path siblingLabels(Path images) {
     String name = images.getFileName().toString();
     // The sibling labels file, raw or gzipped whichever way the images file is.
     String base = name.replace("images", "labels").replace("idx3", "idx1").replaceFirst("\\.gz$", "");
@@ -39,7 +50,7 @@ final class IdxDirectory {
         labels = candidate;
       }
     }
-    return IdxFiles.read(images, labels, limit);
+    return labels;
   }
 
   static boolean isIdxName(String name) {

@@ -3,6 +3,7 @@ package io.evoc.coordinator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evoc.coordinator.cli.CliAccess;
+import io.evoc.coordinator.client.ServerClient.Response;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,18 +40,48 @@ class ServerTest {
     byte[] artifact;
     try (EvocServer server = start(dir.resolve("data"))) {
       Api api = new Api(server.port(), TOKEN);
-      Api.Response submitted = api.submit(Api.parts("model", MLP,
+      Response submitted = api.submit(Api.parts("model", MLP,
           "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
           "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", SETTINGS));
       assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
       String id = (String) submitted.json().get("id");
+      var early = api.events(id, TOKEN);
       Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(5));
       assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
       assertThat(job).containsKey("progress");
+      // A client that connected at once and one that connects after the end see the same feed.
+      List<Map<String, Object>> feed = early.get(1, java.util.concurrent.TimeUnit.MINUTES);
+      assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
+      for (int i = 0; i < feed.size(); i++) {
+        assertThat(feed.get(i).get("seq")).isEqualTo(i);
+      }
+      List<Object> types = feed.stream().map(m -> m.get("type")).toList();
+      assertThat(types.get(0)).isEqualTo("submitted");
+      assertThat(types.get(types.size() - 1)).isEqualTo("succeeded");
+      assertThat(types).contains("started", "phase", "generation", "commit");
+      List<Map<String, Object>> generations = feed.stream().filter(m -> m.get("type").equals("generation")).toList();
+      // Two generations a cycle, in order.
+      for (int i = 0; i < generations.size(); i++) {
+        assertThat(generations.get(i).get("generation")).isEqualTo(i % 2);
+      }
+      assertThat(api.events(id, null).get(1, java.util.concurrent.TimeUnit.MINUTES)).as("no token, no feed").isNull();
+      String metrics = api.get("/metrics").text();
+      assertThat(metrics).contains("evoc_candidates_scored_total", "evoc_scoring_latency_seconds_bucket",
+          "evoc_jobs{state=\"succeeded\"} 1.0", "jvm_memory_used_bytes");
+      assertThat(promtool(metrics, dir)).as("promtool check metrics").isEmpty();
       artifact = api.get("/api/v1/jobs/" + id + "/artifact").body();
       assertThat(api.get("/api/v1/jobs/" + id + "/model.onnx").status()).isEqualTo(200);
       assertThat(api.get("/api/v1/jobs/" + id + "/report").json()).containsKeys("front", "chosen", "bytes");
       assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
+
+      // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
+      List<String> submit = new ArrayList<>(List.of("submit", "--server", "http://127.0.0.1:" + server.port(),
+          "--token", TOKEN, "--model", MLP.toString(), "--calib", FASHION + ":train", "--follow", "--out",
+          dir.resolve("submitted.evoc").toString()));
+      new com.fasterxml.jackson.databind.ObjectMapper().readTree(SETTINGS).fields().forEachRemaining(e ->
+          submit.addAll(List.of("--set", e.getKey() + "=" + e.getValue().asText())));
+      assertThat(CliAccess.run(submit.toArray(String[]::new))).isZero();
+      assertThat(Files.readAllBytes(dir.resolve("submitted.evoc"))).isEqualTo(artifact);
     }
     // The same job on the command line.
     Path out = dir.resolve("cli.evoc");
@@ -102,9 +133,9 @@ class ServerTest {
       }
 
       // A queued job cancelled before it runs: nothing to download.
-      Api.Response slow = api.submit(Api.parts("model", MLP, "calib", images, "settings",
+      Response slow = api.submit(Api.parts("model", MLP, "calib", images, "settings",
           "{\"sparsity\":0.9,\"calib-limit\":2000}"));
-      Api.Response queued = api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS));
+      Response queued = api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS));
       String id = (String) queued.json().get("id");
       assertThat(api.delete("/api/v1/jobs/" + id).status()).isEqualTo(202);
       assertThat(api.get("/api/v1/jobs/" + id).json().get("state")).isEqualTo("cancelled");
@@ -116,7 +147,22 @@ class ServerTest {
     }
   }
 
-  private static void expect(Api.Response r, int status, String message) {
+  /** What `promtool check metrics` says of the text (nothing when it passes); promtool comes with ops/install-debian.sh. */
+  static String promtool(String metrics, Path dir) throws IOException, InterruptedException {
+    Path file = dir.resolve("metrics.txt");
+    Files.writeString(file, metrics);
+    Process p;
+    try {
+      p = new ProcessBuilder("promtool", "check", "metrics").redirectInput(file.toFile()).redirectErrorStream(true)
+          .start();
+    } catch (IOException e) {
+      throw new AssertionError("promtool is not installed: run ops/install-debian.sh (Debian package prometheus)", e);
+    }
+    String said = new String(p.getInputStream().readAllBytes()).trim();
+    return p.waitFor() == 0 ? said : "exit " + p.exitValue() + ": " + said;
+  }
+
+  private static void expect(Response r, int status, String message) {
     assertThat(r.status()).as(r.text()).isEqualTo(status);
     assertThat((String) r.json().get("error")).contains(message).doesNotContain("\n");
   }

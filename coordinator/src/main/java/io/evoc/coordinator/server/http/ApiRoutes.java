@@ -3,20 +3,31 @@ package io.evoc.coordinator.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.server.BlobStore;
+import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.coordinator.server.jobs.JobManager;
 import io.evoc.protocol.jobs.Blob;
 import io.evoc.protocol.jobs.JobEvent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -41,18 +52,23 @@ public final class ApiRoutes extends AllDirectives {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ContentType OCTETS = ContentTypes.APPLICATION_OCTET_STREAM;
+  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+  /** How often a WebSocket asks for new entries of a running job. */
+  private static final Duration FEED_POLL = Duration.ofMillis(200);
 
   private final ActorSystem<?> system;
   private final ActorRef<JobManager.Command> jobs;
   private final BlobStore blobs;
+  private final ServerMetrics metrics;
   private final byte[] token;
   private final Uploads uploads;
 
-  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, BlobStore blobs, String token,
-      Executor blocking) {
+  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, BlobStore blobs, ServerMetrics metrics,
+      String token, Executor blocking) {
     this.system = system;
     this.jobs = jobs;
     this.blobs = blobs;
+    this.metrics = metrics;
     this.token = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     this.uploads = new Uploads(blobs, Materializer.matFromSystem(system), blocking);
   }
@@ -60,6 +76,8 @@ public final class ApiRoutes extends AllDirectives {
   public Route routes() {
     return concat(
         path("health", () -> get(() -> json(200, Map.of("status", "ok")))),
+        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(HttpEntities.create(
+            PROMETHEUS_TEXT, metrics.scrape().getBytes(StandardCharsets.UTF_8)))))),
         path("ready", () -> get(() -> onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess()
             ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
             : json(503, Map.of("status", "recovering"))))),
@@ -79,7 +97,36 @@ public final class ApiRoutes extends AllDirectives {
         pathEnd(() -> concat(get(() -> show(id)), delete(() -> cancel(id)))),
         path("artifact", () -> get(() -> download(id, JobEvent.Succeeded::getArtifact, OCTETS))),
         path("model.onnx", () -> get(() -> download(id, JobEvent.Succeeded::getDecompressed, OCTETS))),
-        path("report", () -> get(() -> download(id, JobEvent.Succeeded::getReport, ContentTypes.APPLICATION_JSON))));
+        path("report", () -> get(() -> download(id, JobEvent.Succeeded::getReport, ContentTypes.APPLICATION_JSON))),
+        path("events", () -> get(() -> events(id))));
+  }
+
+  /**
+   * The job's feed over a WebSocket: its history first, then every generation, commit and phase
+   * change as it comes; closed once the job has finished and everything was sent. Messages from
+   * the client are ignored.
+   */
+  private Route events(String id) {
+    return onSuccess(this.<JobManager.FeedReply>ask(reply -> new JobManager.Feed(id, Integer.MAX_VALUE - 1, reply)),
+        probe -> !probe.known() ? notFound(id) : handleWebSocketMessages(Flow.fromSinkAndSource(Sink.ignore(),
+            feed(id).map(entry -> (Message) TextMessage.create(JSON.writeValueAsString(entry))))));
+  }
+
+  /** Polls the job book for entries after the last one sent: in order, none missed, none twice. */
+  private Source<Map<String, Object>, NotUsed> feed(String id) {
+    return Source.unfoldAsync(-1, (Integer after) -> this.<JobManager.FeedReply>ask(
+        reply -> new JobManager.Feed(id, after, reply)).thenCompose(r -> {
+          if (!r.entries().isEmpty()) {
+            int last = (Integer) r.entries().get(r.entries().size() - 1).get("seq");
+            return CompletableFuture.completedFuture(Optional.of(Pair.create(last, r.entries())));
+          }
+          if (r.finished() || !r.known()) {
+            return CompletableFuture.completedFuture(Optional.<Pair<Integer, List<Map<String, Object>>>>empty());
+          }
+          return Patterns.after(FEED_POLL, system.classicSystem().scheduler(), system.executionContext(),
+              () -> CompletableFuture.completedFuture(Optional.of(Pair.create(after,
+                  List.<Map<String, Object>>of()))));
+        })).mapConcat(entries -> entries);
   }
 
   /** Every /api route: the bearer token, compared in constant time, or 401. */

@@ -3,7 +3,9 @@ package io.evoc.coordinator.server.jobs;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -41,6 +43,11 @@ public final class Job {
   JobEvent.Succeeded outputs;
   /** The last commit or distillation of the search; null before the first. */
   TraceEntry progress;
+  /**
+   * What the WebSocket streams, numbered from 0: the persisted history as it replays, then each
+   * generation and commit as it happens (those are kept in memory, not persisted).
+   */
+  final List<Map<String, Object>> feed = new ArrayList<>();
 
   Job(String id, JobSpec spec, long submittedMillis) {
     this.id = id;
@@ -58,6 +65,17 @@ public final class Job {
 
   public JobEvent.Succeeded outputs() {
     return outputs;
+  }
+
+  /** Appends to the feed: {@code seq} and {@code type} first, then the fields. */
+  void publish(String type, long atMillis, Map<String, Object> fields) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("seq", feed.size());
+    m.put("job", id);
+    m.put("type", type);
+    m.put("at_ms", atMillis);
+    m.putAll(fields);
+    feed.add(m);
   }
 
   /** The job as the API shows it. */

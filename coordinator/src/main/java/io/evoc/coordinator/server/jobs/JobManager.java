@@ -1,8 +1,10 @@
 package io.evoc.coordinator.server.jobs;
 
 import io.evoc.coordinator.cli.CompressCommand;
+import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
+import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import java.nio.file.Path;
@@ -36,7 +38,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * queued or running when the node went down is started again when it comes back.
  */
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
-  public sealed interface Command permits Submit, Get, ListJobs, Cancel, Outputs, Started, Phase, Progress, Finished {}
+  public sealed interface Command
+      permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, Phase, Progress, GenerationDone, Finished {}
 
   /** Replies the new job's id, or an error (the queue is full). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
@@ -55,11 +58,19 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   public record OutputsReply(Optional<Map<String, Object>> job, JobEvent.Succeeded succeeded) {}
 
+  /** The job's feed entries after {@code after} (-1: all); {@code finished} once no more will come. */
+  public record Feed(String id, int after, ActorRef<FeedReply> replyTo) implements Command {}
+
+  /** {@code known} false: no such job. */
+  public record FeedReply(boolean known, List<Map<String, Object>> entries, boolean finished) {}
+
   record Started(String id) implements Command {}
 
   record Phase(String id, String phase) implements Command {}
 
   record Progress(String id, TraceEntry entry) implements Command {}
+
+  record GenerationDone(String id, Generation generation) implements Command {}
 
   /** The worker's end of a job: outputs, or an error, or neither (cancelled). */
   record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
@@ -79,22 +90,25 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final BlobStore blobs;
   private final Path workRoot;
   private final int maxQueued;
+  private final ServerMetrics metrics;
   private final ExecutorService worker;
   /** The job handed to the worker, until it reports back; null when the worker is idle. */
   private String current;
   /** The current job's cancellation, read by its worker; never persisted. */
   private AtomicBoolean cancelRunning = new AtomicBoolean();
 
-  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued));
+  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics) {
+    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics));
   }
 
-  private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued) {
+  private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued,
+      ServerMetrics metrics) {
     super(PersistenceId.ofUniqueId("evoc-jobs"));
     this.context = context;
     this.blobs = blobs;
     this.workRoot = workRoot;
     this.maxQueued = maxQueued;
+    this.metrics = metrics;
     this.worker = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "evoc-job-worker");
       t.setDaemon(true);
@@ -124,10 +138,30 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(Started.class, (jobs, c) -> Effect().persist(event(c.id()).setStarted(
             JobEvent.Started.newBuilder().setAttempt(jobs.get(c.id()).attempt + 1)).build()))
         .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
+        .onCommand(Feed.class, (jobs, c) -> {
+          Job job = jobs.get(c.id());
+          if (job == null) {
+            return Effect().reply(c.replyTo(), new FeedReply(false, List.of(), true));
+          }
+          int from = Math.max(0, Math.min(job.feed.size(), c.after() + 1));
+          return Effect().reply(c.replyTo(), new FeedReply(true, List.copyOf(job.feed.subList(from, job.feed.size())),
+              job.state.finished()));
+        })
         .onCommand(Progress.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
+          if (job != null) { // progress is not history: kept in memory only
+            job.progress = c.entry();
+            job.publish(c.entry().distilled() > 0 ? "distilled" : "commit", System.currentTimeMillis(),
+                commit(c.entry()));
+            metrics.commit(c.id(), c.entry());
+          }
+          return Effect().none();
+        })
+        .onCommand(GenerationDone.class, (jobs, c) -> {
+          Job job = jobs.get(c.id());
           if (job != null) {
-            job.progress = c.entry(); // progress is not history: kept in memory only
+            job.publish("generation", System.currentTimeMillis(), generation(c.generation()));
+            metrics.generation(c.id(), c.generation());
           }
           return Effect().none();
         })
@@ -175,6 +209,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     return Effect().persist(e.build()).thenRun(after -> {
       current = null;
+      metrics.finished(c.id(), after.get(c.id()).state == Job.State.FAILED);
       startNext(after);
     });
   }
@@ -204,6 +239,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         }
 
         @Override
+        public void generation(Generation generation) {
+          self.tell(new GenerationDone(id, generation));
+        }
+
+        @Override
         public boolean cancelled() {
           return cancelled.get();
         }
@@ -223,21 +263,42 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   @Override
   public EventHandler<Jobs, JobEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(JobManager::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((jobs, e) -> {
+      Jobs after = apply(jobs, e);
+      count(after);
+      return after;
+    });
   }
 
-  /** Replays one event onto the book: the only place it changes. */
+  /** Replays one event onto the book: the only place its history changes. */
   static Jobs apply(Jobs jobs, JobEvent e) {
     String id = e.getJobId();
     if (e.hasSubmitted()) {
-      jobs.byId.put(id, new Job(id, e.getSubmitted(), e.getAtMillis()));
+      Job job = new Job(id, e.getSubmitted(), e.getAtMillis());
+      jobs.byId.put(id, job);
       jobs.queue.addLast(id);
+      job.publish("submitted", e.getAtMillis(), Map.of("settings", new java.util.TreeMap<>(
+          e.getSubmitted().getSettingsMap())));
       return jobs;
     }
     Job job = jobs.get(id);
     if (job == null) {
       return jobs; // an event for a job this book never had: nothing to apply it to
     }
+    applyTo(jobs, job, e);
+    job.publish(e.getKindCase().name().toLowerCase(java.util.Locale.ROOT), e.getAtMillis(), switch (e.getKindCase()) {
+      case STARTED -> Map.of("attempt", job.attempt);
+      case PHASE -> Map.of("phase", job.phase);
+      case FAILED -> Map.of("error", job.error);
+      case SUCCEEDED -> Map.of("artifact_bytes", job.outputs.getArtifact().getBytes(), "artifact_sha256",
+          job.outputs.getArtifact().getSha256());
+      default -> Map.of();
+    });
+    return jobs;
+  }
+
+  private static void applyTo(Jobs jobs, Job job, JobEvent e) {
+    String id = job.id;
     switch (e.getKindCase()) {
       case STARTED -> {
         job.state = Job.State.RUNNING;
@@ -264,7 +325,6 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       }
       default -> { }
     }
-    return jobs;
   }
 
   @Override
@@ -282,6 +342,44 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       context.getLog().info("resuming {} unfinished job(s): {}", waiting.size(), waiting);
     }
     startNext(jobs);
+  }
+
+  /** Jobs by state and the queue's depth, for the metrics, after every event. */
+  private void count(Jobs jobs) {
+    Map<String, Long> counts = new java.util.HashMap<>();
+    for (Job j : jobs.byId.values()) {
+      counts.merge(j.state.lowerCase(), 1L, Long::sum);
+    }
+    metrics.jobs(counts, counts.getOrDefault("queued", 0L));
+  }
+
+  private static Map<String, Object> commit(TraceEntry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cycle", e.cycle());
+    m.put("layer", e.layer());
+    m.put("committed", e.committed());
+    m.put("restored", e.restored());
+    m.put("distilled_epochs", e.distilled());
+    m.put("layer_sparsity", e.layerSparsity());
+    m.put("sparsity", e.sparsity());
+    m.put("divergence", e.divergence());
+    m.put("agreement", e.agreement());
+    m.put("candidates_scored", e.candidatesScored());
+    m.put("elapsed_ms", e.elapsedMillis());
+    return m;
+  }
+
+  private static Map<String, Object> generation(Generation g) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cycle", g.cycle());
+    m.put("layer", g.layer());
+    m.put("generation", g.generation());
+    m.put("best_divergence", g.bestDivergence());
+    m.put("candidates", g.candidates());
+    m.put("scoring_ms", g.scoringNanos() / 1e6);
+    m.put("candidates_scored", g.candidatesScored());
+    m.put("elapsed_ms", g.elapsedMillis());
+    return m;
   }
 
   private static JobEvent.Builder event(String id) {

@@ -1,0 +1,170 @@
+package io.evoc.coordinator.client;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * A client of evoc's HTTP API (JDK HttpClient, no other dependency): multipart job uploads
+ * streamed from files, JSON answers, downloads, and a job's event WebSocket.
+ */
+public final class ServerClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String BOUNDARY = "evoc-upload-b0undary-5e1f";
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final String base;
+  private final String token;
+
+  /** @param token the bearer token; null sends none */
+  public ServerClient(String baseUrl, String token) {
+    this.base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.token = token;
+  }
+
+  public record Response(int status, byte[] body) {
+    public String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> json() {
+      try {
+        return JSON.readValue(body, Map.class);
+      } catch (IOException e) {
+        throw new IllegalStateException("the server answered " + status + " with no JSON object: " + text(), e);
+      }
+    }
+
+    /** The JSON error line of a 4xx or 5xx, or the body. */
+    public String error() {
+      try {
+        Object e = json().get("error");
+        return e == null ? text() : e.toString();
+      } catch (IllegalStateException notJson) {
+        return text();
+      }
+    }
+  }
+
+  public Response get(String path) {
+    return send(request(path).GET(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  public Response delete(String path) {
+    return send(request(path).DELETE(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Downloads to a file; the status (the body is the file only when it is 200). */
+  public int download(String path, Path file) {
+    return send(request(path).GET(), HttpResponse.BodyHandlers.ofFile(file)).status();
+  }
+
+  /**
+   * Posts a job.
+   *
+   * @param parts part name to a {@link Path} (streamed from the file) or to text (the settings JSON)
+   */
+  public Response submit(Map<String, Object> parts) {
+    List<HttpRequest.BodyPublisher> body = new ArrayList<>();
+    for (Map.Entry<String, Object> p : parts.entrySet()) {
+      boolean file = p.getValue() instanceof Path;
+      body.add(HttpRequest.BodyPublishers.ofString("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\""
+          + p.getKey() + "\"" + (file ? "; filename=\"" + ((Path) p.getValue()).getFileName() + "\"" : "")
+          + "\r\nContent-Type: " + (file ? "application/octet-stream" : "application/json") + "\r\n\r\n"));
+      try {
+        body.add(file ? HttpRequest.BodyPublishers.ofFile((Path) p.getValue())
+            : HttpRequest.BodyPublishers.ofString(p.getValue().toString()));
+      } catch (java.io.FileNotFoundException e) {
+        throw new IllegalArgumentException(p.getValue() + ": no such file");
+      }
+      body.add(HttpRequest.BodyPublishers.ofString("\r\n"));
+    }
+    body.add(HttpRequest.BodyPublishers.ofString("--" + BOUNDARY + "--\r\n"));
+    return send(request("/api/v1/jobs").header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
+        .POST(HttpRequest.BodyPublishers.concat(body.toArray(HttpRequest.BodyPublisher[]::new))),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /**
+   * Streams a job's events to {@code onEvent} until the server closes the socket.
+   *
+   * @return completes when the socket closes; fails when the upgrade is refused (401, 404)
+   */
+  public CompletableFuture<Void> events(String id, Consumer<Map<String, Object>> onEvent) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StringBuilder partial = new StringBuilder();
+    WebSocket.Builder b = http.newWebSocketBuilder();
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    b.buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/api/v1/jobs/" + id + "/events"),
+        new WebSocket.Listener() {
+          @Override
+          @SuppressWarnings("unchecked")
+          public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+              try {
+                onEvent.accept(JSON.readValue(partial.toString(), LinkedHashMap.class));
+              } catch (IOException e) {
+                done.completeExceptionally(e);
+              }
+              partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+          }
+
+          @Override
+          public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            done.complete(null);
+            return null;
+          }
+
+          @Override
+          public void onError(WebSocket ws, Throwable error) {
+            done.completeExceptionally(error);
+          }
+        }).whenComplete((ws, failure) -> {
+          if (failure != null) {
+            done.completeExceptionally(failure);
+          }
+        });
+    return done;
+  }
+
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(10));
+    if (token != null) {
+      r.header("Authorization", "Bearer " + token);
+    }
+    return r;
+  }
+
+  private <T> Response send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler) {
+    try {
+      HttpResponse<T> r = http.send(request.build(), handler);
+      return new Response(r.statusCode(), r.body() instanceof byte[] bytes ? bytes : new byte[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reach " + base + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
