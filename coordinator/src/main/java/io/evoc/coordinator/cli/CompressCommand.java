@@ -12,6 +12,9 @@ import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.evaluator.engine.Devices;
 import io.evoc.evaluator.graph.GraphExecutor;
 import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.Container;
 import io.evoc.protocol.container.ContainerFile;
@@ -93,6 +96,16 @@ public final class CompressCommand implements Callable<Integer> {
     void generation(Generation generation);
 
     boolean cancelled();
+
+    /**
+     * Who scores the search's populations; null: the job's own scorer, in process.
+     *
+     * @param batch the scorer's samples, as the model takes them
+     */
+    default CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
+        HostTensor batch) {
+      return null;
+    }
   }
 
   /**
@@ -198,8 +211,9 @@ public final class CompressCommand implements Callable<Integer> {
       layers = job.scorer.layers();
       if (settings != null) {
         phase(listener, "sparsifying");
-        sparsified = listener == null ? job.sparsify(settings, err, e -> { }, g -> { })
-            : job.sparsify(settings, err, listener::trace, listener::generation);
+        sparsified = listener == null ? job.sparsify(settings, err, e -> { }, g -> { }, null)
+            : job.sparsify(settings, err, listener::trace, listener::generation,
+                listener.scoring(job.scorer, job.teacher, job.student, job.searchBatch()));
       }
       phase(listener, "finalizing");
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));

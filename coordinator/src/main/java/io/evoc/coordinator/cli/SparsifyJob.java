@@ -9,6 +9,7 @@ import io.evoc.evaluator.engine.Devices;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Metric;
 import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
@@ -29,6 +30,7 @@ final class SparsifyJob implements AutoCloseable {
   final Metric metric;
   final CandidateScorer scorer;
   private final HostTensor all;
+  private final HostTensor searchBatch;
   private final AtomicBoolean interrupted = new AtomicBoolean();
   private final BooleanSupplier cancelled;
   /** Ctrl-C on the command line; null in the server, where a job is cancelled through its API. */
@@ -46,7 +48,8 @@ final class SparsifyJob implements AutoCloseable {
     student = ParameterTable.of(teacher);
     metric = Metric.parse(o.divergence, teacher);
     all = calibration.batch();
-    scorer = new CandidateScorer(teacher, student, Devices.parse(o.device), all.head(o.searchSamples), metric);
+    searchBatch = all.head(o.searchSamples);
+    scorer = new CandidateScorer(teacher, student, Devices.parse(o.device), searchBatch, metric);
     this.cancelled = cancelled != null ? cancelled : interrupted::get;
     hook = cancelled != null ? null : new Thread(() -> interrupted.set(true));
     if (hook != null) {
@@ -63,6 +66,11 @@ final class SparsifyJob implements AutoCloseable {
     return all;
   }
 
+  /** The scorer's samples, as the model takes them. */
+  HostTensor searchBatch() {
+    return searchBatch;
+  }
+
   /** Labels of the scorer's samples, or null when the calibration data has none. */
   int[] searchLabels() {
     return calibration.data().hasLabels()
@@ -71,11 +79,12 @@ final class SparsifyJob implements AutoCloseable {
 
   /** Runs the search into {@link #student}, showing progress on {@code err} and telling the listeners. */
   SparsifyResult sparsify(SearchSettings settings, PrintWriter err, Consumer<TraceEntry> listener,
-      Consumer<Generation> generations) {
+      Consumer<Generation> generations, CandidateScoring scoring) {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
     try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
-      return new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener))
-          .onGeneration(generations).run();
+      Sparsifier s = new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener))
+          .onGeneration(generations);
+      return (scoring == null ? s : s.scoreWith(scoring)).run();
     }
   }
 

@@ -1,6 +1,6 @@
 package io.evoc.coordinator.search;
 
-import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,7 +37,7 @@ final class Evolution {
     RESTORE
   }
 
-  private final CandidateScorer scorer;
+  private final CandidateScoring scorer;
   private final LayerState state;
   private final Move move;
   private final float[] harm;
@@ -59,7 +59,7 @@ final class Evolution {
    * @param priorCost per weight, lower = more likely harmless (only the weights the move applies to
    *     are read)
    */
-  Evolution(CandidateScorer scorer, LayerState state, Move move, float[] priorCost, int k, int population,
+  Evolution(CandidateScoring scorer, LayerState state, Move move, float[] priorCost, int k, int population,
       SplittableRandom random) {
     this.scorer = scorer;
     this.state = state;

@@ -6,6 +6,7 @@ import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.LeastSquaresRefit;
@@ -59,6 +60,8 @@ public final class Sparsifier {
   private final BooleanSupplier cancelled;
   private final Consumer<TraceEntry> progress;
   private Consumer<Generation> generations = g -> { };
+  /** Who scores the populations: the scorer itself, or a cluster's evaluators. */
+  private CandidateScoring scoring;
   private final List<TraceEntry> trace = new ArrayList<>();
   private long started;
   private long scored;
@@ -88,6 +91,7 @@ public final class Sparsifier {
     this.settings = settings;
     this.cancelled = cancelled;
     this.progress = progress;
+    this.scoring = scorer;
     for (Layer l : scorer.layers()) {
       states.add(new LayerState(l, scorer.weights(l)));
     }
@@ -99,6 +103,12 @@ public final class Sparsifier {
   /** Also tells {@code listener} of every generation (the server streams them). */
   public Sparsifier onGeneration(Consumer<Generation> listener) {
     this.generations = listener;
+    return this;
+  }
+
+  /** Populations go to {@code scoring} (a cluster's evaluators) instead of the scorer. */
+  public Sparsifier scoreWith(CandidateScoring scoring) {
+    this.scoring = scoring;
     return this;
   }
 
@@ -182,7 +192,7 @@ public final class Sparsifier {
       double step = Math.max(MIN_STEP, settings.step() / shrink);
       int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
       s.decayEvidence();
-      Evolution evolution = new Evolution(scorer, s, Evolution.Move.ZERO,
+      Evolution evolution = new Evolution(scoring, s, Evolution.Move.ZERO,
           Pruning.curvatureWeighted(scorer, s, settings.seed()), k, settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null,
           observer(cycle + 1, s));
@@ -261,7 +271,7 @@ public final class Sparsifier {
     float before = divergence;
     float[] weights = student.get(s.layer.weight());
     s.decayEvidence();
-    Evolution.Result back = new Evolution(scorer, s, Evolution.Move.RESTORE,
+    Evolution.Result back = new Evolution(scoring, s, Evolution.Move.RESTORE,
         Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += back.scored();
@@ -274,7 +284,7 @@ public final class Sparsifier {
     }
     student.set(s.layer.weight(), restored);
     s.restore(back.best());
-    Evolution.Result out = new Evolution(scorer, s, Evolution.Move.ZERO,
+    Evolution.Result out = new Evolution(scoring, s, Evolution.Move.ZERO,
         Pruning.curvatureWeighted(scorer, s, settings.seed()), back.best().length, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += out.scored();

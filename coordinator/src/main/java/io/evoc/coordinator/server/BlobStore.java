@@ -56,6 +56,13 @@ public final class BlobStore {
     return Blob.newBuilder().setSha256(sha).setBytes(bytes).setName(name).build();
   }
 
+  /** Bytes made in memory (a student, a scoring batch) into the store. */
+  public Blob putBytes(byte[] bytes, String name) throws IOException {
+    Path tmp = temporary();
+    Files.write(tmp, bytes);
+    return put(tmp, name);
+  }
+
   /** Copies a file (a job's output) into the store. */
   public Blob copy(Path file, String name) throws IOException {
     Path tmp = temporary();
@@ -65,6 +72,15 @@ public final class BlobStore {
 
   public Path path(Blob blob) {
     return path(blob.getSha256());
+  }
+
+  /** A blob by its SHA-256 text; null when the text is not one or nothing is stored under it. */
+  public Path find(String sha256) {
+    if (!SHA256.matcher(sha256).matches()) {
+      return null;
+    }
+    Path p = dir.resolve(sha256);
+    return Files.isRegularFile(p) ? p : null;
   }
 
   private Path path(String sha256) {

@@ -17,7 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import io.evoc.coordinator.server.cluster.WorkQueue;
+import io.evoc.coordinator.server.cluster.WorkQueueActor;
+import io.evoc.evaluator.cluster.EvaluatorActor;
+import io.evoc.evaluator.engine.Devices;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -66,17 +73,34 @@ public final class EvocServer implements AutoCloseable {
       if (seeds.isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
+      List<String> roles = config.getStringList("evoc.roles");
       BlobStore blobs = new BlobStore(dataDir);
       blobs.clearIncoming();
       ServerMetrics metrics = new ServerMetrics();
-      metrics.evaluators(1); // the in-process engine, until evaluators register over the cluster
-      ActorRef<JobManager.Command> jobs = system.systemActorOf(JobManager.create(blobs, dataDir.resolve("jobs"),
-          config.getInt("evoc.limits.queued-jobs"), metrics), "jobs", Props.empty());
-      ApiRoutes routes = new ApiRoutes(system, jobs, blobs, metrics, token, blocking);
       String host = config.getString("evoc.http.host");
+      String advertised = config.getString("evoc.http.advertised-host");
+      CompletableFuture<String> blobUrl = new CompletableFuture<>();
+      WorkQueue queue = null;
+      ActorRef<JobManager.Command> jobs = null;
+      if (roles.contains("coordinator")) {
+        SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
+        ActorRefResolver resolver = ActorRefResolver.get(system);
+        queue = new WorkQueue(config.getDuration("evoc.scoring.unit-timeout"), resolver::resolveActorRef);
+        system.systemActorOf(WorkQueueActor.create(queue, metrics), "work-queue", Props.empty());
+        jobs = system.systemActorOf(JobManager.create(blobs, dataDir.resolve("jobs"),
+            config.getInt("evoc.limits.queued-jobs"), metrics, queue, blobUrl::join), "jobs", Props.empty());
+      }
+      if (roles.contains("evaluator")) {
+        List<String> devices = config.getStringList("evoc.devices");
+        for (int i = 0; i < devices.size(); i++) {
+          system.systemActorOf(EvaluatorActor.create(Devices.parse(devices.get(i)), devices.get(i), token),
+              "evaluator-" + i, DispatcherSelector.blocking());
+        }
+      }
+      ApiRoutes routes = new ApiRoutes(system, jobs, queue, blobs, metrics, token, blocking);
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();
+      blobUrl.complete("http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort());
       out.printf("evoc: serving http://%s:%d (data in %s, cluster port %d)%n", host,
           binding.localAddress().getPort(), dataDir, cluster.selfMember().address().getPort().orElse(0));
       out.flush();

@@ -70,9 +70,9 @@ public final class ServerMetrics {
     scoring = Timer.builder("evoc.scoring.latency").description("Time to score one generation's candidates")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofMinutes(2)).register(registry);
-    Gauge.builder("evoc.work.queue.depth", queueDepth, AtomicLong::get).description("Jobs waiting to run")
-        .register(registry);
-    Gauge.builder("evoc.evaluators", evaluators, AtomicLong::get).description("Evaluators scoring for this node")
+    Gauge.builder("evoc.work.queue.depth", queueDepth, AtomicLong::get)
+        .description("Work units waiting for an evaluator").register(registry);
+    Gauge.builder("evoc.evaluators", evaluators, AtomicLong::get).description("Evaluators pulling this node's work")
         .register(registry);
     for (String state : JOB_STATES) {
       AtomicLong n = new AtomicLong();
@@ -107,15 +107,16 @@ public final class ServerMetrics {
     }
   }
 
-  public void jobs(Map<String, Long> countsByState, long queued) {
+  public void jobs(Map<String, Long> countsByState) {
     for (String state : JOB_STATES) {
       jobsByState.get(state).set(countsByState.getOrDefault(state, 0L));
     }
-    queueDepth.set(queued);
   }
 
-  public void evaluators(int count) {
-    evaluators.set(count);
+  /** The work queue's units waiting and the evaluators it knows. */
+  public void queue(int depth, int evaluatorCount) {
+    queueDepth.set(depth);
+    evaluators.set(evaluatorCount);
   }
 
   private JobGauges gauges(String job) {

@@ -40,7 +40,7 @@ import java.util.stream.IntStream;
  *
  * <p>Deterministic: the same student, candidates and call sizes give the same bits. Not thread-safe.
  */
-public final class CandidateScorer implements AutoCloseable {
+public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   /** Floats of candidate layer outputs built on the host in one parallel pass (DELTA route). */
   private static final long HOST_BUDGET = 24L << 20;
   /**
@@ -80,6 +80,8 @@ public final class CandidateScorer implements AutoCloseable {
   private final Map<String, java.util.Set<String>> cuts = new HashMap<>();
   private final Map<String, Float> alphas = new HashMap<>();
   private final Map<String, Boolean> stackable = new HashMap<>();
+  /** Per layer, the elements of one candidate's layer output (samples included): what sizes its stacks. */
+  private final Map<String, Long> outputElements = new HashMap<>();
   private final DirectFloats feed = new DirectFloats();
   private LayerCache cache;
   /** Runs the host-side delta updates; null: the common pool. */
@@ -247,18 +249,17 @@ public final class CandidateScorer implements AutoCloseable {
    *
    * @param values per weight of the layer, the value a member takes; null: zero
    */
+  @Override
   public Scores score(Layer layer, List<int[]> candidates, float[] values) {
     if (values != null && values.length != layer.size()) {
       throw new IllegalArgumentException("values for " + layer.weight() + ": " + values.length + ", layer has "
           + layer.size());
     }
     LayerCache c = cacheFor(layer);
-    boolean stacks = stackable.get(layer.weight());
     boolean delta = route(layer) == Route.DELTA;
     int n = candidates.size();
     long perCandidate = Arrays.stream(c.outputShape).reduce(1, Math::multiplyExact);
-    long budget = manager.getDevice().isGpu() ? STACK_BUDGET_GPU : STACK_BUDGET_CPU;
-    int stack = stacks ? (int) Math.max(1, Math.min(n, budget / perCandidate)) : 1;
+    int stack = stackSize(layer, n);
     // The host fills several stacks at once: one parallel pass, not one per stack.
     int group = delta ? (int) Math.max(stack, Math.min(n, HOST_BUDGET / perCandidate) / stack * stack) : stack;
     float[] divergence = new float[n];
@@ -277,6 +278,25 @@ public final class CandidateScorer implements AutoCloseable {
       }
     }
     return new Scores(divergence, agreement);
+  }
+
+  /**
+   * Candidates scored together in one pass when {@code n} are scored at once: stacks of this size
+   * from the first candidate on, the last one shorter. A candidate's score can differ in its last
+   * bit with the stack it is in, so whoever splits a population (the cluster's work units) splits
+   * it on these boundaries, and the scores stay those of one process scoring it whole.
+   */
+  public int stackSize(Layer layer, int n) {
+    Long perCandidate = outputElements.get(layer.weight());
+    if (perCandidate == null) {
+      perCandidate = Arrays.stream(cacheFor(layer).outputShape).reduce(1, Math::multiplyExact);
+      outputElements.put(layer.weight(), perCandidate); // the shape stays as the weights change
+    }
+    if (!stackable.get(layer.weight())) {
+      return 1;
+    }
+    long budget = manager.getDevice().isGpu() ? STACK_BUDGET_GPU : STACK_BUDGET_CPU;
+    return (int) Math.max(1, Math.min(n, budget / perCandidate));
   }
 
   /** Candidates of one layer by a full forward pass each: the baseline incremental scoring must beat. */

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
+import io.evoc.coordinator.server.cluster.WorkQueue;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import io.evoc.coordinator.server.jobs.JobManager;
 import io.evoc.protocol.jobs.Blob;
 import io.evoc.protocol.jobs.JobEvent;
@@ -57,16 +61,19 @@ public final class ApiRoutes extends AllDirectives {
   private static final Duration FEED_POLL = Duration.ofMillis(200);
 
   private final ActorSystem<?> system;
+  /** Null on a node without the coordinator role: no jobs here. */
   private final ActorRef<JobManager.Command> jobs;
+  private final WorkQueue queue;
   private final BlobStore blobs;
   private final ServerMetrics metrics;
   private final byte[] token;
   private final Uploads uploads;
 
-  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, BlobStore blobs, ServerMetrics metrics,
-      String token, Executor blocking) {
+  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, WorkQueue queue, BlobStore blobs,
+      ServerMetrics metrics, String token, Executor blocking) {
     this.system = system;
     this.jobs = jobs;
+    this.queue = queue;
     this.blobs = blobs;
     this.metrics = metrics;
     this.token = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -78,12 +85,49 @@ public final class ApiRoutes extends AllDirectives {
         path("health", () -> get(() -> json(200, Map.of("status", "ok")))),
         path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(HttpEntities.create(
             PROMETHEUS_TEXT, metrics.scrape().getBytes(StandardCharsets.UTF_8)))))),
-        path("ready", () -> get(() -> onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess()
-            ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
-            : json(503, Map.of("status", "recovering"))))),
+        path("ready", () -> get(this::ready)),
         pathPrefix("api", () -> pathPrefix("v1", () -> authorized(() -> concat(
-            pathPrefix("jobs", this::jobRoutes),
+            pathPrefix("jobs", () -> jobs == null ? json(503, Map.of("error", "this node has no coordinator role; "
+                + "send jobs to a coordinator")) : jobRoutes()),
+            path(PathMatchers.segment("blobs").slash(PathMatchers.segment()), this::blob),
+            path("cluster", () -> get(this::cluster)),
             json(404, Map.of("error", "no such route")))))));
+  }
+
+  /** Ready: a member of the cluster, and on a coordinator, the job journal replayed. */
+  private Route ready() {
+    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    if (jobs == null) {
+      return up ? json(200, Map.of("status", "ready")) : json(503, Map.of("status", "joining the cluster"));
+    }
+    return onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess() && up
+        ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
+        : json(503, Map.of("status", up ? "recovering" : "joining the cluster")));
+  }
+
+  /** A blob by its SHA-256: how evaluators fetch models, scoring batches and students. */
+  private Route blob(String sha256) {
+    java.nio.file.Path file = blobs.find(sha256);
+    return file == null ? json(404, Map.of("error", "no blob " + sha256)) : getFromFile(file.toFile(), OCTETS);
+  }
+
+  /** Members with their roles and status; the evaluators the work queue knows, with their throughput. */
+  private Route cluster() {
+    List<Map<String, Object>> members = new java.util.ArrayList<>();
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      members.add(Map.of("address", m.address().toString(), "roles", new java.util.TreeSet<>(m.getRoles()),
+          "status", m.status().toString()));
+    }
+    List<Map<String, Object>> evaluators = new java.util.ArrayList<>();
+    if (queue != null) {
+      for (WorkQueue.EvaluatorView e : queue.evaluators()) {
+        evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "candidates_scored", e.candidatesScored(),
+            "candidates_per_second", Math.round(e.candidatesPerSecond() * 10) / 10.0, "last_seen_ms",
+            e.lastSeenMillis()));
+      }
+    }
+    return json(200, Map.of("self", Cluster.get(system).selfMember().address().toString(), "members", members,
+        "evaluators", evaluators, "work_queue_depth", queue == null ? 0 : queue.depth()));
   }
 
   private Route jobRoutes() {

@@ -5,6 +5,15 @@ import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
+import io.evoc.coordinator.server.cluster.ClusterScoring;
+import io.evoc.coordinator.server.cluster.WorkQueue;
+import io.evoc.evaluator.cluster.TensorMessages;
+import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScoring;
+import io.evoc.protocol.cluster.ScoringContext;
+import io.evoc.protocol.model.OnnxModel;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import java.nio.file.Path;
@@ -91,24 +100,31 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final Path workRoot;
   private final int maxQueued;
   private final ServerMetrics metrics;
+  /** Where the search's populations are scored: the cluster's evaluators. */
+  private final WorkQueue queue;
+  /** This node's HTTP address, from which evaluators fetch blobs (known once HTTP is bound). */
+  private final java.util.function.Supplier<String> blobUrl;
   private final ExecutorService worker;
   /** The job handed to the worker, until it reports back; null when the worker is idle. */
   private String current;
   /** The current job's cancellation, read by its worker; never persisted. */
   private AtomicBoolean cancelRunning = new AtomicBoolean();
 
-  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics));
+  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics,
+      WorkQueue queue, java.util.function.Supplier<String> blobUrl) {
+    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics, queue, blobUrl));
   }
 
   private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued,
-      ServerMetrics metrics) {
+      ServerMetrics metrics, WorkQueue queue, java.util.function.Supplier<String> blobUrl) {
     super(PersistenceId.ofUniqueId("evoc-jobs"));
     this.context = context;
     this.blobs = blobs;
     this.workRoot = workRoot;
     this.maxQueued = maxQueued;
     this.metrics = metrics;
+    this.queue = queue;
+    this.blobUrl = blobUrl;
     this.worker = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "evoc-job-worker");
       t.setDaemon(true);
@@ -247,6 +263,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         public boolean cancelled() {
           return cancelled.get();
         }
+
+        @Override
+        public CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
+            HostTensor batch) {
+          ScoringContext context = ScoringContext.newBuilder().setJobId(id).setBlobUrl(blobUrl.get())
+              .setModelSha256(spec.getModel().getSha256())
+              .setBatchSha256(publish(TensorMessages.encode(batch).toByteArray(), id + "-batch"))
+              .setMetric(local.metric().name().toLowerCase(java.util.Locale.ROOT)).build();
+          return new ClusterScoring(id, queue, local, teacher, student, context, bytes -> publish(bytes,
+              id + "-student"), cancelled::get);
+        }
       };
       try {
         self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
@@ -254,6 +281,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         self.tell(new Finished(id, null, oneLine(e)));
       }
     });
+  }
+
+  private String publish(byte[] bytes, String name) {
+    try {
+      return blobs.putBytes(bytes, name).getSha256();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot keep " + name, e);
+    }
   }
 
   static String oneLine(Throwable e) {
@@ -344,13 +379,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     startNext(jobs);
   }
 
-  /** Jobs by state and the queue's depth, for the metrics, after every event. */
+  /** Jobs by state, for the metrics, after every event. */
   private void count(Jobs jobs) {
     Map<String, Long> counts = new java.util.HashMap<>();
     for (Job j : jobs.byId.values()) {
       counts.merge(j.state.lowerCase(), 1L, Long::sum);
     }
-    metrics.jobs(counts, counts.getOrDefault("queued", 0L));
+    metrics.jobs(counts);
   }
 
   private static Map<String, Object> commit(TraceEntry e) {

@@ -1,0 +1,121 @@
+package io.evoc.coordinator.server.cluster;
+
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.CandidateScoring;
+import io.evoc.evaluator.scoring.Layer;
+import io.evoc.protocol.cluster.Candidate;
+import io.evoc.protocol.cluster.ScoringContext;
+import io.evoc.protocol.cluster.WorkResult;
+import io.evoc.protocol.cluster.WorkUnit;
+import io.evoc.protocol.model.OnnxModel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * A job's populations scored by the cluster's evaluators. The population is cut into work units
+ * on the boundaries of the stacks one process would score ({@link CandidateScorer#stackSize}), so
+ * the scores, and so the job's result, are the same bit for bit with one evaluator, three, or none
+ * but the command line's own scorer. Each unit names the committed student by the SHA-256 of a
+ * blob published when the student changes; evaluators fetch it once.
+ */
+public final class ClusterScoring implements CandidateScoring {
+  /** Units hold at least this many candidates where stacks are smaller (a stack of 1 for some graphs). */
+  private static final int MIN_UNIT = 8;
+
+  private final String job;
+  private final WorkQueue queue;
+  private final CandidateScorer local;
+  private final OnnxModel teacher;
+  private final ParameterTable student;
+  private final ScoringContext.Builder context;
+  private final Function<byte[], String> publish;
+  private final BooleanSupplier cancelled;
+  private long publishedRevision = -1;
+
+  /**
+   * @param context the job's context without the student: job id, blob URL, model, batch, metric
+   * @param publish stores bytes as a blob the evaluators can fetch; returns its SHA-256
+   * @param cancelled stops the wait for evaluators (there may be none yet)
+   */
+  public ClusterScoring(String job, WorkQueue queue, CandidateScorer local, OnnxModel teacher,
+      ParameterTable student, ScoringContext context, Function<byte[], String> publish, BooleanSupplier cancelled) {
+    this.job = job;
+    this.queue = queue;
+    this.local = local;
+    this.teacher = teacher;
+    this.student = student;
+    this.context = context.toBuilder();
+    this.publish = publish;
+    this.cancelled = cancelled;
+  }
+
+  @Override
+  public Scores score(Layer layer, List<int[]> candidates, float[] values) {
+    boolean restore = values != null;
+    if (restore && !Arrays.equals(values, teacher.floats(layer.weight()))) {
+      throw new IllegalStateException(layer.weight() + ": the cluster restores weights to the teacher's values only");
+    }
+    if (student.revision() != publishedRevision) {
+      context.setStudentSha256(publish.apply(teacher.withWeights(student.snapshot()).toBytes()));
+      publishedRevision = student.revision();
+    }
+    int n = candidates.size();
+    int stack = local.stackSize(layer, n);
+    int unit = stack >= MIN_UNIT ? stack : stack * ((MIN_UNIT + stack - 1) / stack);
+    List<WorkUnit> units = new ArrayList<>();
+    for (int from = 0; from < n; from += unit) {
+      WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context)
+          .setLayer(layer.weight()).setRestore(restore);
+      for (int[] c : candidates.subList(from, Math.min(n, from + unit))) {
+        Candidate.Builder cb = Candidate.newBuilder();
+        for (int i : c) {
+          cb.addMembers(i);
+        }
+        u.addCandidates(cb);
+      }
+      units.add(u.build());
+    }
+    List<CompletableFuture<WorkResult>> results = queue.submit(units);
+    float[] divergence = new float[n];
+    float[] agreement = new float[n];
+    int at = 0;
+    for (CompletableFuture<WorkResult> f : results) {
+      WorkResult r = await(f);
+      for (int i = 0; i < r.getDivergenceCount(); i++, at++) {
+        divergence[at] = r.getDivergence(i);
+        agreement[at] = r.getAgreement(i);
+      }
+    }
+    if (at != n) {
+      throw new IllegalStateException("the evaluators scored " + at + " of " + n + " candidates");
+    }
+    return new Scores(divergence, agreement);
+  }
+
+  private WorkResult await(CompletableFuture<WorkResult> f) {
+    while (true) {
+      try {
+        return f.get(1, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        if (cancelled.getAsBoolean()) {
+          throw new CancellationException("cancelled while waiting for evaluators");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for the evaluators", e);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+      }
+    }
+  }
+}

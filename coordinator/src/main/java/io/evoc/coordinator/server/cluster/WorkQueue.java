@@ -1,0 +1,212 @@
+package io.evoc.coordinator.server.cluster;
+
+import io.evoc.protocol.cluster.EvaluatorMessage;
+import io.evoc.protocol.cluster.WorkRequest;
+import io.evoc.protocol.cluster.WorkResult;
+import io.evoc.protocol.cluster.WorkUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The coordinator's queue of work units. Evaluators pull: each request adds credit, and a unit
+ * goes only to an evaluator with credit. A unit not answered within the timeout, or whose
+ * evaluator left the cluster, goes back to the front of the queue for another; an answer that
+ * comes after its unit was answered is ignored; a unit an evaluator failed on is retried on
+ * another, up to {@value #ATTEMPTS} times. Thread-safe: jobs submit from their worker threads,
+ * evaluators' messages arrive through {@link WorkQueueActor}.
+ */
+public final class WorkQueue {
+  static final int ATTEMPTS = 3;
+
+  private final long timeoutNanos;
+  private final Function<String, ActorRef<EvaluatorMessage>> resolve;
+  private final Deque<String> waiting = new ArrayDeque<>();
+  private final Map<String, Pending> pending = new LinkedHashMap<>();
+  /** Evaluators by their serialized reference, in name order: units go round-robin over them. */
+  private final Map<String, Evaluator> evaluators = new TreeMap<>();
+  /** The evaluators the Receptionist listed last. */
+  private final Set<String> listed = new java.util.HashSet<>();
+  private long ids;
+
+  private static final class Pending {
+    final WorkUnit unit;
+    final CompletableFuture<WorkResult> result = new CompletableFuture<>();
+    String evaluator;
+    long sentNanos;
+    int attempts;
+
+    Pending(WorkUnit unit) {
+      this.unit = unit;
+    }
+  }
+
+  /** What the queue knows of an evaluator: its credit and what it has done. */
+  private static final class Evaluator {
+    final ActorRef<EvaluatorMessage> ref;
+    final String device;
+    int credit;
+    long scored;
+    long nanos;
+    long lastSeenMillis;
+
+    Evaluator(ActorRef<EvaluatorMessage> ref, String device) {
+      this.ref = ref;
+      this.device = device;
+    }
+  }
+
+  /** An evaluator as {@code GET /api/v1/cluster} shows it. */
+  public record EvaluatorView(String ref, String device, long candidatesScored, double candidatesPerSecond,
+      long lastSeenMillis) {}
+
+  /**
+   * @param resolve an evaluator's serialized actor reference to the reference
+   */
+  public WorkQueue(java.time.Duration timeout, Function<String, ActorRef<EvaluatorMessage>> resolve) {
+    this.timeoutNanos = timeout.toNanos();
+    this.resolve = resolve;
+  }
+
+  /** Queues units; each future completes with its unit's result, or fails after its last attempt. */
+  public synchronized List<CompletableFuture<WorkResult>> submit(List<WorkUnit> batch) {
+    List<CompletableFuture<WorkResult>> out = new ArrayList<>(batch.size());
+    for (WorkUnit u : batch) {
+      Pending p = new Pending(u);
+      pending.put(u.getUnitId(), p);
+      waiting.addLast(u.getUnitId());
+      out.add(p.result);
+    }
+    dispatch();
+    return out;
+  }
+
+  /** A new id for a unit: unique within this queue's life. */
+  public synchronized String nextId(String job) {
+    return job + "/" + ids++;
+  }
+
+  synchronized void request(WorkRequest r) {
+    Evaluator e = evaluators.computeIfAbsent(r.getEvaluator(), ref -> new Evaluator(resolve.apply(ref), r.getDevice()));
+    e.credit += r.getCapacity();
+    e.lastSeenMillis = System.currentTimeMillis();
+    dispatch();
+  }
+
+  synchronized void result(WorkResult r) {
+    Evaluator e = evaluators.get(r.getEvaluator());
+    if (e != null) {
+      e.lastSeenMillis = System.currentTimeMillis();
+      e.scored += r.getDivergenceCount();
+      e.nanos += r.getNanos();
+    }
+    Pending p = pending.get(r.getUnitId());
+    if (p == null) {
+      return; // answered already: a late duplicate
+    }
+    if (!r.getError().isEmpty()) {
+      if (!r.getEvaluator().equals(p.evaluator)) {
+        return; // the unit went to another evaluator meanwhile
+      }
+      if (p.attempts + 1 >= ATTEMPTS) {
+        pending.remove(r.getUnitId());
+        p.result.completeExceptionally(new IllegalStateException("work unit " + r.getUnitId() + " failed "
+            + ATTEMPTS + " times; last: " + r.getError()));
+      } else {
+        requeue(p);
+      }
+      dispatch();
+      return;
+    }
+    // The first answer wins, even from an evaluator the unit was taken from: scores are deterministic.
+    pending.remove(r.getUnitId());
+    waiting.remove(r.getUnitId());
+    p.result.complete(r);
+  }
+
+  /** Units sent longer ago than the timeout go back to the front. */
+  synchronized void tick() {
+    long now = System.nanoTime();
+    for (Pending p : pending.values()) {
+      if (p.evaluator != null && now - p.sentNanos > timeoutNanos) {
+        Evaluator e = evaluators.get(p.evaluator);
+        if (e != null) {
+          e.credit = 0; // it must ask again: a live but slow evaluator will, a dead one will not
+        }
+        requeue(p);
+      }
+    }
+    dispatch();
+  }
+
+  /** The evaluators registered in the cluster now: those gone lose their units to the others. */
+  synchronized void registered(Set<String> present) {
+    // Only those once listed and now not: registration spreads through the cluster after an
+    // evaluator's first request may already have arrived.
+    List<String> gone = listed.stream().filter(e -> !present.contains(e)).toList();
+    listed.clear();
+    listed.addAll(present);
+    for (String e : gone) {
+      evaluators.remove(e);
+      for (Pending p : pending.values()) {
+        if (e.equals(p.evaluator)) {
+          requeue(p);
+        }
+      }
+    }
+    dispatch();
+  }
+
+  public synchronized int depth() {
+    return waiting.size();
+  }
+
+  public synchronized List<EvaluatorView> evaluators() {
+    List<EvaluatorView> out = new ArrayList<>();
+    for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
+      Evaluator v = e.getValue();
+      out.add(new EvaluatorView(e.getKey(), v.device, v.scored, v.nanos == 0 ? 0 : v.scored / (v.nanos / 1e9),
+          v.lastSeenMillis));
+    }
+    return out;
+  }
+
+  private void requeue(Pending p) {
+    p.evaluator = null;
+    p.attempts++;
+    waiting.remove(p.unit.getUnitId());
+    waiting.addFirst(p.unit.getUnitId());
+  }
+
+  private void dispatch() {
+    while (!waiting.isEmpty()) {
+      Evaluator target = null;
+      String name = null;
+      for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
+        if (e.getValue().credit > 0 && (target == null || e.getValue().credit > target.credit)) {
+          target = e.getValue();
+          name = e.getKey();
+        }
+      }
+      if (target == null) {
+        return;
+      }
+      Pending p = pending.get(waiting.pollFirst());
+      if (p == null) {
+        continue;
+      }
+      target.credit--;
+      p.evaluator = name;
+      p.sentNanos = System.nanoTime();
+      target.ref.tell(EvaluatorMessage.newBuilder().setUnit(p.unit).build());
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.evoc.evaluator.cluster;
+
+import ai.djl.Device;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.protocol.cluster.EvaluatorMessage;
+import io.evoc.protocol.cluster.QueueMessage;
+import io.evoc.protocol.cluster.WorkRequest;
+import io.evoc.protocol.cluster.WorkResult;
+import io.evoc.protocol.cluster.WorkUnit;
+import java.util.Comparator;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * One evaluator: scores work units on one device. It finds the work queue through the
+ * Receptionist and pulls: it asks for {@value #IN_FLIGHT} units, and for one more each time it
+ * answers one, so a queue never hands an evaluator more than it can hold. It keeps a replica of
+ * the job it last scored (teacher, batch, student at the committed version); a unit it cannot
+ * score is answered with an error, which the queue passes on to the job.
+ *
+ * <p>Scoring blocks, so the actor runs on a dispatcher of its own (see the server's wiring).
+ */
+public final class EvaluatorActor extends AbstractBehavior<Object> {
+  /** Where the work queue registers; evaluators look it up there. */
+  public static final ServiceKey<QueueMessage> QUEUE = ServiceKey.create(QueueMessage.class, "evoc-work-queue");
+  /** Where evaluators register: the queue drops the units of those that leave, the API lists them. */
+  public static final ServiceKey<EvaluatorMessage> EVALUATORS = ServiceKey.create(EvaluatorMessage.class,
+      "evoc-evaluators");
+  /** Units asked for ahead: one scoring, one waiting, so the device never idles on a round trip. */
+  static final int IN_FLIGHT = 2;
+
+  private final Device device;
+  private final String deviceName;
+  private final BlobFetcher blobs;
+  private final String self;
+  private ActorRef<QueueMessage> queue;
+  private JobReplica replica;
+
+  public static Behavior<Object> create(Device device, String deviceName, String token) {
+    return Behaviors.setup(ctx -> new EvaluatorActor(ctx, device, deviceName, token));
+  }
+
+  private EvaluatorActor(ActorContext<Object> context, Device device, String deviceName, String token) {
+    super(context);
+    this.device = device;
+    this.deviceName = deviceName;
+    this.blobs = new BlobFetcher(token);
+    this.self = ActorRefResolver.get(context.getSystem()).toSerializationFormat(context.getSelf());
+    context.getSystem().receptionist().tell(Receptionist.register(EVALUATORS, context.getSelf().narrow()));
+    context.spawn(ListingForwarder.create(QUEUE, context.getSelf().narrow()), "queue-listing");
+  }
+
+  @Override
+  public Receive<Object> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Receptionist.Listing.class, this::onListing)
+        .onMessage(EvaluatorMessage.class, this::onMessage)
+        .onSignal(PostStop.class, s -> {
+          closeReplica();
+          return this;
+        })
+        .build();
+  }
+
+  /** The queue appeared (or moved): ask it for work. */
+  private Behavior<Object> onListing(Receptionist.Listing listing) {
+    ActorRef<QueueMessage> found = listing.getServiceInstances(QUEUE).stream()
+        .min(Comparator.comparing(r -> r.path().toString())).orElse(null);
+    if (found != null && !found.equals(queue)) {
+      queue = found;
+      queue.tell(request(IN_FLIGHT));
+    } else if (found == null) {
+      queue = null;
+    }
+    return this;
+  }
+
+  private Behavior<Object> onMessage(EvaluatorMessage m) {
+    if (!m.hasUnit()) {
+      return this;
+    }
+    WorkUnit unit = m.getUnit();
+    WorkResult.Builder result = WorkResult.newBuilder().setUnitId(unit.getUnitId()).setEvaluator(self);
+    long start = System.nanoTime();
+    try {
+      if (replica == null || !replica.serves(unit.getContext())) {
+        closeReplica();
+        replica = new JobReplica(unit.getContext(), blobs, device);
+      }
+      Scores s = replica.score(unit, blobs);
+      for (int i = 0; i < s.divergence().length; i++) {
+        result.addDivergence(s.divergence()[i]).addAgreement(s.agreement()[i]);
+      }
+    } catch (Exception | OutOfMemoryError e) {
+      getContext().getLog().warn("unit {} failed: {}", unit.getUnitId(), e.toString());
+      closeReplica();
+      result.setError(e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' '));
+    }
+    result.setNanos(System.nanoTime() - start);
+    if (queue != null) {
+      queue.tell(QueueMessage.newBuilder().setResult(result).build());
+      queue.tell(request(1));
+    }
+    return this;
+  }
+
+  private QueueMessage request(int capacity) {
+    return QueueMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator(self).setCapacity(capacity)
+        .setDevice(deviceName)).build();
+  }
+
+  private void closeReplica() {
+    if (replica != null) {
+      replica.close();
+      replica = null;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.evoc.evaluator.cluster;
+
+import ai.djl.Device;
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.scoring.CandidateScorer;
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.Layer;
+import io.evoc.evaluator.scoring.Metric;
+import io.evoc.protocol.cluster.Candidate;
+import io.evoc.protocol.cluster.ScoringContext;
+import io.evoc.protocol.cluster.Tensor;
+import io.evoc.protocol.cluster.WorkUnit;
+import io.evoc.protocol.model.OnnxModel;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An evaluator's copy of one job: the teacher, the scoring batch and a student kept at the
+ * coordinator's committed version, with a {@link CandidateScorer} over them. Built from the blobs
+ * its context names; a new student version replaces the student's weights (the scorer's caches
+ * follow the table's revision).
+ */
+final class JobReplica implements AutoCloseable {
+  private final ScoringContext context;
+  private final OnnxModel teacher;
+  private final ParameterTable student;
+  private final CandidateScorer scorer;
+  private String studentSha256 = "";
+
+  JobReplica(ScoringContext context, BlobFetcher blobs, Device device) throws IOException {
+    this.context = context;
+    teacher = OnnxModel.parse(blobs.get(context.getBlobUrl(), context.getModelSha256()), "job " + context.getJobId());
+    student = ParameterTable.of(teacher);
+    var batch = TensorMessages.decode(Tensor.parseFrom(blobs.get(context.getBlobUrl(), context.getBatchSha256())));
+    scorer = new CandidateScorer(teacher, student, device, batch, Metric.parse(context.getMetric(), teacher));
+  }
+
+  /** Whether this replica serves units of {@code other}: the same job, model, batch and metric. */
+  boolean serves(ScoringContext other) {
+    return other.getJobId().equals(context.getJobId()) && other.getModelSha256().equals(context.getModelSha256())
+        && other.getBatchSha256().equals(context.getBatchSha256()) && other.getMetric().equals(context.getMetric());
+  }
+
+  Scores score(WorkUnit unit, BlobFetcher blobs) throws IOException {
+    String sha = unit.getContext().getStudentSha256();
+    if (!sha.equals(studentSha256)) {
+      OnnxModel committed = OnnxModel.parse(blobs.get(context.getBlobUrl(), sha), "student " + sha);
+      for (Layer l : scorer.layers()) {
+        float[] w = committed.floats(l.weight());
+        if (!java.util.Arrays.equals(w, student.get(l.weight()))) {
+          student.set(l.weight(), w);
+        }
+      }
+      studentSha256 = sha;
+    }
+    Layer layer = scorer.layer(unit.getLayer());
+    List<int[]> candidates = new ArrayList<>(unit.getCandidatesCount());
+    for (Candidate c : unit.getCandidatesList()) {
+      candidates.add(c.getMembersList().stream().mapToInt(Integer::intValue).toArray());
+    }
+    return scorer.score(layer, candidates, unit.getRestore() ? teacher.floats(layer.weight()) : null);
+  }
+
+  @Override
+  public void close() {
+    scorer.close();
+  }
+}

@@ -1,0 +1,17 @@
+package io.evoc.evaluator.scoring;
+
+import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import java.util.List;
+
+/**
+ * Scores a population of one layer's candidates: in process ({@link CandidateScorer}) or by the
+ * evaluators of a cluster. Either way the scores are the same, bit for bit, since both score the
+ * same stacks of candidates ({@link CandidateScorer#stackSize}).
+ */
+public interface CandidateScoring {
+  /**
+   * @param candidates index lists into the layer's flat weight, sorted
+   * @param values per weight of the layer, the value a member takes; null: zero
+   */
+  Scores score(Layer layer, List<int[]> candidates, float[] values);
+}
