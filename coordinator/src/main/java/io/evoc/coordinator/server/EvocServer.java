@@ -48,7 +48,11 @@ public final class EvocServer implements AutoCloseable {
    *     of {@code evoc serve})
    */
   public static EvocServer start(Map<String, Object> overrides, PrintWriter out) throws IOException {
-    Config base = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()).resolve();
+    // Resolved after the flags are in, so that keys defined from others (pekko.cluster.roles from
+    // evoc.roles) follow the flags too.
+    Config base = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultOverrides())
+        .withFallback(ConfigFactory.defaultApplication()).withFallback(ConfigFactory.defaultReferenceUnresolved())
+        .resolve();
     Path dataDir = Path.of(base.getString("evoc.data-dir")).toAbsolutePath().normalize();
     Files.createDirectories(dataDir);
     Map<String, Object> derived = new HashMap<>();
@@ -91,11 +95,15 @@ public final class EvocServer implements AutoCloseable {
             config.getInt("evoc.limits.queued-jobs"), metrics, queue, blobUrl::join), "jobs", Props.empty());
       }
       if (roles.contains("evaluator")) {
+        // Under one parent, /system/evaluators/N: the path remoting's large-message lane is set for.
         List<String> devices = config.getStringList("evoc.devices");
-        for (int i = 0; i < devices.size(); i++) {
-          system.systemActorOf(EvaluatorActor.create(Devices.parse(devices.get(i)), devices.get(i), token),
-              "evaluator-" + i, DispatcherSelector.blocking());
-        }
+        system.systemActorOf(Behaviors.setup(ctx -> {
+          for (int i = 0; i < devices.size(); i++) {
+            ctx.spawn(EvaluatorActor.create(Devices.parse(devices.get(i)), devices.get(i), token), Integer.toString(i),
+                DispatcherSelector.blocking());
+          }
+          return Behaviors.empty();
+        }), "evaluators", Props.empty());
       }
       ApiRoutes routes = new ApiRoutes(system, jobs, queue, blobs, metrics, token, blocking);
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())

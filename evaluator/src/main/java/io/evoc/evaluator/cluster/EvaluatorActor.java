@@ -7,7 +7,8 @@ import io.evoc.protocol.cluster.QueueMessage;
 import io.evoc.protocol.cluster.WorkRequest;
 import io.evoc.protocol.cluster.WorkResult;
 import io.evoc.protocol.cluster.WorkUnit;
-import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -20,9 +21,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One evaluator: scores work units on one device. It finds the work queue through the
- * Receptionist and pulls: it asks for {@value #IN_FLIGHT} units, and for one more each time it
- * answers one, so a queue never hands an evaluator more than it can hold. It keeps a replica of
+ * One evaluator: scores work units on one device. It finds the work queues through the
+ * Receptionist and pulls: it asks each for {@value #IN_FLIGHT} units, and for one more each time
+ * it answers one of its units, so a queue never hands an evaluator more than it can hold. It keeps a replica of
  * the job it last scored (teacher, batch, student at the committed version); a unit it cannot
  * score is answered with an error, which the queue passes on to the job.
  *
@@ -41,7 +42,9 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
   private final String deviceName;
   private final BlobFetcher blobs;
   private final String self;
-  private ActorRef<QueueMessage> queue;
+  private final ActorRefResolver resolver;
+  /** Every work queue in the cluster (one per coordinator): each gets this evaluator's requests. */
+  private final Set<ActorRef<QueueMessage>> queues = new HashSet<>();
   private JobReplica replica;
 
   public static Behavior<Object> create(Device device, String deviceName, String token) {
@@ -53,7 +56,8 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
     this.device = device;
     this.deviceName = deviceName;
     this.blobs = new BlobFetcher(token);
-    this.self = ActorRefResolver.get(context.getSystem()).toSerializationFormat(context.getSelf());
+    this.resolver = ActorRefResolver.get(context.getSystem());
+    this.self = resolver.toSerializationFormat(context.getSelf());
     context.getSystem().receptionist().tell(Receptionist.register(EVALUATORS, context.getSelf().narrow()));
     context.spawn(ListingForwarder.create(QUEUE, context.getSelf().narrow()), "queue-listing");
   }
@@ -71,15 +75,15 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
   }
 
   /** The queue appeared (or moved): ask it for work. */
+  /** Queues that appear are asked for work; those gone are forgotten. */
   private Behavior<Object> onListing(Receptionist.Listing listing) {
-    ActorRef<QueueMessage> found = listing.getServiceInstances(QUEUE).stream()
-        .min(Comparator.comparing(r -> r.path().toString())).orElse(null);
-    if (found != null && !found.equals(queue)) {
-      queue = found;
-      queue.tell(request(IN_FLIGHT));
-    } else if (found == null) {
-      queue = null;
+    Set<ActorRef<QueueMessage>> present = listing.getServiceInstances(QUEUE);
+    for (ActorRef<QueueMessage> q : present) {
+      if (queues.add(q)) {
+        q.tell(request(IN_FLIGHT));
+      }
     }
+    queues.retainAll(present);
     return this;
   }
 
@@ -105,9 +109,10 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
       result.setError(e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' '));
     }
     result.setNanos(System.nanoTime() - start);
-    if (queue != null) {
-      queue.tell(QueueMessage.newBuilder().setResult(result).build());
-      queue.tell(request(1));
+    if (!unit.getQueue().isEmpty()) {
+      ActorRef<QueueMessage> from = resolver.resolveActorRef(unit.getQueue());
+      from.tell(QueueMessage.newBuilder().setResult(result).build());
+      from.tell(request(1));
     }
     return this;
   }

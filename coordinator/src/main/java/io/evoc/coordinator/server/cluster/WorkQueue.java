@@ -29,6 +29,8 @@ public final class WorkQueue {
 
   private final long timeoutNanos;
   private final Function<String, ActorRef<EvaluatorMessage>> resolve;
+  /** This queue's actor reference, serialized: units carry it so that results come back here. */
+  private volatile String self = "";
   private final Deque<String> waiting = new ArrayDeque<>();
   private final Map<String, Pending> pending = new LinkedHashMap<>();
   /** Evaluators by their serialized reference, in name order: units go round-robin over them. */
@@ -74,6 +76,10 @@ public final class WorkQueue {
   public WorkQueue(java.time.Duration timeout, Function<String, ActorRef<EvaluatorMessage>> resolve) {
     this.timeoutNanos = timeout.toNanos();
     this.resolve = resolve;
+  }
+
+  void self(String ref) {
+    self = ref;
   }
 
   /** Queues units; each future completes with its unit's result, or fails after its last attempt. */
@@ -206,7 +212,7 @@ public final class WorkQueue {
       target.credit--;
       p.evaluator = name;
       p.sentNanos = System.nanoTime();
-      target.ref.tell(EvaluatorMessage.newBuilder().setUnit(p.unit).build());
+      target.ref.tell(EvaluatorMessage.newBuilder().setUnit(p.unit.toBuilder().setQueue(self)).build());
     }
   }
 }

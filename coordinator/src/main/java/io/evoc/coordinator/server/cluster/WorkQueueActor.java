@@ -29,6 +29,7 @@ public final class WorkQueueActor {
       ctx.getSystem().receptionist().tell(Receptionist.register(EvaluatorActor.QUEUE, ctx.getSelf().narrow()));
       ctx.spawn(ListingForwarder.create(EvaluatorActor.EVALUATORS, ctx.getSelf().narrow()), "evaluator-listing");
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
+      queue.self(resolver.toSerializationFormat(ctx.getSelf()));
       return Behaviors.withTimers(timers -> {
         timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
         return Behaviors.receive(Object.class)
