@@ -1,0 +1,101 @@
+package io.evoc.coordinator.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evoc.coordinator.cli.CliAccess;
+import io.evoc.coordinator.client.ServerClient.Response;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real cluster: three `evoc serve` JVMs on loopback (a coordinator with an evaluator, two
+ * evaluator nodes). A job scored by all three, with one evaluator node killed mid-job, and the
+ * coordinator then killed and restarted, still ends with the command line's bytes.
+ */
+class ClusterTest {
+  private static final String TOKEN = "cluster-token";
+  private static final Path ROOT = Path.of(System.getProperty("evoc.repo.root", ".."));
+  private static final Path MLP = ROOT.resolve("examples/models/fashion-mlp.onnx");
+  private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+  /** Populations of 48 in units of 8 or so: every evaluator gets work every generation. */
+  private static final String[][] SETTINGS = {{"method", "de+bits"}, {"sparsity", "0.7"}, {"seed", "5"},
+      {"calib-limit", "400"}, {"population", "48"}, {"generations", "2"}, {"step", "0.1"},
+      {"pareto-population", "8"}, {"pareto-generations", "2"}, {"repair", "none"}, {"swaps", "4"}};
+
+  @Test
+  void aJobSurvivesLosingAnEvaluatorAndTheCoordinator(@TempDir Path dir) throws Exception {
+    StringBuilder json = new StringBuilder("{");
+    List<String> cli = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib", FASHION + ":train",
+        "--out", dir.resolve("cli.evoc").toString(), "--report", dir.resolve("cli.json").toString()));
+    for (String[] s : SETTINGS) {
+      json.append(json.length() > 1 ? "," : "").append('"').append(s[0]).append("\":\"").append(s[1]).append('"');
+      cli.addAll(List.of("--" + s[0], s[1]));
+    }
+    json.append('}');
+    assertThat(CliAccess.run(cli.toArray(String[]::new))).isZero();
+    byte[] expected = Files.readAllBytes(dir.resolve("cli.evoc"));
+
+    Node coordinator = new Node(dir.resolve("a"), List.of());
+    String seed = "127.0.0.1:" + coordinator.clusterPort;
+    try (coordinator;
+        Node b = new Node(dir.resolve("b"), List.of("--roles", "evaluator", "--seed-nodes", seed));
+        Node c = new Node(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
+      coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
+      b.start(TOKEN);
+      c.start(TOKEN);
+      b.awaitReady(Duration.ofMinutes(2));
+      c.awaitReady(Duration.ofMinutes(2));
+      Api api = new Api(coordinator.httpPort, TOKEN);
+      awaitEvaluators(api, 3);
+
+      Response submitted = api.submit(Api.parts("model", MLP,
+          "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
+          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", json.toString()));
+      assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+      String id = (String) submitted.json().get("id");
+      awaitCycle(api, id, 3);
+      c.kill();
+      awaitCycle(api, id, 6);
+      // Every evaluator took part before one was lost.
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> evaluators = (List<Map<String, Object>>) api.get("/api/v1/cluster").json()
+          .get("evaluators");
+      assertThat(evaluators).filteredOn(e -> ((Number) e.get("candidates_scored")).longValue() > 0).hasSize(2);
+
+      coordinator.kill();
+      coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
+      Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(8));
+      assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
+      assertThat(job.get("attempt")).isEqualTo(2);
+      assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(expected);
+    }
+  }
+
+  private static void awaitEvaluators(Api api, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (((List<?>) api.get("/api/v1/cluster").json().get("evaluators")).size() < count) {
+      assertThat(System.nanoTime()).as("%d evaluators registered", count).isLessThan(deadline);
+      Thread.sleep(300);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void awaitCycle(Api api, String id, int cycle) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (true) {
+      Map<String, Object> job = api.get("/api/v1/jobs/" + id).json();
+      Map<String, Object> progress = (Map<String, Object>) job.get("progress");
+      if (progress != null && ((Number) progress.get("cycle")).intValue() >= cycle || !"running".equals(job.get("state"))) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("job %s at cycle %d", id, cycle).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+}
