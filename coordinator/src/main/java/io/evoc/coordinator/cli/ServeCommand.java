@@ -29,6 +29,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--cluster-port", paramLabel = "C", description = "Pekko remoting port (default 2551; 0: any free).")
   Integer clusterPort;
 
+  @Option(names = "--advertise", paramLabel = "HOST", description = "The name other nodes reach this one by, for "
+      + "remoting and blob downloads (default 127.0.0.1: a cluster on one machine).")
+  String advertise;
+
   @Option(names = "--seed-nodes", paramLabel = "HOST:PORT[,...]", description = "Cluster ports of nodes to join;"
       + " none: this node forms a cluster of its own.")
   String seedNodes;
@@ -68,6 +72,10 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (token != null) {
       m.put("evoc.token", token);
+    }
+    if (advertise != null) {
+      m.put("pekko.remote.artery.canonical.hostname", advertise);
+      m.put("evoc.http.advertised-host", advertise);
     }
     if (roles != null) {
       m.put("evoc.roles", split(roles, "--roles"));
