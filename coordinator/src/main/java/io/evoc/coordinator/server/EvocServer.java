@@ -81,6 +81,9 @@ public final class EvocServer implements AutoCloseable {
       BlobStore blobs = new BlobStore(dataDir);
       blobs.clearIncoming();
       ServerMetrics metrics = new ServerMetrics();
+      metrics.clusterMembers(() -> (int) java.util.stream.StreamSupport.stream(
+          cluster.state().getMembers().spliterator(), false)
+          .filter(m -> m.status() == org.apache.pekko.cluster.MemberStatus.up()).count());
       String host = config.getString("evoc.http.host");
       String advertised = config.getString("evoc.http.advertised-host");
       CompletableFuture<String> blobUrl = new CompletableFuture<>();

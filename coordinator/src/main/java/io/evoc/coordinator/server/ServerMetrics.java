@@ -32,7 +32,7 @@ public final class ServerMetrics {
   /** Every evoc-specific series name, as Prometheus sees it. */
   public static final List<String> NAMES = List.of("evoc_candidates_scored_total", "evoc_scoring_latency_seconds",
       "evoc_work_queue_depth", "evoc_jobs", "evoc_job_generation", "evoc_job_best_divergence", "evoc_job_sparsity",
-      "evoc_evaluators", "evoc_job_failures_total");
+      "evoc_evaluators", "evoc_job_failures_total", "evoc_cluster_members");
   public static final List<String> JOB_STATES = List.of("queued", "running", "finalizing", "succeeded", "failed",
       "cancelled");
 
@@ -80,6 +80,12 @@ public final class ServerMetrics {
       Gauge.builder("evoc.jobs", n, AtomicLong::get).tag("state", state).description("Jobs by state")
           .register(registry);
     }
+  }
+
+  /** The cluster's members that are up, as this node sees them. */
+  public void clusterMembers(java.util.function.IntSupplier up) {
+    Gauge.builder("evoc.cluster.members", up, s -> s.getAsInt())
+        .description("Cluster members up, as this node sees them").register(registry);
   }
 
   public void generation(String job, Generation g) {

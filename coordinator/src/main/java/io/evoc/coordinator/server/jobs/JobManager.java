@@ -5,15 +5,7 @@ import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
-import io.evoc.coordinator.server.cluster.ClusterScoring;
 import io.evoc.coordinator.server.cluster.WorkQueue;
-import io.evoc.evaluator.cluster.TensorMessages;
-import io.evoc.evaluator.engine.HostTensor;
-import io.evoc.evaluator.graph.ParameterTable;
-import io.evoc.evaluator.scoring.CandidateScorer;
-import io.evoc.evaluator.scoring.CandidateScoring;
-import io.evoc.protocol.cluster.ScoringContext;
-import io.evoc.protocol.model.OnnxModel;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import java.nio.file.Path;
@@ -57,6 +49,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   public record Get(String id, ActorRef<Optional<Map<String, Object>>> replyTo) implements Command {}
 
+  /** Every job's view, in submission order. */
   public record ListJobs(ActorRef<List<Map<String, Object>>> replyTo) implements Command {}
 
   /** Replies the job's view after the cancellation, or empty when there is no such job. */
@@ -75,6 +68,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   record Started(String id) implements Command {}
 
+  /** What the worker reports: see {@link WorkerListener}. */
   record Phase(String id, String phase) implements Command {}
 
   record Progress(String id, TraceEntry entry) implements Command {}
@@ -84,7 +78,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** The worker's end of a job: outputs, or an error, or neither (cancelled). */
   record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
 
-  /** Every job, in submission order, and the queue; mutated only by the event handler. */
+  /**
+   * Every job, in submission order, and the queue. Their history changes only in the event
+   * handler; the in-memory parts (latest progress, streamed feed entries) in the command handler.
+   */
   public static final class Jobs {
     final Map<String, Job> byId = new LinkedHashMap<>();
     /** Jobs not finished, in the order they run: a job that was running when the node went down first. */
@@ -243,52 +240,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     AtomicBoolean cancelled = cancelRunning;
     self.tell(new Started(id));
     worker.execute(() -> {
-      CompressCommand.Listener listener = new CompressCommand.Listener() {
-        @Override
-        public void phase(String phase) {
-          self.tell(new Phase(id, phase));
-        }
-
-        @Override
-        public void trace(TraceEntry entry) {
-          self.tell(new Progress(id, entry));
-        }
-
-        @Override
-        public void generation(Generation generation) {
-          self.tell(new GenerationDone(id, generation));
-        }
-
-        @Override
-        public boolean cancelled() {
-          return cancelled.get();
-        }
-
-        @Override
-        public CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
-            HostTensor batch) {
-          ScoringContext context = ScoringContext.newBuilder().setJobId(id).setBlobUrl(blobUrl.get())
-              .setModelSha256(spec.getModel().getSha256())
-              .setBatchSha256(publish(TensorMessages.encode(batch).toByteArray(), id + "-batch"))
-              .setMetric(local.metric().name().toLowerCase(java.util.Locale.ROOT)).build();
-          return new ClusterScoring(id, queue, local, teacher, student, context, bytes -> publish(bytes,
-              id + "-student"), cancelled::get);
-        }
-      };
+      CompressCommand.Listener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs);
       try {
         self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
       } catch (Exception | OutOfMemoryError e) {
         self.tell(new Finished(id, null, oneLine(e)));
       }
     });
-  }
-
-  private String publish(byte[] bytes, String name) {
-    try {
-      return blobs.putBytes(bytes, name).getSha256();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot keep " + name, e);
-    }
   }
 
   static String oneLine(Throwable e) {
