@@ -53,6 +53,34 @@ class DistillationTest {
     }
   }
 
+  /**
+   * On a thread other than the one that started the engine (the server's job worker), where
+   * PyTorch's grad mode starts on: distillation still runs (it once failed there with "a leaf
+   * Variable that requires grad is being used in an in-place operation").
+   */
+  @Test
+  void distillationRunsOnAFreshThread() throws Exception {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
+    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
+    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
+        model.inputs().get(0)).batch();
+    ParameterTable student = ParameterTable.of(model);
+    Map<String, boolean[]> masks = new LinkedHashMap<>();
+    masks.put("fc1.weight", new boolean[student.get("fc1.weight").length]);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread worker = new Thread(() -> {
+      try {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(true); // as a new thread finds it
+        Distillation.run(model, student, masks, calibration, Device.cpu(), 1, 50, 1e-4f, 1);
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    });
+    worker.start();
+    worker.join();
+    assertThat(failure.get()).isNull();
+  }
+
   /** Half the weights pruned (the smaller), the rest at the mean of their sign's magnitudes. */
   private static QuantizedTensor twoLevels(String name, long[] shape, float[] w) {
     float[] abs = w.clone();
