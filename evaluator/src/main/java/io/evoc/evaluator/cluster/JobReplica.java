@@ -1,6 +1,7 @@
 package io.evoc.evaluator.cluster;
 
 import ai.djl.Device;
+import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
@@ -43,6 +44,7 @@ final class JobReplica implements AutoCloseable {
   }
 
   Scores score(WorkUnit unit, BlobFetcher blobs) throws IOException {
+    Engines.inferenceThread(); // an actor runs on whichever dispatcher thread is free
     String sha = unit.getContext().getStudentSha256();
     if (!sha.equals(studentSha256)) {
       OnnxModel committed = OnnxModel.parse(blobs.get(context.getBlobUrl(), sha), "student " + sha);

@@ -16,6 +16,18 @@ public final class Engines {
   private Engines() {}
 
   /**
+   * Makes the calling thread compute as the command line's main thread does: PyTorch's grad mode
+   * is per thread and on by default, and DJL turns it off only on the thread that started the
+   * engine. With it on, a few results came out differently in their last bit (the server's job
+   * worker quantized one weight of 235,200 to the neighbouring level), so every thread that
+   * scores or quantizes calls this first; distillation turns it on inside its own scope.
+   */
+  public static void inferenceThread() {
+    ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch first when nothing has yet
+    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+  }
+
+  /**
    * {@code djl}: the fast executor on {@code device}; a graph with ops it does not cover runs
    * whole in ONNX Runtime instead, still reading weights from {@code parameters}. {@code ort}: ONNX
    * Runtime on the CPU with the file's weights, or the table's when one is given.

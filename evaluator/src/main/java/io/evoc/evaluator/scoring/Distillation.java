@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.GraphExecutor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -147,11 +147,9 @@ public final class Distillation {
       NDArray input = manager.create(calibration.data(), new Shape(calibration.shape()));
       NDArray target = teacherTargets(teacher, input, inputName, outputName, kind, manager);
       trainables.values().forEach(t -> t.parameter().setRequiresGradient(true));
-      // PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread
-      // that started the engine, and a gradient collector restores the mode it found. On any
-      // other thread (the server's job worker) Adam's in-place steps would then run under
-      // autograd and fail: off it goes here.
-      JniUtils.setGradMode(false);
+      // A gradient collector restores the grad mode it found: found on (any thread but the
+      // engine's, see Engines.inferenceThread), Adam's in-place steps ran under autograd and failed.
+      Engines.inferenceThread();
       Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build();
       SplittableRandom random = new SplittableRandom(seed);
       for (int epoch = 0; epoch < epochs; epoch++) {

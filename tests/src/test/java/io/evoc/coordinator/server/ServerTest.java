@@ -25,10 +25,10 @@ class ServerTest {
   private static final Path ROOT = Path.of(System.getProperty("evoc.repo.root", ".."));
   private static final Path MLP = ROOT.resolve("examples/models/fashion-mlp.onnx");
   private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
-  /** Small and fast: a few hundred calibration samples, two generations. */
+  /** Small and fast: a few hundred calibration samples, two generations, two epochs of distillation. */
   private static final String SETTINGS = "{\"method\":\"de+bits\",\"sparsity\":0.6,\"seed\":3,\"calib-limit\":300,"
       + "\"population\":8,\"generations\":2,\"step\":0.2,\"pareto-population\":8,\"pareto-generations\":2,"
-      + "\"repair\":\"none\",\"swaps\":4}";
+      + "\"repair\":\"distill\",\"distill-epochs\":2,\"swaps\":4}";
 
   private static EvocServer start(Path dataDir) throws IOException {
     return EvocServer.start(Map.of("evoc.data-dir", dataDir.toString(), "evoc.http.port", 0,

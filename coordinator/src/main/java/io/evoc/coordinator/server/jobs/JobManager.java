@@ -6,6 +6,7 @@ import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.coordinator.server.cluster.WorkQueue;
+import io.evoc.evaluator.engine.Engines;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import java.nio.file.Path;
@@ -242,8 +243,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     worker.execute(() -> {
       CompressCommand.Listener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs);
       try {
+        Engines.inferenceThread();
         self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
-      } catch (Exception | OutOfMemoryError e) {
+      } catch (Exception | Error e) {
+        // Errors too (a native library that fails to link): a job must end, never hang in "starting".
         self.tell(new Finished(id, null, oneLine(e)));
       }
     });
