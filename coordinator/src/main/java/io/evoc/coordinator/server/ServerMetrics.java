@@ -2,6 +2,7 @@ package io.evoc.coordinator.server;
 
 import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
+import io.evoc.coordinator.server.jobs.Job;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -33,8 +34,8 @@ public final class ServerMetrics {
   public static final List<String> NAMES = List.of("evoc_candidates_scored_total", "evoc_scoring_latency_seconds",
       "evoc_work_queue_depth", "evoc_jobs", "evoc_job_generation", "evoc_job_best_divergence", "evoc_job_sparsity",
       "evoc_evaluators", "evoc_job_failures_total", "evoc_cluster_members");
-  public static final List<String> JOB_STATES = List.of("queued", "running", "finalizing", "succeeded", "failed",
-      "cancelled");
+  public static final List<String> JOB_STATES = java.util.Arrays.stream(Job.State.values()).map(Job.State::lowerCase)
+      .toList();
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter candidates;

@@ -28,6 +28,8 @@ final class JobReplica implements AutoCloseable {
   private final ParameterTable student;
   private final CandidateScorer scorer;
   private String studentSha256 = "";
+  /** The teacher's weights a restore sets, decoded once per layer rather than once per unit. */
+  private final java.util.Map<String, float[]> teacherWeights = new java.util.HashMap<>();
 
   JobReplica(ScoringContext context, BlobFetcher blobs, Device device) throws IOException {
     this.context = context;
@@ -61,7 +63,8 @@ final class JobReplica implements AutoCloseable {
     for (Candidate c : unit.getCandidatesList()) {
       candidates.add(c.getMembersList().stream().mapToInt(Integer::intValue).toArray());
     }
-    return scorer.score(layer, candidates, unit.getRestore() ? teacher.floats(layer.weight()) : null);
+    return scorer.score(layer, candidates,
+        unit.getRestore() ? teacherWeights.computeIfAbsent(layer.weight(), teacher::floats) : null);
   }
 
   @Override

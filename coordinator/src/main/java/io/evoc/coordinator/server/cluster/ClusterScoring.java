@@ -41,6 +41,8 @@ public final class ClusterScoring implements CandidateScoring {
   private final Function<byte[], String> publish;
   private final BooleanSupplier cancelled;
   private long publishedRevision = -1;
+  /** The teacher's weights, decoded once per layer: restores are checked against them every generation. */
+  private final java.util.Map<String, float[]> teacherWeights = new java.util.HashMap<>();
 
   /**
    * @param context the job's context without the student: job id, blob URL, model, batch, metric
@@ -62,7 +64,7 @@ public final class ClusterScoring implements CandidateScoring {
   @Override
   public Scores score(Layer layer, List<int[]> candidates, float[] values) {
     boolean restore = values != null;
-    if (restore && !Arrays.equals(values, teacher.floats(layer.weight()))) {
+    if (restore && !Arrays.equals(values, teacherWeights.computeIfAbsent(layer.weight(), teacher::floats))) {
       throw new IllegalStateException(layer.weight() + ": the cluster restores weights to the teacher's values only");
     }
     if (student.revision() != publishedRevision) {

@@ -67,6 +67,23 @@ public final class Job {
     return outputs;
   }
 
+  /** A commit or distillation as the API shows it: in a job's view and in its feed. */
+  static Map<String, Object> describe(TraceEntry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cycle", e.cycle());
+    m.put("layer", e.layer());
+    m.put("committed", e.committed());
+    m.put("restored", e.restored());
+    m.put("distilled_epochs", e.distilled());
+    m.put("layer_sparsity", e.layerSparsity());
+    m.put("sparsity", e.sparsity());
+    m.put("divergence", e.divergence());
+    m.put("agreement", e.agreement());
+    m.put("candidates_scored", e.candidatesScored());
+    m.put("elapsed_ms", e.elapsedMillis());
+    return m;
+  }
+
   /** Appends to the feed: {@code seq} and {@code type} first, then the fields. */
   void publish(String type, long atMillis, Map<String, Object> fields) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -91,16 +108,7 @@ public final class Job {
     m.put("started_ms", startedMillis == 0 ? null : startedMillis);
     m.put("finished_ms", finishedMillis == 0 ? null : finishedMillis);
     if (progress != null) {
-      Map<String, Object> p = new LinkedHashMap<>();
-      p.put("cycle", progress.cycle());
-      p.put("layer", progress.layer());
-      p.put("layer_sparsity", progress.layerSparsity());
-      p.put("sparsity", progress.sparsity());
-      p.put("divergence", progress.divergence());
-      p.put("agreement", progress.agreement());
-      p.put("candidates_scored", progress.candidatesScored());
-      p.put("elapsed_ms", progress.elapsedMillis());
-      m.put("progress", p);
+      m.put("progress", describe(progress));
     }
     if (error != null) {
       m.put("error", error);

@@ -166,7 +166,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           if (job != null) { // progress is not history: kept in memory only
             job.progress = c.entry();
             job.publish(c.entry().distilled() > 0 ? "distilled" : "commit", System.currentTimeMillis(),
-                commit(c.entry()));
+                Job.describe(c.entry()));
             metrics.commit(c.id(), c.entry());
           }
           return Effect().none();
@@ -347,22 +347,6 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       counts.merge(j.state.lowerCase(), 1L, Long::sum);
     }
     metrics.jobs(counts);
-  }
-
-  private static Map<String, Object> commit(TraceEntry e) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("cycle", e.cycle());
-    m.put("layer", e.layer());
-    m.put("committed", e.committed());
-    m.put("restored", e.restored());
-    m.put("distilled_epochs", e.distilled());
-    m.put("layer_sparsity", e.layerSparsity());
-    m.put("sparsity", e.sparsity());
-    m.put("divergence", e.divergence());
-    m.put("agreement", e.agreement());
-    m.put("candidates_scored", e.candidatesScored());
-    m.put("elapsed_ms", e.elapsedMillis());
-    return m;
   }
 
   private static Map<String, Object> generation(Generation g) {
