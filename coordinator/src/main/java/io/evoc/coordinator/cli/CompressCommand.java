@@ -7,6 +7,7 @@ import io.evoc.coordinator.finalization.FrontPoint;
 import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
+import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.SparsifyResult;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.evaluator.engine.Devices;
@@ -105,6 +106,11 @@ public final class CompressCommand implements Callable<Integer> {
     default CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
         HostTensor batch) {
       return null;
+    }
+
+    /** Sets where the search resumes from and where its checkpoints go; by default neither. */
+    default Sparsifier prepare(Sparsifier search) {
+      return search;
     }
   }
 
@@ -211,9 +217,7 @@ public final class CompressCommand implements Callable<Integer> {
       layers = job.scorer.layers();
       if (settings != null) {
         phase(listener, "sparsifying");
-        sparsified = listener == null ? job.sparsify(settings, err, e -> { }, g -> { }, null)
-            : job.sparsify(settings, err, listener::trace, listener::generation,
-                listener.scoring(job.scorer, job.teacher, job.student, job.searchBatch()));
+        sparsified = job.sparsify(settings, err, listener);
       }
       phase(listener, "finalizing");
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));

@@ -41,7 +41,7 @@ final class SparsifyCommand implements Callable<Integer> {
     SparsifyResult result;
     SparsifyJob job = new SparsifyJob(search);
     try (job) {
-      result = job.sparsify(settings, spec.commandLine().getErr(), e -> { }, g -> { }, null);
+      result = job.sparsify(settings, spec.commandLine().getErr(), null);
     }
     OnnxModel sparse = job.teacher.withWeights(job.student.snapshot());
     sparse.write(out);

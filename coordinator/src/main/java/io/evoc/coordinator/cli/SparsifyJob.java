@@ -1,10 +1,8 @@
 package io.evoc.coordinator.cli;
 
-import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.SparsifyResult;
-import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.evaluator.engine.Devices;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -15,7 +13,6 @@ import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 /**
  * What {@code sparsify} and {@code compress} share: the teacher, the data, the student table and
@@ -66,25 +63,28 @@ final class SparsifyJob implements AutoCloseable {
     return all;
   }
 
-  /** The scorer's samples, as the model takes them. */
-  HostTensor searchBatch() {
-    return searchBatch;
-  }
-
   /** Labels of the scorer's samples, or null when the calibration data has none. */
   int[] searchLabels() {
     return calibration.data().hasLabels()
         ? java.util.Arrays.copyOf(calibration.data().labels(), scorer.samples()) : null;
   }
 
-  /** Runs the search into {@link #student}, showing progress on {@code err} and telling the listeners. */
-  SparsifyResult sparsify(SearchSettings settings, PrintWriter err, Consumer<TraceEntry> listener,
-      Consumer<Generation> generations, CandidateScoring scoring) {
+  /**
+   * Runs the search into {@link #student}, showing progress on {@code err}.
+   *
+   * @param listener the server's (told of commits and generations, choosing who scores, where the
+   *     search resumes and where its checkpoints go); null on the command line
+   */
+  SparsifyResult sparsify(SearchSettings settings, PrintWriter err, CompressCommand.Listener listener) {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
     try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
-      Sparsifier s = new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener))
-          .onGeneration(generations);
-      return (scoring == null ? s : s.scoreWith(scoring)).run();
+      if (listener == null) {
+        return new Sparsifier(scorer, all, student, settings, cancelled, progress).run();
+      }
+      Sparsifier s = new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener::trace))
+          .onGeneration(listener::generation);
+      CandidateScoring scoring = listener.scoring(scorer, teacher, student, searchBatch);
+      return listener.prepare(scoring == null ? s : s.scoreWith(scoring)).run();
     }
   }
 

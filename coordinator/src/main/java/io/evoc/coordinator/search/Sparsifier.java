@@ -10,6 +10,9 @@ import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.LeastSquaresRefit;
+import io.evoc.protocol.search.SearchCheckpoint;
+import io.evoc.protocol.search.SearchCheckpoint.Stage;
+import io.evoc.protocol.search.SwapSize;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +26,10 @@ import java.util.function.Consumer;
  * evolution) or at once (magnitude baseline) into the student table, with the chosen repair.
  * Stops at the goal, at a budget or on cancellation, always leaving a valid student: a commit
  * that would break the divergence budget is undone.
+ *
+ * <p>After every commit it can hand out a {@link SearchCheckpoint}; a search resumed from one
+ * continues exactly as the interrupted one would have: the generators are replayed to where they
+ * were, and the evidence, mask and student come back as they were.
  */
 public final class Sparsifier {
   /** KL (nats, or MSE relative to the output's mean square) at which the step has halved. */
@@ -74,6 +81,20 @@ public final class Sparsifier {
   private int distilled;
   /** The last commit's cycle number. */
   private int cycles;
+  /** Where the search is; a resumed search starts in the stage its checkpoint was taken in. */
+  private Stage stage = Stage.SEARCH;
+  /** Cycles of directed evolution begun: each split the search's root generator once. */
+  private int rootSplits;
+  /** The refinement's next attempt; each split its root generator once. */
+  private int attempt;
+  /** Per open layer of the refinement, in turn order, its swap size; null before the refinement. */
+  private Map<LayerState, Integer> swapSizes;
+  /** Why the search stopped, once it has (stage DONE). */
+  private String stopReason;
+  private String jobId = "";
+  /** Told of each checkpoint; null: none are taken. */
+  private Consumer<SearchCheckpoint> checkpoints;
+  private SearchCheckpoint resume;
 
   /**
    * @param student the table the scorer was built on; it receives the sparse weights
@@ -112,23 +133,55 @@ public final class Sparsifier {
     return this;
   }
 
+  /** Hands a checkpoint of job {@code jobId} to {@code sink} after every commit and at the end. */
+  public Sparsifier checkpointTo(String jobId, Consumer<SearchCheckpoint> sink) {
+    this.jobId = jobId;
+    this.checkpoints = sink;
+    return this;
+  }
+
+  /**
+   * Continues from {@code checkpoint} instead of starting afresh.
+   *
+   * @throws IllegalArgumentException (when run) if it was taken by another search or model
+   */
+  public Sparsifier resumeFrom(SearchCheckpoint checkpoint) {
+    this.resume = checkpoint;
+    return this;
+  }
+
   public SparsifyResult run() {
     started = System.nanoTime();
-    Scores initial = scorer.scoreStudent();
-    divergence = initial.divergence()[0];
-    agreement = initial.agreement()[0];
-    setGoals();
+    if (resume != null) {
+      restore(resume);
+    } else {
+      Scores initial = scorer.scoreStudent();
+      divergence = initial.divergence()[0];
+      agreement = initial.agreement()[0];
+      setGoals();
+    }
     boolean spare = settings.distillEpochs() >= 2 * DISTILL_MILESTONES.length;
     if (settings.method() == Method.DE && settings.repair() == Repair.DISTILL && spare
         && goalSparsity() >= MILESTONE_SPARSITY - 1e-3) {
       milestones = DISTILL_MILESTONES;
     }
-    String stop = settings.method() == Method.MAGNITUDE ? magnitude() : evolve();
-    if (settings.method() == Method.DE && stop.equals("goal reached")) {
+    String stop = stopReason;
+    if (stage == Stage.SEARCH) {
+      stop = settings.method() == Method.MAGNITUDE ? magnitude() : evolve();
+      if (settings.method() == Method.DE && stop.equals("goal reached")) {
+        startRefinement();
+      }
+    }
+    if (stage == Stage.REFINE) {
       stop = refine();
     }
-    if (settings.repair() == Repair.DISTILL && !stop.equals("cancelled") && settings.distillEpochs() > distilled) {
-      distill(settings.distillEpochs() - distilled, cycles);
+    if (stage != Stage.DONE && !stop.equals("cancelled")) {
+      if (settings.repair() == Repair.DISTILL && settings.distillEpochs() > distilled) {
+        distill(settings.distillEpochs() - distilled, cycles);
+      }
+      stage = Stage.DONE;
+      stopReason = stop;
+      checkpoint();
     }
     Map<String, Double> sparsity = new LinkedHashMap<>();
     Map<String, Double> goals = new LinkedHashMap<>();
@@ -159,7 +212,7 @@ public final class Sparsifier {
 
   /** The baseline: each layer, in order, loses its smallest weights at once, then is repaired. */
   private String magnitude() {
-    int cycle = 0;
+    int cycle = cycles;
     for (LayerState s : states) {
       if (s.done()) {
         continue;
@@ -168,6 +221,7 @@ public final class Sparsifier {
       Scores score = scorer.score(s.layer, List.of(set));
       scored++;
       commit(++cycle, s, set, 0, score.divergence()[0], score.agreement()[0]);
+      checkpoint();
       if (cancelled.getAsBoolean()) {
         return "cancelled";
       }
@@ -176,8 +230,8 @@ public final class Sparsifier {
   }
 
   private String evolve() {
-    SplittableRandom root = new SplittableRandom(settings.seed());
-    int cycle = 0;
+    SplittableRandom root = replayed(new SplittableRandom(settings.seed()), rootSplits);
+    int cycle = cycles;
     while (true) {
       LayerState s = next();
       if (s == null) {
@@ -188,6 +242,7 @@ public final class Sparsifier {
         return stop;
       }
       SplittableRandom random = root.split();
+      rootSplits++;
       double shrink = 1 + Math.max(0, divergence) / (HALF_STEP_DIVERGENCE * scorer.referenceScale());
       double step = Math.max(MIN_STEP, settings.step() / shrink);
       int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
@@ -205,7 +260,15 @@ public final class Sparsifier {
         nextMilestone++;
         distill(1, cycle);
       }
+      checkpoint();
     }
+  }
+
+  private static SplittableRandom replayed(SplittableRandom root, int splits) {
+    for (int i = 0; i < splits; i++) {
+      root.split();
+    }
+    return root;
   }
 
   /** The overall sparsity the layers' goals add up to. */
@@ -237,33 +300,96 @@ public final class Sparsifier {
    * were chosen for a student that has since moved; this revisits them.
    */
   private String refine() {
-    SplittableRandom root = new SplittableRandom(settings.seed() ^ 0x5eed5eedL);
-    int cycle = cycles;
-    // Per open layer, the swap size: halved after a swap that did not pay, the layer closed below a floor.
-    Map<LayerState, Integer> size = new LinkedHashMap<>();
-    for (LayerState s : states) {
-      if (s.zeros > 0 && s.zeros < s.size) {
-        size.put(s, (int) Math.max(1, Math.min(s.size - s.zeros, Math.ceil(SWAP_FRACTION * s.zeros))));
-      }
-    }
-    for (int attempt = 0; attempt < settings.swaps() && !size.isEmpty(); attempt++) {
+    SplittableRandom root = replayed(new SplittableRandom(settings.seed() ^ 0x5eed5eedL), attempt);
+    Map<LayerState, Integer> size = swapSizes;
+    while (attempt < settings.swaps() && !size.isEmpty()) {
       String stop = stopReason();
       if (stop != null) {
         return stop;
       }
       LayerState s = new ArrayList<>(size.keySet()).get(attempt % size.size());
       int m = size.get(s);
-      if (!swap(s, m, root.split(), cycle + 1)) {
+      attempt++;
+      if (!swap(s, m, root.split(), cycles + 1)) {
         if (m <= Math.max(1, s.zeros / 1000)) {
           size.remove(s);
         } else {
           size.put(s, m / 2);
         }
       } else {
-        cycle++;
+        checkpoint();
       }
     }
     return "goal reached";
+  }
+
+  /** Per layer with pruned and surviving weights, its first swap size; the refinement's turn order. */
+  private void startRefinement() {
+    stage = Stage.REFINE;
+    attempt = 0;
+    // Halved after a swap that did not pay, the layer closed below a floor (see refine).
+    swapSizes = new LinkedHashMap<>();
+    for (LayerState s : states) {
+      if (s.zeros > 0 && s.zeros < s.size) {
+        swapSizes.put(s, (int) Math.max(1, Math.min(s.size - s.zeros, Math.ceil(SWAP_FRACTION * s.zeros))));
+      }
+    }
+  }
+
+  private void checkpoint() {
+    if (checkpoints == null) {
+      return;
+    }
+    SearchCheckpoint.Builder b = SearchCheckpoint.newBuilder().setFormat(Checkpoints.FORMAT).setJobId(jobId)
+        .setSettingsSha256(Checkpoints.settingsSha256(settings, scorer.samples())).setStage(stage).setCycles(cycles)
+        .setRootSplits(rootSplits).setAttempt(attempt).setDivergence(divergence).setAgreement(agreement)
+        .setCandidatesScored(scored).setNextMilestone(nextMilestone).setDistilled(distilled)
+        .setElapsedNanos(System.nanoTime() - started).setStopReason(stopReason == null ? "" : stopReason);
+    if (swapSizes != null) {
+      swapSizes.forEach((s, m) -> b.addSwapSizes(SwapSize.newBuilder().setLayer(states.indexOf(s)).setSize(m)));
+    }
+    states.forEach(s -> b.addLayers(Checkpoints.layer(s)));
+    Checkpoints.addParameters(b, student);
+    trace.forEach(e -> b.addTrace(Checkpoints.trace(e)));
+    checkpoints.accept(b.build());
+  }
+
+  private void restore(SearchCheckpoint c) {
+    if (c.getFormat() != Checkpoints.FORMAT) {
+      throw new IllegalArgumentException("checkpoint format " + c.getFormat() + " is not " + Checkpoints.FORMAT);
+    }
+    if (!c.getSettingsSha256().equals(Checkpoints.settingsSha256(settings, scorer.samples()))) {
+      throw Checkpoints.mismatch("it was taken under other settings");
+    }
+    if (c.getLayersCount() != states.size() || c.getStage() == Stage.STAGE_UNSPECIFIED
+        || c.getStage() == Stage.UNRECOGNIZED) {
+      throw Checkpoints.mismatch(c.getLayersCount() + " layers in stage " + c.getStage());
+    }
+    for (int i = 0; i < states.size(); i++) {
+      Checkpoints.restore(states.get(i), c.getLayers(i));
+    }
+    Checkpoints.restoreParameters(student, c.getParametersList());
+    stage = c.getStage();
+    cycles = c.getCycles();
+    rootSplits = c.getRootSplits();
+    attempt = c.getAttempt();
+    divergence = c.getDivergence();
+    agreement = c.getAgreement();
+    scored = c.getCandidatesScored();
+    nextMilestone = c.getNextMilestone();
+    distilled = c.getDistilled();
+    started -= c.getElapsedNanos();
+    stopReason = c.getStopReason().isEmpty() ? null : c.getStopReason();
+    if (stage == Stage.REFINE) {
+      swapSizes = new LinkedHashMap<>();
+      for (SwapSize z : c.getSwapSizesList()) {
+        if (z.getLayer() < 0 || z.getLayer() >= states.size()) {
+          throw Checkpoints.mismatch("swap layer " + z.getLayer());
+        }
+        swapSizes.put(states.get(z.getLayer()), z.getSize());
+      }
+    }
+    c.getTraceList().forEach(r -> trace.add(Checkpoints.trace(r)));
   }
 
   /** One swap of m weights in one layer; false (and nothing changed) when it does not lower the divergence. */

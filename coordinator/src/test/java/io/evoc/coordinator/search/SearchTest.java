@@ -12,6 +12,7 @@ import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.Metric;
 import io.evoc.protocol.model.OnnxModel;
+import io.evoc.protocol.search.SearchCheckpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,21 +132,58 @@ class SearchTest {
     assertThat(few).extracting(TraceEntry::distilled).containsExactly(3);
   }
 
+  /**
+   * A search resumed from any of its checkpoints (mid-search, mid-refinement, after distillations,
+   * at the end), read back from bytes, ends with the uninterrupted search's weights and trace; a
+   * checkpoint taken under other settings is refused by name.
+   */
+  @Test
+  void aSearchResumedFromACheckpointEndsAsIfUninterrupted() throws Exception {
+    List<SearchCheckpoint> taken = new ArrayList<>();
+    Run whole = sparsify(20, SearchSettings.Repair.DISTILL, 9, s -> s.checkpointTo("j1", taken::add));
+    List<SearchCheckpoint.Stage> stages = taken.stream().map(SearchCheckpoint::getStage).toList();
+    assertThat(stages).contains(SearchCheckpoint.Stage.SEARCH, SearchCheckpoint.Stage.REFINE);
+    assertThat(stages.get(stages.size() - 1)).isEqualTo(SearchCheckpoint.Stage.DONE);
+    assertThat(taken).extracting(SearchCheckpoint::getCycles).isSorted();
+    SearchCheckpoint afterDistilling = taken.stream().filter(c -> c.getDistilled() > 0
+        && c.getStage() == SearchCheckpoint.Stage.SEARCH).findFirst().orElseThrow();
+    SearchCheckpoint refining = taken.stream().filter(c -> c.getStage() == SearchCheckpoint.Stage.REFINE)
+        .reduce((a, b) -> b).orElseThrow();
+    for (SearchCheckpoint c : List.of(taken.get(2), afterDistilling, refining, taken.get(taken.size() - 1))) {
+      SearchCheckpoint read = SearchCheckpoint.parseFrom(c.toByteArray());
+      Run resumed = sparsify(20, SearchSettings.Repair.DISTILL, 9, s -> s.resumeFrom(read));
+      assertThat(resumed.weights()).as("resumed after cycle %d (%s)", c.getCycles(), c.getStage())
+          .isDeepEqualTo(whole.weights());
+      assertThat(resumed.result().divergence()).isEqualTo(whole.result().divergence());
+      assertThat(resumed.result().trace()).extracting(TraceEntry::cycle, TraceEntry::layer, TraceEntry::committed,
+          TraceEntry::divergence).isEqualTo(whole.result().trace().stream().map(e -> org.assertj.core.groups.Tuple
+          .tuple(e.cycle(), e.layer(), e.committed(), e.divergence())).toList());
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> sparsify(20, SearchSettings.Repair.DISTILL, 8,
+        s -> s.resumeFrom(refining))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("other settings");
+  }
+
   private record Run(SparsifyResult result, float[][] weights) {}
 
   private static Run sparsify(int swaps) {
     return sparsify(swaps, SearchSettings.Repair.NONE, 0);
   }
 
-  /** The MLP to 90% on the 100 images, a small population: a few seconds. */
   private static Run sparsify(int swaps, SearchSettings.Repair repair, int distillEpochs) {
+    return sparsify(swaps, repair, distillEpochs, s -> s);
+  }
+
+  /** The MLP to 90% on the 100 images, a small population: a few seconds. */
+  private static Run sparsify(int swaps, SearchSettings.Repair repair, int distillEpochs,
+      java.util.function.UnaryOperator<Sparsifier> prepare) {
     OnnxModel model = scorer.model();
     ParameterTable student = ParameterTable.of(model);
     HostTensor calibration = calibration(model);
     SearchSettings settings = new SearchSettings(0.9, java.util.Map.of(), SearchSettings.Method.DE, 8, 2, 0.1, swaps,
         repair, distillEpochs, null, Double.POSITIVE_INFINITY, 3, 10);
     try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
-      SparsifyResult result = new Sparsifier(own, calibration, student, settings, () -> false, e -> { }).run();
+      SparsifyResult result = prepare.apply(new Sparsifier(own, calibration, student, settings, () -> false, e -> { }))
+          .run();
       return new Run(result, own.layers().stream().map(l -> student.get(l.weight())).toArray(float[][]::new));
     }
   }

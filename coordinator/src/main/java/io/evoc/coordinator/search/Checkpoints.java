@@ -1,0 +1,117 @@
+package io.evoc.coordinator.search;
+
+import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.protocol.search.LayerProgress;
+import io.evoc.protocol.search.Parameter;
+import io.evoc.protocol.search.SearchCheckpoint;
+import io.evoc.protocol.search.TraceRecord;
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The parts of a {@link SearchCheckpoint} that mirror the search's own classes: layer states, the
+ * student table and trace entries, each written and read back exactly (floats as floats), and
+ * the checks that a checkpoint belongs to the search resuming from it.
+ */
+final class Checkpoints {
+  static final int FORMAT = 1;
+
+  private Checkpoints() {}
+
+  /** What a checkpoint must have been taken under: the settings, key order fixed. */
+  static String settingsSha256(SearchSettings s, int samples) {
+    String text = String.join("|", Double.toString(s.sparsity()), new TreeMap<>(s.layerGoals()).toString(),
+        s.method().name(), Integer.toString(s.population()), Integer.toString(s.generations()),
+        Double.toString(s.step()), Integer.toString(s.swaps()), s.repair().name(), Integer.toString(s.distillEpochs()),
+        String.valueOf(s.timeBudget()), Double.toString(s.divergenceBudget()), Long.toString(s.seed()),
+        Integer.toString(s.refitIterations()), Integer.toString(samples));
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  static LayerProgress layer(LayerState s) {
+    byte[] bits = new byte[(s.size + 7) / 8];
+    for (int i = 0; i < s.size; i++) {
+      if (s.zeroed[i]) {
+        bits[i >>> 3] |= (byte) (1 << (i & 7));
+      }
+    }
+    LayerProgress.Builder b = LayerProgress.newBuilder().setWeight(s.layer.weight()).setGoalZeros(s.goalZeros)
+        .setZeroed(ByteString.copyFrom(bits));
+    for (int i = 0; i < s.size; i++) {
+      b.addHarm(s.harm[i]).addSeen(s.seen[i]).addRestoreHarm(s.restoreHarm[i]).addRestoreSeen(s.restoreSeen[i]);
+    }
+    return b.build();
+  }
+
+  /** Puts a checkpoint's layer back into a fresh state of the same layer. */
+  static void restore(LayerState s, LayerProgress p) {
+    if (!p.getWeight().equals(s.layer.weight()) || p.getZeroed().size() != (s.size + 7) / 8
+        || p.getHarmCount() != s.size || p.getSeenCount() != s.size || p.getRestoreHarmCount() != s.size
+        || p.getRestoreSeenCount() != s.size) {
+      throw mismatch("layer " + p.getWeight() + " does not match " + s.layer.weight() + " (" + s.size + " weights)");
+    }
+    byte[] bits = p.getZeroed().toByteArray();
+    s.zeros = 0;
+    for (int i = 0; i < s.size; i++) {
+      s.zeroed[i] = (bits[i >>> 3] >>> (i & 7) & 1) != 0;
+      s.zeros += s.zeroed[i] ? 1 : 0;
+      s.harm[i] = p.getHarm(i);
+      s.seen[i] = p.getSeen(i);
+      s.restoreHarm[i] = p.getRestoreHarm(i);
+      s.restoreSeen[i] = p.getRestoreSeen(i);
+    }
+    s.goalZeros = Math.toIntExact(p.getGoalZeros());
+  }
+
+  static void addParameters(SearchCheckpoint.Builder b, ParameterTable table) {
+    table.snapshot().forEach((name, values) -> {
+      Parameter.Builder p = Parameter.newBuilder().setName(name);
+      for (float v : values) {
+        p.addValues(v);
+      }
+      b.addParameters(p);
+    });
+  }
+
+  static void restoreParameters(ParameterTable table, List<Parameter> parameters) {
+    if (parameters.size() != table.names().size()) {
+      throw mismatch(parameters.size() + " weights, the model has " + table.names().size());
+    }
+    for (Parameter p : parameters) {
+      if (!table.contains(p.getName()) || table.get(p.getName()).length != p.getValuesCount()) {
+        throw mismatch("weight '" + p.getName() + "' is not the model's");
+      }
+      float[] values = new float[p.getValuesCount()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = p.getValues(i);
+      }
+      table.set(p.getName(), values);
+    }
+  }
+
+  static TraceRecord trace(TraceEntry e) {
+    return TraceRecord.newBuilder().setCycle(e.cycle()).setLayer(e.layer()).setCommitted(e.committed())
+        .setRestored(e.restored()).setDistilled(e.distilled()).setLayerSparsity(e.layerSparsity())
+        .setSparsity(e.sparsity()).setDivergence(e.divergence()).setAgreement(e.agreement())
+        .setElapsedMillis(e.elapsedMillis()).setCandidatesScored(e.candidatesScored()).build();
+  }
+
+  static TraceEntry trace(TraceRecord r) {
+    return new TraceEntry(r.getCycle(), r.getLayer(), r.getCommitted(), r.getRestored(), r.getDistilled(),
+        r.getLayerSparsity(), r.getSparsity(), r.getDivergence(), r.getAgreement(), r.getElapsedMillis(),
+        r.getCandidatesScored());
+  }
+
+  static IllegalArgumentException mismatch(String what) {
+    return new IllegalArgumentException("checkpoint does not belong to this search: " + what);
+  }
+}
