@@ -4,7 +4,6 @@ import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.protocol.search.LayerProgress;
 import io.evoc.protocol.search.Parameter;
 import io.evoc.protocol.search.SearchCheckpoint;
-import io.evoc.protocol.search.TraceRecord;
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -96,19 +95,6 @@ final class Checkpoints {
       }
       table.set(p.getName(), values);
     }
-  }
-
-  static TraceRecord trace(TraceEntry e) {
-    return TraceRecord.newBuilder().setCycle(e.cycle()).setLayer(e.layer()).setCommitted(e.committed())
-        .setRestored(e.restored()).setDistilled(e.distilled()).setLayerSparsity(e.layerSparsity())
-        .setSparsity(e.sparsity()).setDivergence(e.divergence()).setAgreement(e.agreement())
-        .setElapsedMillis(e.elapsedMillis()).setCandidatesScored(e.candidatesScored()).build();
-  }
-
-  static TraceEntry trace(TraceRecord r) {
-    return new TraceEntry(r.getCycle(), r.getLayer(), r.getCommitted(), r.getRestored(), r.getDistilled(),
-        r.getLayerSparsity(), r.getSparsity(), r.getDivergence(), r.getAgreement(), r.getElapsedMillis(),
-        r.getCandidatesScored());
   }
 
   static IllegalArgumentException mismatch(String what) {

@@ -350,7 +350,7 @@ public final class Sparsifier {
     }
     states.forEach(s -> b.addLayers(Checkpoints.layer(s)));
     Checkpoints.addParameters(b, student);
-    trace.forEach(e -> b.addTrace(Checkpoints.trace(e)));
+    trace.forEach(e -> b.addTrace(e.toRecord()));
     checkpoints.accept(b.build());
   }
 
@@ -389,7 +389,7 @@ public final class Sparsifier {
         swapSizes.put(states.get(z.getLayer()), z.getSize());
       }
     }
-    c.getTraceList().forEach(r -> trace.add(Checkpoints.trace(r)));
+    c.getTraceList().forEach(r -> trace.add(TraceEntry.of(r)));
   }
 
   /** One swap of m weights in one layer; false (and nothing changed) when it does not lower the divergence. */

@@ -1,5 +1,7 @@
 package io.evoc.coordinator.search;
 
+import io.evoc.protocol.search.TraceRecord;
+
 /**
  * One commit of the search, or a distillation during it.
  *
@@ -18,4 +20,17 @@ package io.evoc.coordinator.search;
 public record TraceEntry(int cycle, String layer, int committed, int restored, int distilled, double layerSparsity,
     double sparsity, float divergence, float agreement, long elapsedMillis, long candidatesScored) {
   public static final String ALL_LAYERS = "*";
+
+  /** As checkpoints and the server's job history keep it. */
+  public TraceRecord toRecord() {
+    return TraceRecord.newBuilder().setCycle(cycle).setLayer(layer).setCommitted(committed).setRestored(restored)
+        .setDistilled(distilled).setLayerSparsity(layerSparsity).setSparsity(sparsity).setDivergence(divergence)
+        .setAgreement(agreement).setElapsedMillis(elapsedMillis).setCandidatesScored(candidatesScored).build();
+  }
+
+  public static TraceEntry of(TraceRecord r) {
+    return new TraceEntry(r.getCycle(), r.getLayer(), r.getCommitted(), r.getRestored(), r.getDistilled(),
+        r.getLayerSparsity(), r.getSparsity(), r.getDivergence(), r.getAgreement(), r.getElapsedMillis(),
+        r.getCandidatesScored());
+  }
 }

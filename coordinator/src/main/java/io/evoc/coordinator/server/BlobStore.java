@@ -70,6 +70,25 @@ public final class BlobStore {
     return put(tmp, name);
   }
 
+  /**
+   * A blob's bytes, checked against its SHA-256.
+   *
+   * @throws IOException when it is missing or damaged
+   */
+  public byte[] read(Blob blob) throws IOException {
+    byte[] bytes = Files.readAllBytes(path(blob));
+    String sha = HexFormat.of().formatHex(digest().digest(bytes));
+    if (!sha.equals(blob.getSha256())) {
+      throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") is damaged: its SHA-256 is " + sha);
+    }
+    return bytes;
+  }
+
+  /** Removes a blob nothing refers to any more (a superseded checkpoint); absent is fine. */
+  public void delete(Blob blob) throws IOException {
+    Files.deleteIfExists(path(blob));
+  }
+
   public Path path(Blob blob) {
     return path(blob.getSha256());
   }

@@ -56,9 +56,13 @@ public final class EvocServer implements AutoCloseable {
     Path dataDir = Path.of(base.getString("evoc.data-dir")).toAbsolutePath().normalize();
     Files.createDirectories(dataDir);
     Map<String, Object> derived = new HashMap<>();
-    // H2 takes no path relative to the working directory: the journal's URL is made absolute here.
-    derived.put("pekko-persistence-jdbc.shared-databases.evoc.db.url",
-        "jdbc:h2:file:" + dataDir.resolve("journal") + ";DB_CLOSE_DELAY=-1");
+    if (base.getString("pekko-persistence-jdbc.shared-databases.evoc.profile").contains("H2Profile")) {
+      // H2 takes no path relative to the working directory: the journal's URL is made absolute here.
+      // WRITE_DELAY=0 writes each commit through at once: by default H2 keeps a second of commits in
+      // memory, and a node killed with SIGKILL lost events it had acknowledged.
+      derived.put("pekko-persistence-jdbc.shared-databases.evoc.db.url",
+          "jdbc:h2:file:" + dataDir.resolve("journal") + ";DB_CLOSE_DELAY=-1;WRITE_DELAY=0");
+    }
     Config config = ConfigFactory.parseMap(derived).withFallback(base);
     String token = token(config, dataDir, out);
     return new EvocServer(config, dataDir, token, out);

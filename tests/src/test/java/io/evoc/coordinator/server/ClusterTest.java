@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real cluster: three `evoc serve` JVMs on loopback (a coordinator with an evaluator, two
  * evaluator nodes). A job scored by all three, with one evaluator node killed mid-job, and the
- * coordinator then killed and restarted, still ends with the command line's bytes.
+ * coordinator then killed and restarted, resumes from its last committed cycle and still ends
+ * with the command line's bytes.
  */
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
@@ -73,11 +74,14 @@ class ClusterTest {
           .get("evaluators");
       assertThat(evaluators).filteredOn(e -> ((Number) e.get("candidates_scored")).longValue() > 0).hasSize(2);
 
+      int committed = awaitCheckpoint(api, id, 6);
       coordinator.kill();
       coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
       Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(8));
       assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
       assertThat(job.get("attempt")).isEqualTo(2);
+      // It went on from its last committed cycle, not from the start.
+      assertThat(((Number) job.get("resumed_cycle")).intValue()).isGreaterThanOrEqualTo(committed);
       byte[] artifact = api.get("/api/v1/jobs/" + id + "/artifact").body();
       if (!java.util.Arrays.equals(artifact, expected)) {
         // Kept for whoever looks into it: the two reports say where the runs parted.
@@ -103,6 +107,19 @@ class ClusterTest {
     while (((List<?>) api.get("/api/v1/cluster").json().get("evaluators")).size() < count) {
       assertThat(System.nanoTime()).as("%d evaluators registered", count).isLessThan(deadline);
       Thread.sleep(300);
+    }
+  }
+
+  /** Waits until the job has persisted a checkpoint at or after {@code cycle}; returns its cycle. */
+  private static int awaitCheckpoint(Api api, String id, int cycle) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (true) {
+      Object at = api.get("/api/v1/jobs/" + id).json().get("checkpoint_cycle");
+      if (at != null && ((Number) at).intValue() >= cycle) {
+        return ((Number) at).intValue();
+      }
+      assertThat(System.nanoTime()).as("job %s checkpointed at cycle %d", id, cycle).isLessThan(deadline);
+      Thread.sleep(100);
     }
   }
 

@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One job as its persisted events left it, plus the latest search progress (not persisted: a
- * restarted job starts its search again and reports afresh).
+ * One job as its persisted events left it: state, attempts, the latest committed cycle and the
+ * checkpoint a restart resumes from; between checkpoints, the live progress of its search.
  */
 public final class Job {
   public enum State {
@@ -43,9 +43,15 @@ public final class Job {
   JobEvent.Succeeded outputs;
   /** The last commit or distillation of the search; null before the first. */
   TraceEntry progress;
+  /** The latest search checkpoint, while the job is unfinished; null before its first commit. */
+  io.evoc.protocol.jobs.Blob checkpoint;
+  /** The cycle that checkpoint was taken after. */
+  int checkpointCycle;
+  /** The cycle the latest attempt resumed after (0: from the start). */
+  int resumedCycle;
   /**
-   * What the WebSocket streams, numbered from 0: the persisted history as it replays, then each
-   * generation and commit as it happens (those are kept in memory, not persisted).
+   * What the WebSocket streams, numbered from 0: the persisted history (commits among it) as it
+   * replays, then each generation as it happens (those are kept in memory, not persisted).
    */
   final List<Map<String, Object>> feed = new ArrayList<>();
 
@@ -102,6 +108,8 @@ public final class Job {
     m.put("state", state.lowerCase());
     m.put("phase", phase);
     m.put("attempt", attempt);
+    m.put("resumed_cycle", resumedCycle);
+    m.put("checkpoint_cycle", checkpoint == null ? null : checkpointCycle);
     m.put("settings", new java.util.TreeMap<>(spec.getSettingsMap()));
     m.put("model_sha256", spec.getModel().getSha256());
     m.put("submitted_ms", submittedMillis);

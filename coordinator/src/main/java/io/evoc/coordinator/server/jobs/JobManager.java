@@ -9,6 +9,7 @@ import io.evoc.coordinator.server.cluster.WorkQueue;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
+import io.evoc.protocol.search.TraceRecord;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,13 +36,15 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The coordinator's job book: every job's history is a sequence of persisted {@link JobEvent}s
- * (submitted, started, phase changes, succeeded, failed, cancelled), replayed after a restart.
- * Jobs run one at a time, in submission order, on a worker thread of their own; a job that was
- * queued or running when the node went down is started again when it comes back.
+ * (submitted, started, each committed cycle with its search checkpoint, phase changes, succeeded,
+ * failed, cancelled), replayed after a restart. Jobs run one at a time, in submission order, on a
+ * worker thread of their own; a job that was running when the node went down resumes from its
+ * last checkpoint when it comes back, and queued jobs start after it.
  */
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
   public sealed interface Command
-      permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, Phase, Progress, GenerationDone, Finished {}
+      permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, Phase, Progress, GenerationDone, Checkpoint,
+      Finished {}
 
   /** Replies the new job's id, or an error (the queue is full). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
@@ -75,6 +78,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   record Progress(String id, TraceEntry entry) implements Command {}
 
   record GenerationDone(String id, Generation generation) implements Command {}
+
+  /** A committed cycle: persisted, so that a restart resumes the search from it. */
+  record Checkpoint(String id, JobEvent.Checkpointed checkpointed) implements Command {}
 
   /** The worker's end of a job: outputs, or an error, or neither (cancelled). */
   record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
@@ -149,8 +155,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           return Effect().reply(c.replyTo(), new OutputsReply(Optional.ofNullable(job).map(Job::view),
               job == null ? null : job.outputs));
         })
-        .onCommand(Started.class, (jobs, c) -> Effect().persist(event(c.id()).setStarted(
-            JobEvent.Started.newBuilder().setAttempt(jobs.get(c.id()).attempt + 1)).build()))
+        .onCommand(Started.class, (jobs, c) -> {
+          Job job = jobs.get(c.id());
+          return Effect().persist(event(c.id()).setStarted(JobEvent.Started.newBuilder().setAttempt(job.attempt + 1)
+              .setResumedCycle(job.checkpoint == null ? 0 : job.checkpointCycle)).build());
+        })
         .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
         .onCommand(Feed.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
@@ -163,10 +172,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         })
         .onCommand(Progress.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
-          if (job != null) { // progress is not history: kept in memory only
+          if (job != null) { // live; the feed gets it with the checkpoint that persists it
             job.progress = c.entry();
-            job.publish(c.entry().distilled() > 0 ? "distilled" : "commit", System.currentTimeMillis(),
-                Job.describe(c.entry()));
             metrics.commit(c.id(), c.entry());
           }
           return Effect().none();
@@ -179,6 +186,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           }
           return Effect().none();
         })
+        .onCommand(Checkpoint.class, this::checkpoint)
         .onCommand(Finished.class, this::finished)
         .build();
   }
@@ -212,6 +220,28 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .thenReply(c.replyTo(), after -> Optional.of(after.get(c.id()).view()));
   }
 
+  /** Persists a committed cycle, then drops the checkpoint it supersedes: a job keeps only its latest. */
+  private Effect<JobEvent, Jobs> checkpoint(Jobs jobs, Checkpoint c) {
+    Job job = jobs.get(c.id());
+    if (job == null || job.state.finished()) {
+      return Effect().none();
+    }
+    io.evoc.protocol.jobs.Blob old = job.checkpoint;
+    return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed()).build())
+        .thenRun(after -> dropCheckpoint(old, c.checkpointed().getCheckpoint()));
+  }
+
+  private void dropCheckpoint(io.evoc.protocol.jobs.Blob old, io.evoc.protocol.jobs.Blob kept) {
+    if (old == null || (kept != null && old.getSha256().equals(kept.getSha256()))) {
+      return;
+    }
+    try {
+      blobs.delete(old);
+    } catch (java.io.IOException e) {
+      context.getLog().warn("cannot delete superseded checkpoint {}: {}", old.getSha256(), e.getMessage());
+    }
+  }
+
   private Effect<JobEvent, Jobs> finished(Jobs jobs, Finished c) {
     JobEvent.Builder e = event(c.id());
     if (cancelRunning.get()) {
@@ -221,7 +251,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     } else {
       e.setFailed(c.error());
     }
+    io.evoc.protocol.jobs.Blob checkpoint = jobs.get(c.id()).checkpoint;
     return Effect().persist(e.build()).thenRun(after -> {
+      dropCheckpoint(checkpoint, null);
       current = null;
       metrics.finished(c.id(), after.get(c.id()).state == Job.State.FAILED);
       startNext(after);
@@ -236,12 +268,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     String id = jobs.queue.peekFirst();
     current = id;
     JobSpec spec = jobs.get(id).spec;
+    io.evoc.protocol.jobs.Blob resume = jobs.get(id).checkpoint;
     ActorRef<Command> self = context.getSelf();
     cancelRunning = new AtomicBoolean();
     AtomicBoolean cancelled = cancelRunning;
     self.tell(new Started(id));
     worker.execute(() -> {
-      CompressCommand.Listener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs);
+      CompressCommand.Listener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs,
+          resume);
       try {
         Engines.inferenceThread();
         self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
@@ -282,8 +316,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return jobs; // an event for a job this book never had: nothing to apply it to
     }
     applyTo(jobs, job, e);
+    if (e.hasCheckpointed()) {
+      for (TraceRecord r : e.getCheckpointed().getTraceList()) {
+        job.publish(r.getDistilled() > 0 ? "distilled" : "commit", e.getAtMillis(), Job.describe(TraceEntry.of(r)));
+      }
+      return jobs;
+    }
     job.publish(e.getKindCase().name().toLowerCase(java.util.Locale.ROOT), e.getAtMillis(), switch (e.getKindCase()) {
-      case STARTED -> Map.of("attempt", job.attempt);
+      case STARTED -> Map.of("attempt", job.attempt, "resumed_cycle", e.getStarted().getResumedCycle());
       case PHASE -> Map.of("phase", job.phase);
       case FAILED -> Map.of("error", job.error);
       case SUCCEEDED -> Map.of("artifact_bytes", job.outputs.getArtifact().getBytes(), "artifact_sha256",
@@ -301,7 +341,15 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         job.phase = "starting";
         job.attempt = e.getStarted().getAttempt();
         job.startedMillis = e.getAtMillis();
-        job.progress = null;
+        job.resumedCycle = e.getStarted().getResumedCycle();
+      }
+      case CHECKPOINTED -> {
+        job.checkpoint = e.getCheckpointed().getCheckpoint();
+        int n = e.getCheckpointed().getTraceCount();
+        if (n > 0) {
+          job.progress = TraceEntry.of(e.getCheckpointed().getTrace(n - 1));
+          job.checkpointCycle = job.progress.cycle();
+        }
       }
       case PHASE -> {
         job.phase = e.getPhase();
@@ -317,6 +365,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         job.outputs = e.hasSucceeded() ? e.getSucceeded() : null;
         job.error = e.hasFailed() ? e.getFailed() : null;
         job.finishedMillis = e.getAtMillis();
+        job.checkpoint = null; // dropped once the job is over
         jobs.queue.remove(id);
       }
       default -> { }

@@ -2,6 +2,7 @@ package io.evoc.coordinator.server.jobs;
 
 import io.evoc.coordinator.cli.CompressCommand;
 import io.evoc.coordinator.search.Generation;
+import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.cluster.ClusterScoring;
@@ -12,20 +13,29 @@ import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.protocol.cluster.ScoringContext;
+import io.evoc.protocol.jobs.Blob;
+import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import io.evoc.protocol.model.OnnxModel;
+import io.evoc.protocol.search.SearchCheckpoint;
+import io.evoc.protocol.search.TraceRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a job's run tells the job book (phases, commits, generations) and asks it (cancelled?),
- * from the worker thread; and where its populations are scored: the cluster's work queue, with
- * the model, scoring batch and students published as blobs for the evaluators.
+ * from the worker thread; where its populations are scored: the cluster's work queue, with the
+ * model, scoring batch and students published as blobs for the evaluators; and where its search
+ * checkpoints go, and which one it resumes from.
  */
 final class WorkerListener implements CompressCommand.Listener {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerListener.class);
   private final String id;
   private final JobSpec spec;
   private final ActorRef<JobManager.Command> book;
@@ -33,9 +43,13 @@ final class WorkerListener implements CompressCommand.Listener {
   private final WorkQueue queue;
   private final String blobUrl;
   private final BlobStore blobs;
+  /** The checkpoint this run resumes from; null: from the start. */
+  private final Blob resume;
+  /** Trace entries already in the job's history: each checkpoint's event carries only the new ones. */
+  private int traced;
 
   WorkerListener(String id, JobSpec spec, ActorRef<JobManager.Command> book, AtomicBoolean cancelled, WorkQueue queue,
-      String blobUrl, BlobStore blobs) {
+      String blobUrl, BlobStore blobs, Blob resume) {
     this.id = id;
     this.spec = spec;
     this.book = book;
@@ -43,6 +57,7 @@ final class WorkerListener implements CompressCommand.Listener {
     this.queue = queue;
     this.blobUrl = blobUrl;
     this.blobs = blobs;
+    this.resume = resume;
   }
 
   @Override
@@ -58,6 +73,33 @@ final class WorkerListener implements CompressCommand.Listener {
   @Override
   public void generation(Generation generation) {
     book.tell(new JobManager.GenerationDone(id, generation));
+  }
+
+  /**
+   * Checkpoints go into the blob store and the job's history; a run with one to resume from
+   * continues it. An unreadable checkpoint (damaged, lost) is a warning, and the search starts over.
+   */
+  @Override
+  public Sparsifier prepare(Sparsifier search) {
+    search.checkpointTo(id, this::keep);
+    if (resume == null) {
+      return search;
+    }
+    try {
+      SearchCheckpoint checkpoint = SearchCheckpoint.parseFrom(blobs.read(resume));
+      traced = checkpoint.getTraceCount();
+      return search.resumeFrom(checkpoint);
+    } catch (IOException e) {
+      LOG.warn("job {}: cannot resume from its checkpoint, starting the search over: {}", id, e.getMessage());
+      return search;
+    }
+  }
+
+  private void keep(SearchCheckpoint checkpoint) {
+    List<TraceRecord> fresh = checkpoint.getTraceList().subList(traced, checkpoint.getTraceCount());
+    traced = checkpoint.getTraceCount();
+    book.tell(new JobManager.Checkpoint(id, JobEvent.Checkpointed.newBuilder()
+        .setCheckpoint(keep(checkpoint.toByteArray(), id + "-checkpoint")).addAllTrace(fresh).build()));
   }
 
   @Override
@@ -76,8 +118,12 @@ final class WorkerListener implements CompressCommand.Listener {
   }
 
   private String publish(byte[] bytes, String name) {
+    return keep(bytes, name).getSha256();
+  }
+
+  private Blob keep(byte[] bytes, String name) {
     try {
-      return blobs.putBytes(bytes, name).getSha256();
+      return blobs.putBytes(bytes, name);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot keep " + name, e);
     }
