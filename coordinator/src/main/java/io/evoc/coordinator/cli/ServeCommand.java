@@ -40,6 +40,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--roles", paramLabel = "ROLE[,...]", description = "coordinator, evaluator, finalizer (default: all).")
   String roles;
 
+  @Option(names = "--devices", paramLabel = "DEVICE[,...]", description = "Devices to score on, one evaluator each: "
+      + "cpu, or gpu:0,gpu:1 (evoc.devices, default cpu).")
+  String devices;
+
   @Option(names = "--token", paramLabel = "T", description = "Bearer token of the API (evoc.token, EVOC_TOKEN; "
       + "default: generated at the first start and kept in the data directory).")
   String token;
@@ -79,6 +83,13 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (roles != null) {
       m.put("evoc.roles", split(roles, "--roles"));
+    }
+    if (devices != null) {
+      List<String> list = split(devices, "--devices");
+      for (String d : list) {
+        io.evoc.evaluator.engine.Devices.parse(d); // a wrong name fails here, not in an evaluator
+      }
+      m.put("evoc.devices", list);
     }
     if (seedNodes != null) {
       List<String> seeds = split(seedNodes, "--seed-nodes").stream().map(ServeCommand::seedAddress).toList();

@@ -32,6 +32,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 
 /**
@@ -78,7 +80,12 @@ public final class EvocServer implements AutoCloseable {
     try {
       Cluster cluster = Cluster.get(system);
       List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
-      if (seeds.isEmpty()) {
+      if (config.getBoolean("evoc.cluster.bootstrap")) {
+        // Kubernetes and the like: the nodes find each other through service discovery and the
+        // management endpoint, and form (or join) the cluster without any seed-node list.
+        PekkoManagement.get(system).start().toCompletableFuture().join();
+        ClusterBootstrap.get(system).start();
+      } else if (seeds.isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       List<String> roles = config.getStringList("evoc.roles");

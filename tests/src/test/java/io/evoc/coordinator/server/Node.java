@@ -14,20 +14,29 @@ final class Node implements AutoCloseable {
   final int clusterPort;
   final Path dataDir;
   private final List<String> extra;
+  private final List<String> jvmArgs;
   private Process process;
 
   Node(Path dataDir, List<String> extra) throws IOException {
+    this(dataDir, extra, List.of());
+  }
+
+  /** @param jvmArgs before the main class: config overrides as -Dkey=value */
+  Node(Path dataDir, List<String> extra, List<String> jvmArgs) throws IOException {
     this.httpPort = freePort();
     this.clusterPort = freePort();
     this.dataDir = dataDir;
     this.extra = extra;
+    this.jvmArgs = jvmArgs;
   }
 
   Node start(String token) throws IOException {
     Files.createDirectories(dataDir);
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true", "-cp",
-        System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "serve", "--port",
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "serve",
+        "--port",
         Integer.toString(httpPort), "--cluster-port", Integer.toString(clusterPort), "--data-dir", dataDir.toString(),
         "--token", token));
     cmd.addAll(extra);
@@ -78,7 +87,7 @@ final class Node implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
