@@ -84,6 +84,8 @@ final class SparsifyCommand implements Callable<Integer> {
     r.put("candidates_scored", result.candidatesScored());
     r.put("candidates_per_s", Math.round(result.candidatesPerSecond() * 10) / 10.0);
     r.put("seconds", Json.hundredths(result.seconds()));
+    r.put("scoring_seconds", Json.hundredths(result.scoringSeconds()));
+    r.put("scoring_candidates_per_s", Math.round(result.scoringCandidatesPerSecond() * 10) / 10.0);
     r.put("trace", result.trace());
     return r;
   }

@@ -98,7 +98,7 @@ final class SubmitCommand implements Callable<Integer> {
   }
 
   /** A data spec's files as parts: the data, and its IDX labels when there are any. */
-  private static void addData(Map<String, Object> parts, String name, String spec) {
+  static void addData(Map<String, Object> parts, String name, String spec) {
     Path[] files = DataLoader.files(spec);
     parts.put(name, files[0]);
     if (files[1] != null) {

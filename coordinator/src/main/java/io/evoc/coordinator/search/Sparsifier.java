@@ -72,6 +72,8 @@ public final class Sparsifier {
   private final List<TraceEntry> trace = new ArrayList<>();
   private long started;
   private long scored;
+  /** Time spent scoring populations. */
+  private long scoringNanos;
   private float divergence;
   private float agreement;
   /** Where the search stops to distill (empty unless DE under distill with epochs to spare). */
@@ -190,7 +192,7 @@ public final class Sparsifier {
       goals.put(s.layer.weight(), (double) s.goalZeros / s.size);
     }
     return new SparsifyResult(sparsity, goals, overall(), divergence, agreement, List.copyOf(trace), scored,
-        (System.nanoTime() - started) / 1e9, stop);
+        (System.nanoTime() - started) / 1e9, scoringNanos / 1e9, stop);
   }
 
   private void setGoals() {
@@ -344,7 +346,8 @@ public final class Sparsifier {
         .setSettingsSha256(Checkpoints.settingsSha256(settings, scorer.samples())).setStage(stage).setCycles(cycles)
         .setRootSplits(rootSplits).setAttempt(attempt).setDivergence(divergence).setAgreement(agreement)
         .setCandidatesScored(scored).setNextMilestone(nextMilestone).setDistilled(distilled)
-        .setElapsedNanos(System.nanoTime() - started).setStopReason(stopReason == null ? "" : stopReason);
+        .setElapsedNanos(System.nanoTime() - started).setScoringNanos(scoringNanos)
+        .setStopReason(stopReason == null ? "" : stopReason);
     if (swapSizes != null) {
       swapSizes.forEach((s, m) -> b.addSwapSizes(SwapSize.newBuilder().setLayer(states.indexOf(s)).setSize(m)));
     }
@@ -379,6 +382,7 @@ public final class Sparsifier {
     nextMilestone = c.getNextMilestone();
     distilled = c.getDistilled();
     started -= c.getElapsedNanos();
+    scoringNanos = c.getScoringNanos();
     stopReason = c.getStopReason().isEmpty() ? null : c.getStopReason();
     if (stage == Stage.REFINE) {
       swapSizes = new LinkedHashMap<>();
@@ -429,6 +433,7 @@ public final class Sparsifier {
     long[] inCycle = {0};
     return (generation, best, candidates, nanos) -> {
       inCycle[0] += candidates;
+      scoringNanos += nanos;
       generations.accept(new Generation(cycle, s.layer.weight(), generation, best, candidates, nanos,
           (System.nanoTime() - started) / 1_000_000, before + inCycle[0]));
     };

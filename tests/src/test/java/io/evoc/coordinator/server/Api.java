@@ -50,6 +50,21 @@ final class Api {
         .handle((done, failure) -> failure == null ? List.copyOf(messages) : null);
   }
 
+  /** Waits until the job has persisted a checkpoint at or after {@code cycle}; returns its cycle. */
+  int awaitCheckpoint(String id, int cycle) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (true) {
+      Object at = get("/api/v1/jobs/" + id).json().get("checkpoint_cycle");
+      if (at != null && ((Number) at).intValue() >= cycle) {
+        return ((Number) at).intValue();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("job " + id + " did not checkpoint cycle " + cycle);
+      }
+      Thread.sleep(100);
+    }
+  }
+
   /** Polls a job until it has finished; its last view. */
   Map<String, Object> awaitFinished(String id, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -21,7 +21,7 @@ class BootstrapTest {
 
   @Test
   void twoNodesFormOneClusterThroughClusterBootstrap(@TempDir Path dir) throws Exception {
-    int[] management = {Node.freePort(), Node.freePort()};
+    int[] management = {LocalNode.freePort(), LocalNode.freePort()};
     List<String> discovery = new ArrayList<>(List.of("-Devoc.cluster.bootstrap=on",
         "-Dpekko.management.cluster.bootstrap.contact-point-discovery.discovery-method=config",
         "-Dpekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr=2",
@@ -31,9 +31,10 @@ class BootstrapTest {
       discovery.add("-Dpekko.discovery.config.services.evoc-cluster.endpoints." + i + ".host=127.0.0.1");
       discovery.add("-Dpekko.discovery.config.services.evoc-cluster.endpoints." + i + ".port=" + management[i]);
     }
-    try (Node a = new Node(dir.resolve("a"), List.of(), with(discovery, "-Dpekko.management.http.port=" + management[0]));
-        Node b = new Node(dir.resolve("b"), List.of("--roles", "evaluator"),
-            with(discovery, "-Dpekko.management.http.port=" + management[1]))) {
+    try (LocalNode a = new LocalNode(dir.resolve("a"), List.of(),
+        with(discovery, "-Dpekko.management.http.port=" + management[0]), java.util.Map.of());
+        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator"),
+            with(discovery, "-Dpekko.management.http.port=" + management[1]), java.util.Map.of())) {
       a.start(TOKEN);
       b.start(TOKEN);
       a.awaitReady(Duration.ofMinutes(2));

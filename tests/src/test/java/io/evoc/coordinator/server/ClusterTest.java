@@ -2,12 +2,10 @@ package io.evoc.coordinator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.evoc.coordinator.cli.CliAccess;
 import io.evoc.coordinator.client.ServerClient.Response;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,37 +19,25 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
-  private static final Path ROOT = Path.of(System.getProperty("evoc.repo.root", ".."));
-  private static final Path MLP = ROOT.resolve("examples/models/fashion-mlp.onnx");
-  private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
   /**
    * Populations of 48 in units of 8 or so: every evaluator gets work every generation. The search
    * alone (survivors kept exactly): it is what the evaluators score. With a quantizer the bytes
    * also match, except under heavy CPU load, where the coordinator's curvature-weighted bit search
    * has twice put one weight of 235,200 on a neighbouring level (open; README, "Server").
    */
-  private static final String[][] SETTINGS = {{"method", "de"}, {"sparsity", "0.7"}, {"seed", "5"},
+  private static final MlpJob JOB = new MlpJob(new String[][] {{"method", "de"}, {"sparsity", "0.7"}, {"seed", "5"},
       {"calib-limit", "400"}, {"population", "48"}, {"generations", "2"}, {"step", "0.1"}, {"repair", "none"},
-      {"swaps", "4"}};
+      {"swaps", "4"}});
 
   @Test
   void aJobSurvivesLosingAnEvaluatorAndTheCoordinator(@TempDir Path dir) throws Exception {
-    StringBuilder json = new StringBuilder("{");
-    List<String> cli = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib", FASHION + ":train",
-        "--out", dir.resolve("cli.evoc").toString(), "--report", dir.resolve("cli.json").toString()));
-    for (String[] s : SETTINGS) {
-      json.append(json.length() > 1 ? "," : "").append('"').append(s[0]).append("\":\"").append(s[1]).append('"');
-      cli.addAll(List.of("--" + s[0], s[1]));
-    }
-    json.append('}');
-    assertThat(CliAccess.run(cli.toArray(String[]::new))).isZero();
-    byte[] expected = Files.readAllBytes(dir.resolve("cli.evoc"));
+    byte[] expected = JOB.commandLineArtifact(dir);
 
-    Node coordinator = new Node(dir.resolve("a"), List.of());
+    LocalNode coordinator = new LocalNode(dir.resolve("a"), List.of());
     String seed = "127.0.0.1:" + coordinator.clusterPort;
     try (coordinator;
-        Node b = new Node(dir.resolve("b"), List.of("--roles", "evaluator", "--seed-nodes", seed));
-        Node c = new Node(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
+        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator", "--seed-nodes", seed));
+        LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
       coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
       b.start(TOKEN);
       c.start(TOKEN);
@@ -60,9 +46,7 @@ class ClusterTest {
       Api api = new Api(coordinator.httpPort, TOKEN);
       awaitEvaluators(api, 3);
 
-      Response submitted = api.submit(Api.parts("model", MLP,
-          "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
-          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", json.toString()));
+      Response submitted = api.submit(JOB.parts());
       assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
       String id = (String) submitted.json().get("id");
       awaitCycle(api, id, 3);
@@ -74,7 +58,7 @@ class ClusterTest {
           .get("evaluators");
       assertThat(evaluators).filteredOn(e -> ((Number) e.get("candidates_scored")).longValue() > 0).hasSize(2);
 
-      int committed = awaitCheckpoint(api, id, 6);
+      int committed = api.awaitCheckpoint(id, 6);
       coordinator.kill();
       coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
       Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(8));
@@ -107,19 +91,6 @@ class ClusterTest {
     while (((List<?>) api.get("/api/v1/cluster").json().get("evaluators")).size() < count) {
       assertThat(System.nanoTime()).as("%d evaluators registered", count).isLessThan(deadline);
       Thread.sleep(300);
-    }
-  }
-
-  /** Waits until the job has persisted a checkpoint at or after {@code cycle}; returns its cycle. */
-  private static int awaitCheckpoint(Api api, String id, int cycle) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-    while (true) {
-      Object at = api.get("/api/v1/jobs/" + id).json().get("checkpoint_cycle");
-      if (at != null && ((Number) at).intValue() >= cycle) {
-        return ((Number) at).intValue();
-      }
-      assertThat(System.nanoTime()).as("job %s checkpointed at cycle %d", id, cycle).isLessThan(deadline);
-      Thread.sleep(100);
     }
   }
 

@@ -1,0 +1,200 @@
+package io.evoc.coordinator.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.evoc.coordinator.client.ServerClient;
+import io.evoc.coordinator.server.LocalNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Scoring throughput of one search job with 1, 2, 3... evaluator JVMs on loopback, each held to
+ * the same number of compute threads, against the in-process engine held to the same: the job's
+ * candidates divided by the time its populations spent being scored (the report's
+ * {@code scoring_seconds}), so the coordinator's own work between generations counts for neither.
+ * Every run uses the same job and seed: the artifacts must agree byte for byte, and the command
+ * says whether they do.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+    description = "Scoring throughput with 1, 2, 3... evaluator JVMs against the in-process engine.")
+final class BenchClusterCommand implements Callable<Integer> {
+  private static final String TOKEN = "bench-cluster";
+
+  @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
+  Path model;
+
+  @Option(names = "--calib", required = true, paramLabel = "DATA")
+  String calib;
+
+  @Option(names = "--evaluators", defaultValue = "1,2,3", paramLabel = "N[,N...]",
+      description = "Evaluator JVMs per run (default ${DEFAULT-VALUE}).")
+  String evaluators;
+
+  @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+      description = "Compute threads of each evaluator, and of the in-process run (default ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Option(names = "--set", paramLabel = "FLAG=VALUE",
+      description = "A setting of the job, as `evoc compress` takes it; over the defaults method=de, sparsity=0.9, "
+          + "repair=none, swaps=0, calib-limit=2000, seed=1.")
+  Map<String, String> set = new LinkedHashMap<>();
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "Nodes' data and logs (default: a temporary directory).")
+  Path workDir;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    List<Integer> counts = Arrays.stream(evaluators.split(",")).map(String::trim).map(Integer::valueOf).toList();
+    if (counts.isEmpty() || counts.stream().anyMatch(n -> n < 1) || threads < 1) {
+      throw new IllegalArgumentException("--evaluators and --threads must be positive");
+    }
+    Map<String, String> settings = new LinkedHashMap<>(Map.of("method", "de", "sparsity", "0.9", "repair", "none",
+        "swaps", "0", "calib-limit", "2000", "seed", "1"));
+    settings.putAll(set);
+    Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("evoc-bench-cluster");
+
+    Run local = inProcess(dir.resolve("in-process"), settings);
+    out.printf("in process (%d thread%s): %.1f candidates/s (%d in %.1f s of scoring)%n", threads,
+        threads == 1 ? "" : "s", local.rate(), local.candidates(), local.seconds());
+    out.flush();
+    List<Run> runs = new ArrayList<>();
+    for (int n : counts) {
+      Run r = cluster(dir.resolve("cluster-" + n), n, settings);
+      runs.add(r);
+      out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s), %.2fx in-process%n", n, n == 1 ? "" : "s",
+          r.rate(), r.candidates(), r.seconds(), r.rate() / local.rate());
+      out.flush();
+    }
+    Run one = runs.stream().filter(r -> r.evaluators() == 1).findFirst().orElse(null);
+    List<Map<String, Object>> json = new ArrayList<>();
+    boolean same = true;
+    for (Run r : runs) {
+      same &= Arrays.equals(r.artifact(), local.artifact());
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("evaluators", r.evaluators());
+      m.put("candidates_per_s", Json.hundredths(r.rate()));
+      if (one != null) {
+        // Per added evaluator: what each one beyond the first adds, against what the first delivers.
+        m.put("efficiency", r.evaluators() == 1 ? 1.0
+            : Json.hundredths((r.rate() - one.rate()) / ((r.evaluators() - 1) * one.rate())));
+      }
+      json.add(m);
+    }
+    if (one != null) {
+      out.printf("cluster overhead with one evaluator: %.1f%% (target <= 10%%)%n", 100 * (1 - one.rate() / local.rate()));
+    }
+    out.printf("artifacts %s%n", same ? "identical in every run" : "DIFFER between runs");
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("model", model.getFileName().toString());
+    line.put("threads", threads);
+    line.put("cores", Runtime.getRuntime().availableProcessors());
+    line.put("in_process_per_s", Json.hundredths(local.rate()));
+    line.put("runs", json);
+    line.put("overhead_one_evaluator", one == null ? null : Json.hundredths(1 - one.rate() / local.rate()));
+    line.put("identical_artifacts", same);
+    out.println(new ObjectMapper().writeValueAsString(line));
+    out.flush();
+    return same ? 0 : 1;
+  }
+
+  private record Run(int evaluators, long candidates, double seconds, byte[] artifact) {
+    double rate() {
+      return seconds > 0 ? candidates / seconds : 0;
+    }
+  }
+
+  /** `evoc compress` in a JVM of its own, held to the same threads as an evaluator. */
+  private Run inProcess(Path dir, Map<String, String> settings) throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-Dai.djl.offline=true"));
+    cmd.addAll(LocalNode.threadLimit(threads));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "compress",
+        "--model", model.toString(), "--calib", calib, "--out", dir.resolve("artifact.evoc").toString(), "--report",
+        dir.resolve("report.json").toString()));
+    settings.forEach((k, v) -> cmd.addAll(List.of("--" + k, v)));
+    ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("compress.log").toFile());
+    b.environment().putAll(LocalNode.threadLimitEnv(threads));
+    int exit = b.start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException("the in-process run failed (" + exit + "): " + Files.readString(dir.resolve("compress.log")));
+    }
+    return run(0, new ObjectMapper().readValue(dir.resolve("report.json").toFile(), Map.class),
+        Files.readAllBytes(dir.resolve("artifact.evoc")));
+  }
+
+  /** A coordinator node (no evaluator of its own) and n evaluator nodes; the job submitted over HTTP. */
+  private Run cluster(Path dir, int n, Map<String, String> settings) throws Exception {
+    LocalNode coordinator = new LocalNode(dir.resolve("coordinator"), List.of("--roles", "coordinator,finalizer"));
+    List<LocalNode> nodes = new ArrayList<>(List.of(coordinator));
+    try {
+      coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
+      String seed = "127.0.0.1:" + coordinator.clusterPort;
+      for (int i = 0; i < n; i++) {
+        LocalNode e = new LocalNode(dir.resolve("evaluator-" + i), List.of("--roles", "evaluator", "--seed-nodes", seed),
+            LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads));
+        nodes.add(e);
+        e.start(TOKEN);
+      }
+      for (LocalNode e : nodes) {
+        e.awaitReady(Duration.ofMinutes(2));
+      }
+      ServerClient client = new ServerClient("http://127.0.0.1:" + coordinator.httpPort, TOKEN);
+      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (((List<?>) client.get("/api/v1/cluster").json().get("evaluators")).size() < n) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(n + " evaluators did not register within a minute");
+        }
+        Thread.sleep(200);
+      }
+      Map<String, Object> parts = new LinkedHashMap<>();
+      parts.put("model", model);
+      SubmitCommand.addData(parts, "calib", calib);
+      parts.put("settings", new ObjectMapper().writeValueAsString(settings));
+      ServerClient.Response submitted = client.submit(parts);
+      if (submitted.status() != 202) {
+        throw new IllegalStateException("the job was refused (" + submitted.status() + "): " + submitted.error());
+      }
+      String id = (String) submitted.json().get("id");
+      while (true) {
+        Map<String, Object> job = client.get("/api/v1/jobs/" + id).json();
+        String state = (String) job.get("state");
+        if (state.equals("succeeded")) {
+          break;
+        }
+        if (state.equals("failed") || state.equals("cancelled")) {
+          throw new IllegalStateException("job " + state + ": " + job.get("error"));
+        }
+        Thread.sleep(500);
+      }
+      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(),
+          client.get("/api/v1/jobs/" + id + "/artifact").body());
+    } finally {
+      for (LocalNode node : nodes) {
+        node.close();
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Run run(int evaluators, Map<String, Object> report, byte[] artifact) {
+    Map<String, Object> sparsify = (Map<String, Object>) report.get("sparsify");
+    return new Run(evaluators, ((Number) sparsify.get("candidates_scored")).longValue(),
+        ((Number) sparsify.get("scoring_seconds")).doubleValue(), artifact);
+  }
+}

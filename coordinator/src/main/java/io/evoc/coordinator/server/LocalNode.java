@@ -1,0 +1,121 @@
+package io.evoc.coordinator.server;
+
+import io.evoc.coordinator.client.ServerClient;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code evoc serve} in a JVM of its own on this machine, on loopback, with the classpath of
+ * the JVM that starts it: what the scaling benchmark and the cluster tests start, kill and
+ * restart. Its output goes to {@code <data-dir>/node.log}.
+ */
+public final class LocalNode implements AutoCloseable {
+  public final int httpPort;
+  public final int clusterPort;
+  public final Path dataDir;
+  private final List<String> args;
+  private final List<String> jvmArgs;
+  private final Map<String, String> env;
+  private Process process;
+
+  public LocalNode(Path dataDir, List<String> args) throws IOException {
+    this(dataDir, args, List.of(), Map.of());
+  }
+
+  /**
+   * @param args flags of {@code evoc serve} after the port, data directory and token ones
+   * @param jvmArgs before the main class: config overrides as -Dkey=value
+   * @param env added to this JVM's environment
+   */
+  public LocalNode(Path dataDir, List<String> args, List<String> jvmArgs, Map<String, String> env) throws IOException {
+    this.httpPort = freePort();
+    this.clusterPort = freePort();
+    this.dataDir = dataDir;
+    this.args = args;
+    this.jvmArgs = jvmArgs;
+    this.env = env;
+  }
+
+  /** JVM flags that hold a node's compute to {@code n} threads: libtorch's and the host-side delta updates'. */
+  public static List<String> threadLimit(int n) {
+    return List.of("-Dai.djl.pytorch.num_threads=" + n, "-Dai.djl.pytorch.num_interop_threads=1",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + n);
+  }
+
+  /** The environment that goes with {@link #threadLimit}: OpenMP and MKL read theirs at load. */
+  public static Map<String, String> threadLimitEnv(int n) {
+    return Map.of("OMP_NUM_THREADS", Integer.toString(n), "MKL_NUM_THREADS", Integer.toString(n));
+  }
+
+  public LocalNode start(String token) throws IOException {
+    Files.createDirectories(dataDir);
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "serve",
+        "--port", Integer.toString(httpPort), "--cluster-port", Integer.toString(clusterPort), "--data-dir",
+        dataDir.toString(), "--token", token));
+    cmd.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node.log").toFile()));
+    builder.environment().putAll(env);
+    process = builder.start();
+    return this;
+  }
+
+  /** SIGKILL: no shutdown hook, no goodbye to the cluster. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  public String log() throws IOException {
+    return Files.readString(dataDir.resolve("node.log"));
+  }
+
+  /** Waits for /ready; fails with the node's log when it exits or the time runs out. */
+  public LocalNode awaitReady(Duration timeout) throws IOException, InterruptedException {
+    ServerClient client = new ServerClient("http://127.0.0.1:" + httpPort, null);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("node on " + httpPort + " exited: " + log());
+      }
+      try {
+        if (client.get("/ready").status() == 200) {
+          return this;
+        }
+      } catch (RuntimeException notYet) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("node on " + httpPort + " not ready after " + timeout + ": " + log());
+      }
+      Thread.sleep(300);
+    }
+  }
+
+  /** SIGTERM (Pekko's coordinated shutdown), SIGKILL after 20 s. */
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
