@@ -188,6 +188,37 @@ class SearchTest {
     }
   }
 
+  /** The selection the sampler uses picks exactly the n smallest keys, for every n, on random and sorted input. */
+  @Test
+  void selectionFindsTheSmallestKeys() {
+    SplittableRandom random = new SplittableRandom(9);
+    for (int trial = 0; trial < 200; trial++) {
+      int size = 1 + random.nextInt(300);
+      long[] keys = random.longs(size).distinct().toArray();
+      if (trial % 3 == 0) {
+        java.util.Arrays.sort(keys); // already ordered, and reversed below: the pivot's worst places
+      }
+      if (trial % 3 == 1) {
+        java.util.Arrays.sort(keys);
+        for (int i = 0; i < keys.length / 2; i++) {
+          long t = keys[i];
+          keys[i] = keys[keys.length - 1 - i];
+          keys[keys.length - 1 - i] = t;
+        }
+      }
+      int n = random.nextInt(keys.length + 1);
+      long[] selected = keys.clone();
+      Evolution.selectSmallest(selected, n);
+      long[] expected = keys.clone();
+      java.util.Arrays.sort(expected);
+      long[] got = java.util.Arrays.copyOf(selected, n);
+      java.util.Arrays.sort(got);
+      assertThat(got).isEqualTo(java.util.Arrays.copyOf(expected, n));
+      java.util.Arrays.sort(selected);
+      assertThat(selected).as("a permutation").isEqualTo(expected);
+    }
+  }
+
   @Test
   void sortedSetOperations() {
     int[] a = {1, 3, 5, 7};
