@@ -43,10 +43,14 @@ public final class LocalNode implements AutoCloseable {
     this.env = env;
   }
 
-  /** JVM flags that hold a node's compute to {@code n} threads: libtorch's and the host-side delta updates'. */
+  /**
+   * JVM flags that hold a node's compute to {@code n} threads: libtorch's, and the host-side delta
+   * updates', which run on the calling thread plus the common pool's workers (n - 1 of them; with
+   * none the caller does it all).
+   */
   public static List<String> threadLimit(int n) {
     return List.of("-Dai.djl.pytorch.num_threads=" + n, "-Dai.djl.pytorch.num_interop_threads=1",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + n);
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (n - 1));
   }
 
   /** The environment that goes with {@link #threadLimit}: OpenMP and MKL read theirs at load. */
