@@ -75,8 +75,8 @@ final class BenchClusterCommand implements Callable<Integer> {
     for (int n : counts) {
       Run r = cluster(dir.resolve("cluster-" + n), n, settings);
       runs.add(r);
-      out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s), %.2fx in-process%n", n, n == 1 ? "" : "s",
-          r.rate(), r.candidates(), r.seconds(), r.rate() / local.rate());
+      out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all), %.2fx in-process%n",
+          n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(), r.busySeconds(), r.rate() / local.rate());
       out.flush();
     }
     Run one = runs.stream().filter(r -> r.evaluators() == 1).findFirst().orElse(null);
@@ -87,6 +87,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("evaluators", r.evaluators());
       m.put("candidates_per_s", Json.hundredths(r.rate()));
+      m.put("evaluators_busy_s", Json.hundredths(r.busySeconds()));
       if (one != null) {
         // Per added evaluator: what each one beyond the first adds, against what the first delivers.
         m.put("efficiency", r.evaluators() == 1 ? 1.0
@@ -111,7 +112,8 @@ final class BenchClusterCommand implements Callable<Integer> {
     return same ? 0 : 1;
   }
 
-  private record Run(int evaluators, long candidates, double seconds, byte[] artifact) {
+  /** @param busySeconds summed over the evaluators: their time on units, student updates included */
+  private record Run(int evaluators, long candidates, double seconds, double busySeconds, byte[] artifact) {
     double rate() {
       return seconds > 0 ? candidates / seconds : 0;
     }
@@ -134,7 +136,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     if (exit != 0) {
       throw new IllegalStateException("the in-process run failed (" + exit + "): " + Files.readString(dir.resolve("compress.log")));
     }
-    return run(0, new ObjectMapper().readValue(dir.resolve("report.json").toFile(), Map.class),
+    return run(0, new ObjectMapper().readValue(dir.resolve("report.json").toFile(), Map.class), 0,
         Files.readAllBytes(dir.resolve("artifact.evoc")));
   }
 
@@ -182,7 +184,13 @@ final class BenchClusterCommand implements Callable<Integer> {
         }
         Thread.sleep(500);
       }
-      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(),
+      double busy = 0;
+      for (Object e : (List<?>) client.get("/api/v1/cluster").json().get("evaluators")) {
+        Map<?, ?> v = (Map<?, ?>) e;
+        double rate = ((Number) v.get("candidates_per_second")).doubleValue();
+        busy += rate > 0 ? ((Number) v.get("candidates_scored")).doubleValue() / rate : 0;
+      }
+      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(), busy,
           client.get("/api/v1/jobs/" + id + "/artifact").body());
     } finally {
       for (LocalNode node : nodes) {
@@ -192,9 +200,9 @@ final class BenchClusterCommand implements Callable<Integer> {
   }
 
   @SuppressWarnings("unchecked")
-  private static Run run(int evaluators, Map<String, Object> report, byte[] artifact) {
+  private static Run run(int evaluators, Map<String, Object> report, double busy, byte[] artifact) {
     Map<String, Object> sparsify = (Map<String, Object>) report.get("sparsify");
     return new Run(evaluators, ((Number) sparsify.get("candidates_scored")).longValue(),
-        ((Number) sparsify.get("scoring_seconds")).doubleValue(), artifact);
+        ((Number) sparsify.get("scoring_seconds")).doubleValue(), busy, artifact);
   }
 }

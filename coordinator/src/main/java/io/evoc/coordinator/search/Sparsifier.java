@@ -249,6 +249,7 @@ public final class Sparsifier {
       double step = Math.max(MIN_STEP, settings.step() / shrink);
       int k = (int) Math.max(1, Math.min(s.goalZeros - s.zeros, Math.ceil(step * s.size)));
       s.decayEvidence();
+      scoring.prepare(s.layer);
       Evolution evolution = new Evolution(scoring, s, Evolution.Move.ZERO,
           Pruning.curvatureWeighted(scorer, s, settings.seed()), k, settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null,
@@ -401,6 +402,7 @@ public final class Sparsifier {
     float before = divergence;
     float[] weights = student.get(s.layer.weight());
     s.decayEvidence();
+    scoring.prepare(s.layer);
     Evolution.Result back = new Evolution(scoring, s, Evolution.Move.RESTORE,
         Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
@@ -414,6 +416,7 @@ public final class Sparsifier {
     }
     student.set(s.layer.weight(), restored);
     s.restore(back.best());
+    scoring.prepare(s.layer);
     Evolution.Result out = new Evolution(scoring, s, Evolution.Move.ZERO,
         Pruning.curvatureWeighted(scorer, s, settings.seed()), back.best().length, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));

@@ -114,7 +114,7 @@ public final class EvocServer implements AutoCloseable {
         system.systemActorOf(Behaviors.setup(ctx -> {
           for (int i = 0; i < devices.size(); i++) {
             ctx.spawn(EvaluatorActor.create(Devices.parse(devices.get(i)), devices.get(i), token), Integer.toString(i),
-                DispatcherSelector.blocking());
+                DispatcherSelector.fromConfig("evoc.evaluator-dispatcher"));
           }
           return Behaviors.empty();
         }), "evaluators", Props.empty());

@@ -27,7 +27,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * the job it last scored (teacher, batch, student at the committed version); a unit it cannot
  * score is answered with an error, which the queue passes on to the job.
  *
- * <p>Scoring blocks, so the actor runs on a dispatcher of its own (see the server's wiring).
+ * <p>Scoring blocks, so the actor runs on a thread of its own (evoc.evaluator-dispatcher, a pinned
+ * dispatcher).
  */
 public final class EvaluatorActor extends AbstractBehavior<Object> {
   /** Where the work queue registers; evaluators look it up there. */
@@ -88,6 +89,9 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onMessage(EvaluatorMessage m) {
+    if (m.hasPrepare()) {
+      return prepare(m.getPrepare());
+    }
     if (!m.hasUnit()) {
       return this;
     }
@@ -95,11 +99,7 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
     WorkResult.Builder result = WorkResult.newBuilder().setUnitId(unit.getUnitId()).setEvaluator(self);
     long start = System.nanoTime();
     try {
-      if (replica == null || !replica.serves(unit.getContext())) {
-        closeReplica();
-        replica = new JobReplica(unit.getContext(), blobs, device);
-      }
-      Scores s = replica.score(unit, blobs);
+      Scores s = replicaFor(unit).score(unit, blobs);
       for (int i = 0; i < s.divergence().length; i++) {
         result.addDivergence(s.divergence()[i]).addAgreement(s.agreement()[i]);
       }
@@ -115,6 +115,25 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
       from.tell(request(1));
     }
     return this;
+  }
+
+  /** Gets the student and the layer's cache ready; a failure here shows again on the unit that needs them. */
+  private Behavior<Object> prepare(WorkUnit unit) {
+    try {
+      replicaFor(unit).prepare(unit, blobs);
+    } catch (Exception | OutOfMemoryError e) {
+      getContext().getLog().debug("preparing {} failed: {}", unit.getUnitId(), e.toString());
+      closeReplica();
+    }
+    return this;
+  }
+
+  private JobReplica replicaFor(WorkUnit unit) throws java.io.IOException {
+    if (replica == null || !replica.serves(unit.getContext())) {
+      closeReplica();
+      replica = new JobReplica(unit.getContext(), blobs, device);
+    }
+    return replica;
   }
 
   private QueueMessage request(int capacity) {

@@ -46,6 +46,26 @@ final class JobReplica implements AutoCloseable {
   }
 
   Scores score(WorkUnit unit, BlobFetcher blobs) throws IOException {
+    Layer layer = sync(unit, blobs);
+    List<int[]> candidates = new ArrayList<>(unit.getCandidatesCount());
+    for (Candidate c : unit.getCandidatesList()) {
+      int[] members = new int[c.getMembersCount()];
+      for (int i = 0; i < members.length; i++) {
+        members[i] = c.getMembers(i);
+      }
+      candidates.add(members);
+    }
+    return scorer.score(layer, candidates,
+        unit.getRestore() ? teacherWeights.computeIfAbsent(layer.weight(), teacher::floats) : null);
+  }
+
+  /** The student at the unit's version and the layer's cache built, before any candidate comes. */
+  void prepare(WorkUnit unit, BlobFetcher blobs) throws IOException {
+    scorer.score(sync(unit, blobs), List.of(), null);
+  }
+
+  /** Brings the student to the unit's version; the unit's layer. */
+  private Layer sync(WorkUnit unit, BlobFetcher blobs) throws IOException {
     Engines.inferenceThread(); // an actor runs on whichever dispatcher thread is free
     String sha = unit.getContext().getStudentSha256();
     if (!sha.equals(studentSha256)) {
@@ -58,13 +78,7 @@ final class JobReplica implements AutoCloseable {
       }
       studentSha256 = sha;
     }
-    Layer layer = scorer.layer(unit.getLayer());
-    List<int[]> candidates = new ArrayList<>(unit.getCandidatesCount());
-    for (Candidate c : unit.getCandidatesList()) {
-      candidates.add(c.getMembersList().stream().mapToInt(Integer::intValue).toArray());
-    }
-    return scorer.score(layer, candidates,
-        unit.getRestore() ? teacherWeights.computeIfAbsent(layer.weight(), teacher::floats) : null);
+    return scorer.layer(unit.getLayer());
   }
 
   @Override

@@ -14,4 +14,12 @@ public interface CandidateScoring {
    * @param values per weight of the layer, the value a member takes; null: zero
    */
   Scores score(Layer layer, List<int[]> candidates, float[] values);
+
+  /**
+   * Populations of {@code layer} of the current student come next: a cluster tells its evaluators
+   * to fetch the student and build their caches now, while the caller still estimates its prior,
+   * rather than when the first population waits. In process there is nothing to do.
+   */
+  default void prepare(Layer layer) {
+  }
 }

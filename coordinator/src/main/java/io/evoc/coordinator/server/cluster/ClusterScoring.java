@@ -67,10 +67,7 @@ public final class ClusterScoring implements CandidateScoring {
     if (restore && !Arrays.equals(values, teacherWeights.computeIfAbsent(layer.weight(), teacher::floats))) {
       throw new IllegalStateException(layer.weight() + ": the cluster restores weights to the teacher's values only");
     }
-    if (student.revision() != publishedRevision) {
-      context.setStudentSha256(publish.apply(teacher.withWeights(student.snapshot()).toBytes()));
-      publishedRevision = student.revision();
-    }
+    publishStudent();
     int n = candidates.size();
     int stack = local.stackSize(layer, n);
     int unit = stack >= MIN_UNIT ? stack : stack * ((MIN_UNIT + stack - 1) / stack);
@@ -102,6 +99,21 @@ public final class ClusterScoring implements CandidateScoring {
       throw new IllegalStateException("the evaluators scored " + at + " of " + n + " candidates");
     }
     return new Scores(divergence, agreement);
+  }
+
+  /** Every evaluator fetches the student and builds the layer's cache while the search estimates its prior. */
+  @Override
+  public void prepare(Layer layer) {
+    publishStudent();
+    queue.broadcast(WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context).setLayer(layer.weight())
+        .build());
+  }
+
+  private void publishStudent() {
+    if (student.revision() != publishedRevision) {
+      context.setStudentSha256(publish.apply(teacher.withWeights(student.snapshot()).toBytes()));
+      publishedRevision = student.revision();
+    }
   }
 
   private WorkResult await(CompletableFuture<WorkResult> f) {

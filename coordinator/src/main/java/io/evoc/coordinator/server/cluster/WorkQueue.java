@@ -95,6 +95,12 @@ public final class WorkQueue {
     return out;
   }
 
+  /** Sends a preparation (a unit without candidates, not answered) to every evaluator known. */
+  public synchronized void broadcast(WorkUnit unit) {
+    EvaluatorMessage m = EvaluatorMessage.newBuilder().setPrepare(unit).build();
+    evaluators.values().forEach(e -> e.ref.tell(m));
+  }
+
   /** A new id for a unit: unique within this queue's life. */
   public synchronized String nextId(String job) {
     return job + "/" + ids++;
