@@ -53,10 +53,17 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (EvocServer server = EvocServer.start(overrides(), out)) {
-      server.awaitTermination();
+    while (true) {
+      try (EvocServer server = EvocServer.start(overrides(), out)) {
+        if (!server.awaitTermination()) {
+          return 0;
+        }
+      }
+      // Downed by the cluster (an evaluator that lost its coordinator, a partition's losing side):
+      // the node starts afresh and joins its seed nodes again, instead of lingering outside.
+      out.println("evoc: this node was downed by the cluster; starting again to rejoin");
+      out.flush();
     }
-    return 0;
   }
 
   /** The flags as config paths: they override application.conf and the environment. */

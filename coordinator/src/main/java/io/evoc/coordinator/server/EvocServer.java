@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import io.evoc.coordinator.server.cluster.ApiDirectory;
 import io.evoc.coordinator.server.cluster.WorkQueue;
 import io.evoc.coordinator.server.cluster.WorkQueueActor;
 import io.evoc.evaluator.cluster.EvaluatorActor;
@@ -27,6 +28,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -123,6 +125,10 @@ public final class EvocServer implements AutoCloseable {
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();
       blobUrl.complete("http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort());
+      if (jobs != null) {
+        // Nodes without the coordinator role find this node's API here and forward jobs to it.
+        system.systemActorOf(ApiDirectory.create(blobUrl.join()), "api-directory", Props.empty());
+      }
       out.printf("evoc: serving http://%s:%d (data in %s, cluster port %d)%n", host,
           binding.localAddress().getPort(), dataDir, cluster.selfMember().address().getPort().orElse(0));
       out.flush();
@@ -140,9 +146,16 @@ public final class EvocServer implements AutoCloseable {
     return system;
   }
 
-  /** Until the node is stopped (SIGTERM runs Pekko's coordinated shutdown). */
-  public void awaitTermination() {
+  /**
+   * Until the node is stopped (SIGTERM runs Pekko's coordinated shutdown) or the cluster downs it.
+   *
+   * @return true when the cluster downed it (the split-brain resolver, say, after losing the
+   *     coordinator): a node that should rejoin rather than exit
+   */
+  public boolean awaitTermination() {
     system.getWhenTerminated().toCompletableFuture().join();
+    return CoordinatedShutdown.get(system).getShutdownReason()
+        .filter(r -> r == CoordinatedShutdown.clusterDowningReason()).isPresent();
   }
 
   @Override

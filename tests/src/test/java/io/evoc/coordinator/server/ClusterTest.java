@@ -83,11 +83,24 @@ class ClusterTest {
         }
       }
       assertThat(artifact).as("the cluster's artifact against the command line's").isEqualTo(expected);
+
+      // The surviving evaluator node, downed when it lost the coordinator, has rejoined on its own;
+      // it serves the job API too, forwarding to the coordinator.
+      awaitEvaluators(api, 2);
+      Api viaEvaluator = new Api(b.httpPort, TOKEN);
+      Response shown = viaEvaluator.get("/api/v1/jobs/" + id);
+      assertThat(shown.json().get("artifact_sha256")).as(shown.text()).isEqualTo(job.get("artifact_sha256"));
+      assertThat(viaEvaluator.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(expected);
+      assertThat(viaEvaluator.get("/api/v1/jobs/nope").status()).isEqualTo(404);
+      assertThat(viaEvaluator.getWithToken("/api/v1/jobs/" + id, "wrong").status()).isEqualTo(401);
+      List<Map<String, Object>> feed = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
+      assertThat(viaEvaluator.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
+      assertThat(feed).extracting(m -> m.get("type")).contains("commit", "succeeded");
     }
   }
 
   private static void awaitEvaluators(Api api, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (((List<?>) api.get("/api/v1/cluster").json().get("evaluators")).size() < count) {
       assertThat(System.nanoTime()).as("%d evaluators registered", count).isLessThan(deadline);
       Thread.sleep(300);

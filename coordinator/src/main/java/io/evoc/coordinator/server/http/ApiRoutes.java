@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
+import io.evoc.coordinator.server.cluster.ApiDirectory;
 import io.evoc.coordinator.server.cluster.WorkQueue;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -37,7 +38,10 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Uri;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketRequest;
 import org.apache.pekko.http.javadsl.model.headers.ContentDisposition;
 import org.apache.pekko.http.javadsl.model.headers.ContentDispositionTypes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -87,11 +91,31 @@ public final class ApiRoutes extends AllDirectives {
             PROMETHEUS_TEXT, metrics.scrape().getBytes(StandardCharsets.UTF_8)))))),
         path("ready", () -> get(this::ready)),
         pathPrefix("api", () -> pathPrefix("v1", () -> authorized(() -> concat(
-            pathPrefix("jobs", () -> jobs == null ? json(503, Map.of("error", "this node has no coordinator role; "
-                + "send jobs to a coordinator")) : jobRoutes()),
+            pathPrefix("jobs", () -> jobs == null ? forwardJobs() : jobRoutes()),
             path(PathMatchers.segment("blobs").slash(PathMatchers.segment()), this::blob),
             path("cluster", () -> get(this::cluster)),
             json(404, Map.of("error", "no such route")))))));
+  }
+
+  /**
+   * On a node without the coordinator role, the job API is the coordinator's: requests are passed
+   * to its HTTP address (which its {@link ApiDirectory} tells), uploads streamed through, and a
+   * job's event WebSocket relayed message by message. The token was checked here; it goes along.
+   */
+  private Route forwardJobs() {
+    return extractRequest(request -> onComplete(ApiDirectory.coordinatorUrl(system), url -> {
+      if (url.isFailure()) {
+        return json(503, Map.of("error", "this node has no coordinator role, and no coordinator is in the cluster"));
+      }
+      String target = url.get() + request.getUri().getPathString()
+          + request.getUri().rawQueryString().map(q -> "?" + q).orElse("");
+      return concat(
+          pathPrefix(PathMatchers.segment(), id -> path("events", () -> handleWebSocketMessages(
+              Http.get(system).webSocketClientFlow(WebSocketRequest.create(target.replaceFirst("^http", "ws"))
+                  .addHeader(request.getHeader("Authorization").orElseThrow()))))),
+          completeWithFuture(Http.get(system).singleRequest(request.withUri(Uri.create(target))
+              .removeHeader("Timeout-Access").removeHeader("Host"))));
+    }));
   }
 
   /** Ready: a member of the cluster, and on a coordinator, the job journal replayed. */
