@@ -31,6 +31,8 @@ import java.util.function.Function;
 public final class ClusterScoring implements CandidateScoring {
   /** Units hold at least this many candidates where stacks are smaller (a stack of 1 for some graphs). */
   private static final int MIN_UNIT = 8;
+  /** Units per evaluator and population: one scoring while the next waits, and no more round trips. */
+  private static final int UNITS_PER_EVALUATOR = 2;
 
   private final String job;
   private final WorkQueue queue;
@@ -70,7 +72,11 @@ public final class ClusterScoring implements CandidateScoring {
     publishStudent();
     int n = candidates.size();
     int stack = local.stackSize(layer, n);
-    int unit = stack >= MIN_UNIT ? stack : stack * ((MIN_UNIT + stack - 1) / stack);
+    // Whole stacks, so that scores stay those of one process; as many as spread the population
+    // over the evaluators known, each unit a round trip and a host fill of its own.
+    int stacks = (n + stack - 1) / stack;
+    int spread = Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
+    int unit = Math.max(stack * ((stacks + spread - 1) / spread), stack * ((MIN_UNIT + stack - 1) / stack));
     List<WorkUnit> units = new ArrayList<>();
     for (int from = 0; from < n; from += unit) {
       WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context)

@@ -177,6 +177,11 @@ public final class WorkQueue {
     dispatch();
   }
 
+  /** Evaluators that have asked for work and not left. */
+  public synchronized int evaluatorCount() {
+    return evaluators.size();
+  }
+
   public synchronized int depth() {
     return waiting.size();
   }
