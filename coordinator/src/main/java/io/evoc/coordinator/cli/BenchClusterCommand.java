@@ -45,6 +45,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       description = "Compute threads of each evaluator, and of the in-process run (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
+      description = "Rounds of every configuration, interleaved; each figure is the median (default ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Option(names = "--set", paramLabel = "FLAG=VALUE",
       description = "A setting of the job, as `evoc compress` takes it; over the defaults method=de, sparsity=0.9, "
           + "repair=none, swaps=0, calib-limit=2000, seed=1.")
@@ -59,31 +63,46 @@ final class BenchClusterCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     List<Integer> counts = Arrays.stream(evaluators.split(",")).map(String::trim).map(Integer::valueOf).toList();
-    if (counts.isEmpty() || counts.stream().anyMatch(n -> n < 1) || threads < 1) {
-      throw new IllegalArgumentException("--evaluators and --threads must be positive");
+    if (counts.isEmpty() || counts.stream().anyMatch(n -> n < 1) || threads < 1 || rounds < 1) {
+      throw new IllegalArgumentException("--evaluators, --threads and --rounds must be positive");
     }
     Map<String, String> settings = new LinkedHashMap<>(Map.of("method", "de", "sparsity", "0.9", "repair", "none",
         "swaps", "0", "calib-limit", "2000", "seed", "1"));
     settings.putAll(set);
     Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("evoc-bench-cluster");
 
-    Run local = inProcess(dir.resolve("in-process"), settings);
-    out.printf("in process (%d thread%s): %.1f candidates/s (%d in %.1f s of scoring)%n", threads,
-        threads == 1 ? "" : "s", local.rate(), local.candidates(), local.seconds());
-    out.flush();
-    List<Run> runs = new ArrayList<>();
-    for (int n : counts) {
-      Run r = cluster(dir.resolve("cluster-" + n), n, settings);
-      runs.add(r);
-      out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all), %.2fx in-process%n",
-          n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(), r.busySeconds(), r.rate() / local.rate());
+    // Rounds interleave the configurations, so that a slow spell of the machine hits them alike;
+    // each configuration's figure is its median round.
+    Map<Integer, List<Run>> byCount = new java.util.TreeMap<>();
+    for (int round = 1; round <= rounds; round++) {
+      String tag = rounds == 1 ? "" : " [round " + round + "]";
+      Run l = inProcess(dir.resolve("in-process-" + round), settings);
+      byCount.computeIfAbsent(0, k -> new ArrayList<>()).add(l);
+      out.printf("in process (%d thread%s): %.1f candidates/s (%d in %.1f s of scoring)%s%n", threads,
+          threads == 1 ? "" : "s", l.rate(), l.candidates(), l.seconds(), tag);
       out.flush();
+      for (int n : counts) {
+        Run r = cluster(dir.resolve("cluster-" + n + "-" + round), n, settings);
+        byCount.computeIfAbsent(n, k -> new ArrayList<>()).add(r);
+        out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all), %.2fx "
+            + "in-process%s%n", n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(), r.busySeconds(),
+            r.rate() / l.rate(), tag);
+        out.flush();
+      }
     }
+    Run local = median(byCount.get(0));
+    List<Run> runs = counts.stream().map(n -> median(byCount.get(n))).toList();
+    boolean same = byCount.values().stream().flatMap(List::stream)
+        .allMatch(r -> Arrays.equals(r.artifact(), local.artifact()));
     Run one = runs.stream().filter(r -> r.evaluators() == 1).findFirst().orElse(null);
     List<Map<String, Object>> json = new ArrayList<>();
-    boolean same = true;
+    if (rounds > 1) {
+      out.printf("medians of %d rounds:%n", rounds);
+      out.printf("in process: %.1f candidates/s%n", local.rate());
+      runs.forEach(r -> out.printf("%d evaluator%s: %.1f candidates/s, %.2fx in-process%n", r.evaluators(),
+          r.evaluators() == 1 ? "" : "s", r.rate(), r.rate() / local.rate()));
+    }
     for (Run r : runs) {
-      same &= Arrays.equals(r.artifact(), local.artifact());
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("evaluators", r.evaluators());
       m.put("candidates_per_s", Json.hundredths(r.rate()));
@@ -102,6 +121,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("model", model.getFileName().toString());
     line.put("threads", threads);
+    line.put("rounds", rounds);
     line.put("cores", Runtime.getRuntime().availableProcessors());
     line.put("in_process_per_s", Json.hundredths(local.rate()));
     line.put("runs", json);
@@ -197,6 +217,12 @@ final class BenchClusterCommand implements Callable<Integer> {
         node.close();
       }
     }
+  }
+
+  private static Run median(List<Run> runs) {
+    List<Run> sorted = new ArrayList<>(runs);
+    sorted.sort(java.util.Comparator.comparingDouble(Run::rate));
+    return sorted.get(sorted.size() / 2);
   }
 
   @SuppressWarnings("unchecked")
