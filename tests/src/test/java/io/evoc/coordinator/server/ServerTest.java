@@ -73,6 +73,11 @@ class ServerTest {
       assertThat(api.get("/api/v1/jobs/" + id + "/model.onnx").status()).isEqualTo(200);
       assertThat(api.get("/api/v1/jobs/" + id + "/report").json()).containsKeys("front", "chosen", "bytes");
       assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
+      // What the job published for the evaluators (scoring batch, students) and its checkpoints are
+      // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.
+      try (var blobs = Files.list(dir.resolve("data/blobs"))) {
+        assertThat(blobs.toList()).hasSize(6);
+      }
 
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
       List<String> submit = new ArrayList<>(List.of("submit", "--server", "http://127.0.0.1:" + server.port(),

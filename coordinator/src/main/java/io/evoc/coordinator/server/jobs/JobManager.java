@@ -1,6 +1,5 @@
 package io.evoc.coordinator.server.jobs;
 
-import io.evoc.coordinator.cli.CompressCommand;
 import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
@@ -274,12 +273,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     AtomicBoolean cancelled = cancelRunning;
     self.tell(new Started(id));
     worker.execute(() -> {
-      CompressCommand.Listener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs,
-          resume);
+      WorkerListener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs, resume);
       try {
         Engines.inferenceThread();
-        self.tell(new Finished(id, JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener), null));
+        JobEvent.Succeeded outputs = JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener);
+        listener.cleanUp();
+        self.tell(new Finished(id, outputs, null));
       } catch (Exception | Error e) {
+        listener.cleanUp();
         // Errors too (a native library that fails to link): a job must end, never hang in "starting".
         self.tell(new Finished(id, null, oneLine(e)));
       }

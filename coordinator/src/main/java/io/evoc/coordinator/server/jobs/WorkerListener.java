@@ -47,6 +47,13 @@ final class WorkerListener implements CompressCommand.Listener {
   private final Blob resume;
   /** Trace entries already in the job's history: each checkpoint's event carries only the new ones. */
   private int traced;
+  /**
+   * What this run published for the evaluators and may delete when it is superseded or the job
+   * ends: the scoring batch and the latest student. Never a blob the job's spec names (the first
+   * student is the teacher itself, whose bytes may be the upload's).
+   */
+  private final java.util.Set<String> published = new java.util.LinkedHashSet<>();
+  private String student;
 
   WorkerListener(String id, JobSpec spec, ActorRef<JobManager.Command> book, AtomicBoolean cancelled, WorkQueue queue,
       String blobUrl, BlobStore blobs, Blob resume) {
@@ -113,12 +120,42 @@ final class WorkerListener implements CompressCommand.Listener {
         .setModelSha256(spec.getModel().getSha256())
         .setBatchSha256(publish(TensorMessages.encode(batch).toByteArray(), id + "-batch"))
         .setMetric(local.metric().name().toLowerCase(Locale.ROOT)).build();
-    return new ClusterScoring(id, queue, local, teacher, student, context, bytes -> publish(bytes, id + "-student"),
-        cancelled::get);
+    return new ClusterScoring(id, queue, local, teacher, student, context, this::publishStudent, cancelled::get);
+  }
+
+  /** A new student for the evaluators; the one it replaces is no longer fetched by anyone. */
+  private String publishStudent(byte[] bytes) {
+    String sha = publish(bytes, id + "-student");
+    if (student != null && !student.equals(sha)) {
+      drop(student);
+    }
+    student = sha;
+    return sha;
+  }
+
+  /** Deletes what this run published for the evaluators: called once the job has ended. */
+  void cleanUp() {
+    new java.util.ArrayList<>(published).forEach(this::drop);
+  }
+
+  private void drop(String sha) {
+    published.remove(sha);
+    if (spec.getModel().getSha256().equals(sha) || spec.getCalib().getSha256().equals(sha)
+        || spec.getCalibLabels().getSha256().equals(sha) || spec.getTest().getSha256().equals(sha)
+        || spec.getTestLabels().getSha256().equals(sha)) {
+      return;
+    }
+    try {
+      blobs.delete(Blob.newBuilder().setSha256(sha).build());
+    } catch (IOException e) {
+      LOG.warn("job {}: cannot delete blob {}: {}", id, sha, e.getMessage());
+    }
   }
 
   private String publish(byte[] bytes, String name) {
-    return keep(bytes, name).getSha256();
+    String sha = keep(bytes, name).getSha256();
+    published.add(sha);
+    return sha;
   }
 
   private Blob keep(byte[] bytes, String name) {
