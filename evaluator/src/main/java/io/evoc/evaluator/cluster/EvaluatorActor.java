@@ -117,13 +117,16 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
     return this;
   }
 
-  /** Gets the student and the layer's cache ready; a failure here shows again on the unit that needs them. */
+  /**
+   * Gets the student and the layer's cache ready. A failure is left for the unit that needs them to
+   * meet; the replica stays, since a late preparation may name a student already superseded (and
+   * deleted): nothing is wrong with the replica then.
+   */
   private Behavior<Object> prepare(WorkUnit unit) {
     try {
       replicaFor(unit).prepare(unit, blobs);
-    } catch (Exception | OutOfMemoryError e) {
+    } catch (Exception e) {
       getContext().getLog().debug("preparing {} failed: {}", unit.getUnitId(), e.toString());
-      closeReplica();
     }
     return this;
   }
