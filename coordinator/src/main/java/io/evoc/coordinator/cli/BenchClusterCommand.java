@@ -149,12 +149,9 @@ final class BenchClusterCommand implements Callable<Integer> {
   /** `evoc compress` in a JVM of its own, held to the same threads as an evaluator. */
   private Run inProcess(Path dir, Map<String, String> settings) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-Dai.djl.offline=true"));
-    cmd.addAll(LocalNode.threadLimit(threads));
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "compress",
+    List<String> cmd = new ArrayList<>(LocalNode.evocCommand("4g", LocalNode.threadLimit(threads), List.of("compress",
         "--model", model.toString(), "--calib", calib, "--out", dir.resolve("artifact.evoc").toString(), "--report",
-        dir.resolve("report.json").toString()));
+        dir.resolve("report.json").toString())));
     settings.forEach((k, v) -> cmd.addAll(List.of("--" + k, v)));
     ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("compress.log").toFile());
@@ -184,13 +181,7 @@ final class BenchClusterCommand implements Callable<Integer> {
         e.awaitReady(Duration.ofMinutes(2));
       }
       ServerClient client = new ServerClient("http://127.0.0.1:" + coordinator.httpPort, TOKEN);
-      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-      while (((List<?>) client.get("/api/v1/cluster").json().get("evaluators")).size() < n) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(n + " evaluators did not register within a minute");
-        }
-        Thread.sleep(200);
-      }
+      client.awaitEvaluators(n, Duration.ofMinutes(1));
       Map<String, Object> parts = new LinkedHashMap<>();
       parts.put("model", model);
       SubmitCommand.addData(parts, "calib", calib);
@@ -200,16 +191,9 @@ final class BenchClusterCommand implements Callable<Integer> {
         throw new IllegalStateException("the job was refused (" + submitted.status() + "): " + submitted.error());
       }
       String id = (String) submitted.json().get("id");
-      while (true) {
-        Map<String, Object> job = client.get("/api/v1/jobs/" + id).json();
-        String state = (String) job.get("state");
-        if (state.equals("succeeded")) {
-          break;
-        }
-        if (state.equals("failed") || state.equals("cancelled")) {
-          throw new IllegalStateException("job " + state + ": " + job.get("error"));
-        }
-        Thread.sleep(500);
+      Map<String, Object> job = client.awaitFinished(id, Duration.ofHours(1));
+      if (!"succeeded".equals(job.get("state"))) {
+        throw new IllegalStateException("job " + job.get("state") + ": " + job.get("error"));
       }
       double busy = 0;
       for (Object e : (List<?>) client.get("/api/v1/cluster").json().get("evaluators")) {

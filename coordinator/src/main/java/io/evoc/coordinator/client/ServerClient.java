@@ -61,6 +61,41 @@ public final class ServerClient {
     }
   }
 
+  /**
+   * Polls a job until it has finished (succeeded, failed or cancelled); its last view.
+   *
+   * @throws IllegalStateException when it has not finished within {@code timeout}
+   */
+  public Map<String, Object> awaitFinished(String id, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Map<String, Object> job = get("/api/v1/jobs/" + id).json();
+      String state = (String) job.get("state");
+      if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {
+        return job;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("job " + id + " still " + state + " after " + timeout + ": " + job);
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /**
+   * Waits until the work queue knows at least {@code count} evaluators.
+   *
+   * @throws IllegalStateException when fewer have registered within {@code timeout}
+   */
+  public void awaitEvaluators(int count, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (((List<?>) get("/api/v1/cluster").json().get("evaluators")).size() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(count + " evaluators did not register within " + timeout);
+      }
+      Thread.sleep(200);
+    }
+  }
+
   public Response get(String path) {
     return send(request(path).GET(), HttpResponse.BodyHandlers.ofByteArray());
   }

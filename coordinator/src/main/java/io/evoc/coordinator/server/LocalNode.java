@@ -60,18 +60,29 @@ public final class LocalNode implements AutoCloseable {
 
   public LocalNode start(String token) throws IOException {
     Files.createDirectories(dataDir);
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true"));
-    cmd.addAll(jvmArgs);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand", "serve",
-        "--port", Integer.toString(httpPort), "--cluster-port", Integer.toString(clusterPort), "--data-dir",
-        dataDir.toString(), "--token", token));
+    List<String> cmd = evocCommand("2g", jvmArgs, List.of("serve", "--port", Integer.toString(httpPort),
+        "--cluster-port", Integer.toString(clusterPort), "--data-dir", dataDir.toString(), "--token", token));
     cmd.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node.log").toFile()));
     builder.environment().putAll(env);
     process = builder.start();
     return this;
+  }
+
+  /**
+   * {@code evoc ARGS} in a new JVM with this one's java and classpath, offline as the launcher runs it.
+   *
+   * @param heap -Xmx's value
+   * @param jvmArgs before the main class
+   */
+  public static List<String> evocCommand(String heap, List<String> jvmArgs, List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-Xmx" + heap, "-Dai.djl.offline=true"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand"));
+    cmd.addAll(args);
+    return cmd;
   }
 
   /** SIGKILL: no shutdown hook, no goodbye to the cluster. */

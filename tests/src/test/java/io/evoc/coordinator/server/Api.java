@@ -67,17 +67,11 @@ final class Api {
 
   /** Polls a job until it has finished; its last view. */
   Map<String, Object> awaitFinished(String id, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Map<String, Object> job = get("/api/v1/jobs/" + id).json();
-      String state = (String) job.get("state");
-      if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {
-        return job;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("job " + id + " still " + state + " after " + timeout + ": " + job);
-      }
-      Thread.sleep(250);
-    }
+    return client.awaitFinished(id, timeout);
+  }
+
+  /** Waits until the work queue knows at least {@code count} evaluators. */
+  void awaitEvaluators(int count, Duration timeout) throws InterruptedException {
+    client.awaitEvaluators(count, timeout);
   }
 }

@@ -44,7 +44,7 @@ class ClusterTest {
       b.awaitReady(Duration.ofMinutes(2));
       c.awaitReady(Duration.ofMinutes(2));
       Api api = new Api(coordinator.httpPort, TOKEN);
-      awaitEvaluators(api, 3);
+      api.awaitEvaluators(3, Duration.ofMinutes(2));
 
       Response submitted = api.submit(JOB.parts());
       assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
@@ -86,7 +86,7 @@ class ClusterTest {
 
       // The surviving evaluator node, downed when it lost the coordinator, has rejoined on its own;
       // it serves the job API too, forwarding to the coordinator.
-      awaitEvaluators(api, 2);
+      api.awaitEvaluators(2, Duration.ofMinutes(2));
       Api viaEvaluator = new Api(b.httpPort, TOKEN);
       Response shown = viaEvaluator.get("/api/v1/jobs/" + id);
       assertThat(shown.json().get("artifact_sha256")).as(shown.text()).isEqualTo(job.get("artifact_sha256"));
@@ -96,14 +96,6 @@ class ClusterTest {
       List<Map<String, Object>> feed = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(viaEvaluator.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
       assertThat(feed).extracting(m -> m.get("type")).contains("commit", "succeeded");
-    }
-  }
-
-  private static void awaitEvaluators(Api api, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (((List<?>) api.get("/api/v1/cluster").json().get("evaluators")).size() < count) {
-      assertThat(System.nanoTime()).as("%d evaluators registered", count).isLessThan(deadline);
-      Thread.sleep(300);
     }
   }
 
