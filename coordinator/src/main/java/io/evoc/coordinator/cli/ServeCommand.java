@@ -26,6 +26,11 @@ final class ServeCommand implements Callable<Integer> {
       + "(evoc.data-dir, EVOC_DATA_DIR; default evoc-data).")
   Path dataDir;
 
+  @Option(names = "--blobs-dir", paramLabel = "DIR", description = "Uploads, checkpoints and artifacts by SHA-256 "
+      + "(evoc.blobs-dir, EVOC_BLOBS_DIR; default <data-dir>/blobs). Coordinator-role nodes that take over from "
+      + "each other share it, with a PostgreSQL journal.")
+  Path blobsDir;
+
   @Option(names = "--cluster-port", paramLabel = "C", description = "Pekko remoting port (default 2551; 0: any free).")
   Integer clusterPort;
 
@@ -77,6 +82,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (dataDir != null) {
       m.put("evoc.data-dir", dataDir.toString());
+    }
+    if (blobsDir != null) {
+      m.put("evoc.blobs-dir", blobsDir.toString());
     }
     if (clusterPort != null) {
       m.put("pekko.remote.artery.canonical.port", clusterPort);

@@ -70,7 +70,8 @@ public final class ServerClient {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Map<String, Object> job = get("/api/v1/jobs/" + id).json();
-      String state = (String) job.get("state");
+      // No state: an error answer, such as a 503 while the coordinator moves to another node.
+      String state = String.valueOf(job.get("state"));
       if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {
         return job;
       }

@@ -14,18 +14,24 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * Files kept once by their SHA-256 under {@code <data-dir>/blobs}: uploads, artifacts and reports.
- * A blob is written to a temporary file, hashed as it is written, then moved into place, so a
- * crash never leaves a partial file under a valid name.
+ * Files kept once by their SHA-256 in one directory ({@code <data-dir>/blobs} by default, or one
+ * that the coordinator-role nodes share): uploads, checkpoints, artifacts and reports. A blob is
+ * written to a temporary file beside it (in {@code incoming}, a sibling on the same file system),
+ * hashed as it is written, then moved into place, so a crash never leaves a partial file under a
+ * valid name, and a node reading a shared store never sees one.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private final Path dir;
   private final Path incoming;
 
-  public BlobStore(Path dataDir) {
-    this.dir = dataDir.resolve("blobs");
-    this.incoming = dataDir.resolve("incoming");
+  /** Temporary files untouched for this long are left over from a crash (see {@link #clearIncoming}). */
+  private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
+
+  /** @param dir where the blobs are; temporary files go into its sibling {@code incoming} */
+  public BlobStore(Path dir) {
+    this.dir = dir;
+    this.incoming = dir.resolveSibling("incoming");
     try {
       Files.createDirectories(dir);
       Files.createDirectories(incoming);
@@ -109,11 +115,22 @@ public final class BlobStore {
     return dir.resolve(sha256);
   }
 
-  /** Temporary files left by a crash mid-upload. */
+  /**
+   * Temporary files left by a crash mid-upload. Only those untouched for an hour: in a store that
+   * several nodes share, a younger one may be another node's upload in progress.
+   */
   public void clearIncoming() throws IOException {
+    java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(ABANDONED));
     try (var files = Files.list(incoming)) {
       for (Path p : (Iterable<Path>) files::iterator) {
-        Files.deleteIfExists(p);
+        try {
+          if (Files.getLastModifiedTime(p).compareTo(before) < 0) {
+            Files.deleteIfExists(p);
+          }
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // another node finished or removed it meanwhile
+        }
       }
     }
   }

@@ -3,7 +3,6 @@ package io.evoc.coordinator.server;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.evoc.coordinator.server.http.ApiRoutes;
-import io.evoc.coordinator.server.jobs.JobManager;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -17,14 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import io.evoc.coordinator.server.cluster.ApiDirectory;
-import io.evoc.coordinator.server.cluster.WorkQueue;
-import io.evoc.coordinator.server.cluster.WorkQueueActor;
 import io.evoc.evaluator.cluster.EvaluatorActor;
 import io.evoc.evaluator.engine.Devices;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -82,6 +75,7 @@ public final class EvocServer implements AutoCloseable {
     try {
       Cluster cluster = Cluster.get(system);
       List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
+      boolean alone = !config.getBoolean("evoc.cluster.bootstrap") && seeds.isEmpty();
       if (config.getBoolean("evoc.cluster.bootstrap")) {
         // Kubernetes and the like: the nodes find each other through service discovery and the
         // management endpoint, and form (or join) the cluster without any seed-node list.
@@ -91,7 +85,8 @@ public final class EvocServer implements AutoCloseable {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       List<String> roles = config.getStringList("evoc.roles");
-      BlobStore blobs = new BlobStore(dataDir);
+      String blobsDir = config.getString("evoc.blobs-dir");
+      BlobStore blobs = new BlobStore(blobsDir.isBlank() ? dataDir.resolve("blobs") : Path.of(blobsDir).toAbsolutePath());
       blobs.clearIncoming();
       ServerMetrics metrics = new ServerMetrics();
       metrics.clusterMembers(() -> (int) java.util.stream.StreamSupport.stream(
@@ -99,16 +94,9 @@ public final class EvocServer implements AutoCloseable {
           .filter(m -> m.status() == org.apache.pekko.cluster.MemberStatus.up()).count());
       String host = config.getString("evoc.http.host");
       String advertised = config.getString("evoc.http.advertised-host");
-      CompletableFuture<String> blobUrl = new CompletableFuture<>();
-      WorkQueue queue = null;
-      ActorRef<JobManager.Command> jobs = null;
-      if (roles.contains("coordinator")) {
+      boolean coordinator = roles.contains(Coordinator.ROLE);
+      if (coordinator) {
         SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
-        ActorRefResolver resolver = ActorRefResolver.get(system);
-        queue = new WorkQueue(config.getDuration("evoc.scoring.unit-timeout"), resolver::resolveActorRef);
-        system.systemActorOf(WorkQueueActor.create(queue, metrics), "work-queue", Props.empty());
-        jobs = system.systemActorOf(JobManager.create(blobs, dataDir.resolve("jobs"),
-            config.getInt("evoc.limits.queued-jobs"), metrics, queue, blobUrl::join), "jobs", Props.empty());
       }
       if (roles.contains("evaluator")) {
         // Under one parent, /system/evaluators/N: the path remoting's large-message lane is set for.
@@ -121,13 +109,19 @@ public final class EvocServer implements AutoCloseable {
           return Behaviors.empty();
         }), "evaluators", Props.empty());
       }
-      ApiRoutes routes = new ApiRoutes(system, jobs, queue, blobs, metrics, token, blocking);
+      Coordinator.Here here = new Coordinator.Here();
+      ApiRoutes routes = new ApiRoutes(system, coordinator, here, blobs, metrics, token, blocking);
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();
-      blobUrl.complete("http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort());
-      if (jobs != null) {
-        // Nodes without the coordinator role find this node's API here and forward jobs to it.
-        system.systemActorOf(ApiDirectory.create(blobUrl.join()), "api-directory", Props.empty());
+      String apiUrl = "http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort();
+      if (coordinator) {
+        Coordinator.init(system, new Coordinator.Settings(blobs, dataDir.resolve("jobs"),
+            config.getInt("evoc.limits.queued-jobs"), config.getDuration("evoc.scoring.unit-timeout"), metrics, apiUrl),
+            here);
+        if (alone) {
+          // A cluster of its own: the coordinator will run here; serving starts once it does.
+          awaitCoordinator(here);
+        }
       }
       out.printf("evoc: serving http://%s:%d (data in %s, cluster port %d)%n", host,
           binding.localAddress().getPort(), dataDir, cluster.selfMember().address().getPort().orElse(0));
@@ -135,6 +129,21 @@ public final class EvocServer implements AutoCloseable {
     } catch (RuntimeException | IOException e) {
       close();
       throw e;
+    }
+  }
+
+  private static void awaitCoordinator(Coordinator.Here here) {
+    long deadline = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+    while (here.jobs() == null) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the coordinator did not start within a minute");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the coordinator starts", e);
+      }
     }
   }
 

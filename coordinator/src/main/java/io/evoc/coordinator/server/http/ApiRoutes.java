@@ -3,6 +3,7 @@ package io.evoc.coordinator.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.server.BlobStore;
+import io.evoc.coordinator.server.Coordinator;
 import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.coordinator.server.cluster.ApiDirectory;
 import io.evoc.coordinator.server.cluster.WorkQueue;
@@ -65,19 +66,20 @@ public final class ApiRoutes extends AllDirectives {
   private static final Duration FEED_POLL = Duration.ofMillis(200);
 
   private final ActorSystem<?> system;
-  /** Null on a node without the coordinator role: no jobs here. */
-  private final ActorRef<JobManager.Command> jobs;
-  private final WorkQueue queue;
+  /** Whether this node may host the coordinator (it has the role). */
+  private final boolean coordinatorRole;
+  /** The coordinator while it runs on this node; elsewhere, the job API is forwarded to it. */
+  private final Coordinator.Here here;
   private final BlobStore blobs;
   private final ServerMetrics metrics;
   private final byte[] token;
   private final Uploads uploads;
 
-  public ApiRoutes(ActorSystem<?> system, ActorRef<JobManager.Command> jobs, WorkQueue queue, BlobStore blobs,
+  public ApiRoutes(ActorSystem<?> system, boolean coordinatorRole, Coordinator.Here here, BlobStore blobs,
       ServerMetrics metrics, String token, Executor blocking) {
     this.system = system;
-    this.jobs = jobs;
-    this.queue = queue;
+    this.coordinatorRole = coordinatorRole;
+    this.here = here;
     this.blobs = blobs;
     this.metrics = metrics;
     this.token = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -91,21 +93,23 @@ public final class ApiRoutes extends AllDirectives {
             PROMETHEUS_TEXT, metrics.scrape().getBytes(StandardCharsets.UTF_8)))))),
         path("ready", () -> get(this::ready)),
         pathPrefix("api", () -> pathPrefix("v1", () -> authorized(() -> concat(
-            pathPrefix("jobs", () -> jobs == null ? forwardJobs() : jobRoutes()),
+            // Decided per request: the coordinator may move here, or away, at any time.
+            pathPrefix("jobs", () -> extractRequestContext(ctx -> here.jobs() == null ? forwardJobs() : jobRoutes())),
             path(PathMatchers.segment("blobs").slash(PathMatchers.segment()), this::blob),
             path("cluster", () -> get(this::cluster)),
             json(404, Map.of("error", "no such route")))))));
   }
 
   /**
-   * On a node without the coordinator role, the job API is the coordinator's: requests are passed
+   * On a node where the coordinator does not run, the job API is the coordinator's: requests are passed
    * to its HTTP address (which its {@link ApiDirectory} tells), uploads streamed through, and a
    * job's event WebSocket relayed message by message. The token was checked here; it goes along.
    */
   private Route forwardJobs() {
     return extractRequest(request -> onComplete(ApiDirectory.coordinatorUrl(system), url -> {
       if (url.isFailure()) {
-        return json(503, Map.of("error", "this node has no coordinator role, and no coordinator is in the cluster"));
+        return json(503, Map.of("error", "the coordinator does not run on this node, and no coordinator is in the"
+            + " cluster (yet)"));
       }
       String target = url.get() + request.getUri().getPathString()
           + request.getUri().rawQueryString().map(q -> "?" + q).orElse("");
@@ -118,15 +122,27 @@ public final class ApiRoutes extends AllDirectives {
     }));
   }
 
-  /** Ready: a member of the cluster, and on a coordinator, the job journal replayed. */
+  /**
+   * Ready: a member of the cluster; where the coordinator runs, its job journal replayed; on another
+   * node with the coordinator role, a coordinator found elsewhere (a standby serves the job API by
+   * forwarding it).
+   */
   private Route ready() {
     boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
-    if (jobs == null) {
-      return up ? json(200, Map.of("status", "ready")) : json(503, Map.of("status", "joining the cluster"));
+    if (!up) {
+      return json(503, Map.of("status", "joining the cluster"));
     }
-    return onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess() && up
-        ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
-        : json(503, Map.of("status", up ? "recovering" : "joining the cluster")));
+    if (here.jobs() != null) {
+      return onComplete(ask(JobManager.ListJobs::new), listed -> listed.isSuccess()
+          ? json(200, Map.of("status", "ready", "jobs", listed.get().size()))
+          : json(503, Map.of("status", "recovering")));
+    }
+    if (!coordinatorRole) {
+      return json(200, Map.of("status", "ready"));
+    }
+    return onComplete(ApiDirectory.coordinatorUrl(system), url -> url.isSuccess()
+        ? json(200, Map.of("status", "ready", "coordinator", url.get()))
+        : json(503, Map.of("status", "waiting for the coordinator")));
   }
 
   /** A blob by its SHA-256: how evaluators fetch models, scoring batches and students. */
@@ -143,6 +159,7 @@ public final class ApiRoutes extends AllDirectives {
           "status", m.status().toString()));
     }
     List<Map<String, Object>> evaluators = new java.util.ArrayList<>();
+    WorkQueue queue = here.queue();
     if (queue != null) {
       for (WorkQueue.EvaluatorView e : queue.evaluators()) {
         evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "candidates_scored", e.candidatesScored(),
@@ -267,6 +284,10 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, JobManager.Command> message) {
+    ActorRef<JobManager.Command> jobs = here.jobs();
+    if (jobs == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the coordinator has left this node"));
+    }
     return AskPattern.ask(jobs, message::apply, ASK_TIMEOUT, system.scheduler());
   }
 

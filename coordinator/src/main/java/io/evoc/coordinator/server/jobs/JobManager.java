@@ -112,6 +112,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private String current;
   /** The current job's cancellation, read by its worker; never persisted. */
   private AtomicBoolean cancelRunning = new AtomicBoolean();
+  /**
+   * Set when this book stops while its job runs (the coordinator handed over to another node, or
+   * the node shuts down): the worker stops at its next generation and leaves what it published,
+   * which the job's next run, wherever it resumes, publishes again under the same SHA-256.
+   */
+  private volatile boolean stopped;
 
   public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics,
       WorkQueue queue, java.util.function.Supplier<String> blobUrl) {
@@ -277,14 +283,20 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       try {
         Engines.inferenceThread();
         JobEvent.Succeeded outputs = JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener);
-        listener.cleanUp();
+        cleanUp(listener);
         self.tell(new Finished(id, outputs, null));
       } catch (Exception | Error e) {
-        listener.cleanUp();
+        cleanUp(listener);
         // Errors too (a native library that fails to link): a job must end, never hang in "starting".
         self.tell(new Finished(id, null, oneLine(e)));
       }
     });
+  }
+
+  private void cleanUp(WorkerListener listener) {
+    if (!stopped) {
+      listener.cleanUp();
+    }
   }
 
   static String oneLine(Throwable e) {
@@ -377,7 +389,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   public SignalHandler<Jobs> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::recovered)
-        .onSignal(PostStop.instance(), jobs -> worker.shutdownNow())
+        .onSignal(PostStop.instance(), jobs -> {
+          stopped = true;
+          cancelRunning.set(true); // never persisted: the journal still has the job running
+          worker.shutdownNow();
+        })
         .build();
   }
 
