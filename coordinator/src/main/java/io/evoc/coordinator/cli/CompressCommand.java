@@ -16,6 +16,7 @@ import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScoring;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.Container;
 import io.evoc.protocol.container.ContainerFile;
@@ -104,6 +105,12 @@ public final class CompressCommand implements Callable<Integer> {
      * @param batch the scorer's samples, as the model takes them
      */
     default CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
+        HostTensor batch) {
+      return null;
+    }
+
+    /** Who scores the finalizer's student points; null: the job's own scorer, in process. */
+    default StudentScoring studentScoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
         HostTensor batch) {
       return null;
     }
@@ -223,7 +230,8 @@ public final class CompressCommand implements Callable<Integer> {
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
       err.flush();
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
-      finalized = new Finalizer(job.scorer, job.student, job.searchLabels(), job.calibrationInputs(), finalizeSettings,
+      finalized = new Finalizer(job.scorer, job.student, job.studentScoring(listener), job.searchLabels(),
+          job.calibrationInputs(), finalizeSettings,
           () -> job.cancelled() || System.nanoTime() > deadline).run();
     }
     FrontPoint chosen = finalized.front().get(finalized.chosen());

@@ -8,6 +8,7 @@ import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScoring;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.scoring.Metric;
 import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
@@ -86,6 +87,12 @@ final class SparsifyJob implements AutoCloseable {
       CandidateScoring scoring = listener.scoring(scorer, teacher, student, searchBatch);
       return listener.prepare(scoring == null ? s : s.scoreWith(scoring)).run();
     }
+  }
+
+  /** Who scores the finalizer's points: the listener's choice (the cluster's evaluators), else this job's scorer. */
+  StudentScoring studentScoring(CompressCommand.Listener listener) {
+    StudentScoring chosen = listener == null ? null : listener.studentScoring(scorer, teacher, student, searchBatch);
+    return chosen != null ? chosen : StudentScoring.local(scorer, student);
   }
 
   @Override

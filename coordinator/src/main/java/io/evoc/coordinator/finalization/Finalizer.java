@@ -6,7 +6,7 @@ import io.evoc.coordinator.quantize.LayerOption;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
-import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.scoring.Distillation;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.QuantizedTensor;
@@ -39,6 +39,8 @@ public final class Finalizer {
 
   private final CandidateScorer scorer;
   private final ParameterTable student;
+  /** Where points are scored: in process, or by the cluster's evaluators. */
+  private final StudentScoring points;
   private final int[] labels;
   private final FinalizeSettings settings;
   private final BooleanSupplier stop;
@@ -55,18 +57,21 @@ public final class Finalizer {
   record Variant(List<QuantizedTensor> tensors, List<String> labels) {}
 
   /**
+   * @param points scores the student with layers replaced: {@link StudentScoring#local} on
+   *     {@code scorer}, or a cluster's evaluators
    * @param labels per sample of the scorer's batch, or null: the budget is then judged as lost
    *     agreement with the teacher
    * @param tuneInputs all calibration inputs, on which codebooks are tuned; null: no tuning
    * @param stop asked between generations of the searches: a stopped search keeps what it found
    */
-  public Finalizer(CandidateScorer scorer, ParameterTable student, int[] labels, HostTensor tuneInputs,
-      FinalizeSettings settings, BooleanSupplier stop) {
+  public Finalizer(CandidateScorer scorer, ParameterTable student, StudentScoring points, int[] labels,
+      HostTensor tuneInputs, FinalizeSettings settings, BooleanSupplier stop) {
     if (labels != null && labels.length != scorer.samples()) {
       throw new IllegalArgumentException("calibration labels: " + labels.length + " for " + scorer.samples() + " samples");
     }
     this.scorer = scorer;
     this.student = student;
+    this.points = points;
     this.labels = labels;
     this.settings = settings;
     this.stop = stop;
@@ -79,21 +84,17 @@ public final class Finalizer {
     List<Variant> candidates = switch (settings.quantization()) {
       case LOSSLESS -> List.of(lossless());
       case BITS -> bits();
-      case WEIGHT_SHARING -> WeightSharingSearch.run(scorer, student, settings, stop);
+      case WEIGHT_SHARING -> WeightSharingSearch.run(scorer, student, points, settings, stop);
     };
-    List<Variant> variants = new ArrayList<>();
-    List<FrontPoint> front = new ArrayList<>();
-    for (Variant v : candidates) {
-      FrontPoint p = evaluate(v);
-      front.add(p);
-      variants.add(v);
-    }
+    List<Variant> variants = new ArrayList<>(candidates);
+    List<FrontPoint> front = evaluate(candidates);
     nondominated(front, variants);
     int chosen = choose(front);
     if (settings.quantization() == Quantization.BITS && tuneInputs != null && settings.codebookEpochs() > 0) {
       chosen = tuneToBudget(front, variants, chosen);
     }
     values(variants.get(chosen).tensors()).forEach(student::set);
+    front.set(chosen, rescored(front.get(chosen)));
     return new Result(front, chosen, withinBudget(front.get(chosen)),
         variants.stream().map(Variant::tensors).toList());
   }
@@ -139,7 +140,7 @@ public final class Finalizer {
         break;
       }
       Variant tuned = tuned(variants.get(i));
-      FrontPoint p = evaluate(tuned);
+      FrontPoint p = evaluate(List.of(tuned)).get(0);
       if (p.divergence() < front.get(i).divergence()) {
         front.set(i, p.asTuned());
         variants.set(i, tuned);
@@ -236,7 +237,7 @@ public final class Finalizer {
   }
 
   private List<Variant> bits() {
-    BitAllocation allocation = new BitAllocation(scorer, student, settings.seed());
+    BitAllocation allocation = new BitAllocation(scorer, student, points, settings.seed());
     List<Variant> out = new ArrayList<>();
     for (BitAllocation.Choice c : allocation.front(settings.population(), settings.generations(), settings.seed(), stop)) {
       List<QuantizedTensor> tensors = new ArrayList<>();
@@ -251,13 +252,30 @@ public final class Finalizer {
     return out;
   }
 
-  private FrontPoint evaluate(Variant variant) {
-    long bytes = ModelPacking.codedBytes(variant.tensors());
-    return student.with(values(variant.tensors()), () -> {
-      Scores s = scorer.scoreStudent();
-      double drop = labels == null ? 100 * (1 - s.agreement()[0]) : teacherAccuracy - accuracy(scorer.studentTop1());
-      return new FrontPoint(bytes, s.divergence()[0], s.agreement()[0], drop, variant.labels(), false, Double.NaN);
-    });
+  /**
+   * The chosen point as this process's scorer measures it, on the student now holding its values:
+   * what the container records. The same as the search's figure, bit for bit, when that came from
+   * this scorer; an evaluator's may differ in the last bit (open: README, "Server"), which then stays
+   * out of the artifact.
+   */
+  private FrontPoint rescored(FrontPoint p) {
+    StudentScoring.Point s = scorer.scorePoint();
+    double drop = labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
+    return new FrontPoint(p.bytes(), s.divergence(), s.agreement(), drop, p.layers(), p.tuned(), p.testAccuracy());
+  }
+
+  /** The variants scored together (a cluster spreads them over its evaluators), in order. */
+  private List<FrontPoint> evaluate(List<Variant> variants) {
+    List<StudentScoring.Point> scores = points.scoreAll(variants.stream().map(v -> values(v.tensors())).toList());
+    List<FrontPoint> out = new ArrayList<>();
+    for (int i = 0; i < variants.size(); i++) {
+      Variant v = variants.get(i);
+      StudentScoring.Point s = scores.get(i);
+      double drop = labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
+      out.add(new FrontPoint(ModelPacking.codedBytes(v.tensors()), s.divergence(), s.agreement(), drop, v.labels(),
+          false, Double.NaN));
+    }
+    return out;
   }
 
   /** The weights a variant's tensors decode to, by name. */

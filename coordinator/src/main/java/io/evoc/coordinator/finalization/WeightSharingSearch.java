@@ -4,7 +4,7 @@ import io.evoc.coordinator.finalization.Finalizer.Variant;
 import io.evoc.coordinator.quantize.ParetoSearch;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
-import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.protocol.container.QuantizedTensor;
 import java.util.ArrayList;
@@ -32,14 +32,16 @@ final class WeightSharingSearch {
 
   private final CandidateScorer scorer;
   private final ParameterTable student;
+  private final StudentScoring points;
   private final List<Layer> layers;
   private final List<float[]> originals = new ArrayList<>();
   private final float min;
   private final float max;
 
-  private WeightSharingSearch(CandidateScorer scorer, ParameterTable student) {
+  private WeightSharingSearch(CandidateScorer scorer, ParameterTable student, StudentScoring points) {
     this.scorer = scorer;
     this.student = student;
+    this.points = points;
     this.layers = scorer.layers();
     float lo = Float.POSITIVE_INFINITY;
     float hi = Float.NEGATIVE_INFINITY;
@@ -61,9 +63,9 @@ final class WeightSharingSearch {
     this.max = hi;
   }
 
-  static List<Variant> run(CandidateScorer scorer, ParameterTable student, FinalizeSettings settings,
-      BooleanSupplier stop) {
-    return new WeightSharingSearch(scorer, student).search(settings, stop);
+  static List<Variant> run(CandidateScorer scorer, ParameterTable student, StudentScoring points,
+      FinalizeSettings settings, BooleanSupplier stop) {
+    return new WeightSharingSearch(scorer, student, points).search(settings, stop);
   }
 
   private List<Variant> search(FinalizeSettings settings, BooleanSupplier stop) {
@@ -71,12 +73,17 @@ final class WeightSharingSearch {
     for (int k : new int[] {4, 8, 16, 32, 64, 128, 256}) {
       seeds.add(new int[] {k});
     }
-    List<ParetoSearch.Point> points = ParetoSearch.run(new int[] {2}, new int[] {MAX_BINS}, seeds, g -> {
-      Bins b = Bins.uniform(min, max, g[0]);
-      return new double[] {score(b).divergence()[0], b.used(originals)};
+    List<ParetoSearch.Point> found = ParetoSearch.run(new int[] {2}, new int[] {MAX_BINS}, seeds, genes -> {
+      List<Bins> bins = genes.stream().map(g -> Bins.uniform(min, max, g[0])).toList();
+      List<StudentScoring.Point> scores = points.scoreAll(bins.stream().map(this::values).toList());
+      List<double[]> objectives = new ArrayList<>();
+      for (int i = 0; i < bins.size(); i++) {
+        objectives.add(new double[] {scores.get(i).divergence(), bins.get(i).used(originals)});
+      }
+      return objectives;
     }, 2, settings.population(), settings.generations(), settings.seed(), stop);
     List<Bins> front = new ArrayList<>();
-    for (ParetoSearch.Point p : points) {
+    for (ParetoSearch.Point p : found) {
       Bins uniform = Bins.uniform(min, max, p.genes()[0]).withoutEmpty(originals);
       front.add(uniform);
       if (!stop.getAsBoolean()) {
@@ -98,13 +105,13 @@ final class WeightSharingSearch {
    * of evaluations, not one per merge.
    */
   private Bins merge(Bins start, BooleanSupplier stop) {
-    float base = score(start).divergence()[0];
+    float base = score(start);
     double limit = Math.max(base * (1 + MERGE_TOLERANCE), base + MERGE_FLOOR * scorer.referenceScale());
     Bins current = start;
     int m = Math.max(1, current.size() / 8);
     while (current.size() > 1 && !stop.getAsBoolean()) {
       Bins merged = current.mergedPairs(current.counts(originals), Math.min(m, current.size() / 2));
-      if (score(merged).divergence()[0] <= limit) {
+      if (score(merged) <= limit) {
         current = merged;
         m = Math.min(m, Math.max(1, current.size() / 8));
       } else if (m > 1) {
@@ -116,12 +123,17 @@ final class WeightSharingSearch {
     return current;
   }
 
-  private Scores score(Bins bins) {
+  /** The divergence of the student with every layer's survivors on the bins' values. */
+  private float score(Bins bins) {
+    return points.score(values(bins)).divergence();
+  }
+
+  private Map<String, float[]> values(Bins bins) {
     Map<String, float[]> values = new LinkedHashMap<>();
     for (int l = 0; l < layers.size(); l++) {
       values.put(layers.get(l).weight(), bins.apply(originals.get(l)));
     }
-    return student.with(values, scorer::scoreStudent);
+    return values;
   }
 
   private Variant variant(Bins bins) {

@@ -2,7 +2,7 @@ package io.evoc.coordinator.quantize;
 
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
-import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.scoring.Layer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,13 +33,16 @@ public final class BitAllocation {
   /** Per layer, options indexed quantizer.ordinal() * MAX_BITS + bits - 1. */
   private final List<LayerOption[]> options = new ArrayList<>();
   private final Map<List<Integer>, Choice> scored = new HashMap<>();
-  private final Scores unquantized;
+  private final StudentScoring points;
+  private final StudentScoring.Point unquantized;
 
-  public BitAllocation(CandidateScorer scorer, ParameterTable student, long seed) {
+  /** @param points where the student is scored with layers quantized (in process, or the cluster's evaluators) */
+  public BitAllocation(CandidateScorer scorer, ParameterTable student, StudentScoring points, long seed) {
     this.scorer = scorer;
     this.student = student;
+    this.points = points;
     this.layers = scorer.layers();
-    this.unquantized = scorer.scoreStudent();
+    this.unquantized = points.score(Map.of());
     Quantizer[] kinds = Quantizer.values();
     for (Layer l : layers) {
       float[] w = student.get(l.weight());
@@ -68,6 +71,7 @@ public final class BitAllocation {
    * where none does.
    */
   public int[] perLayer(double increase) {
+    scoreSingles();
     int[] choice = new int[layers.size()];
     for (int l = 0; l < layers.size(); l++) {
       int best = index(Quantizer.LLOYD_MAX, MAX_BITS);
@@ -76,7 +80,7 @@ public final class BitAllocation {
         LayerOption current = options.get(l)[best];
         boolean smaller = candidate.bits() < current.bits()
             || (candidate.bits() == current.bits() && candidate.bytes() < current.bytes());
-        if (smaller && single(l, o).divergence() - unquantized.divergence()[0] <= increase) {
+        if (smaller && single(l, o).divergence() - unquantized.divergence() <= increase) {
           best = o;
         }
       }
@@ -103,41 +107,73 @@ public final class BitAllocation {
     int[] fine = new int[n];
     Arrays.fill(fine, index(Quantizer.LLOYD_MAX, MAX_BITS));
     seeds.add(genes(fine));
-    List<ParetoSearch.Point> points = ParetoSearch.run(lower, upper, seeds, g -> {
-      Choice c = joint(options(g));
-      return new double[] {c.bytes(), c.divergence()};
+    List<ParetoSearch.Point> front = ParetoSearch.run(lower, upper, seeds, genes -> {
+      List<int[]> choices = genes.stream().map(BitAllocation::options).toList();
+      return score(choices).stream().map(c -> new double[] {c.bytes(), c.divergence()}).toList();
     }, 2, population, generations, seed, stop);
-    List<Choice> front = new ArrayList<>();
-    for (ParetoSearch.Point p : points) {
-      front.add(joint(options(p.genes())));
-    }
-    return front;
+    return score(front.stream().map(p -> options(p.genes())).toList());
   }
 
   /** All layers quantized as chosen, scored (memoized); the student is left as it was. */
   public Choice joint(int[] option) {
-    return scored.computeIfAbsent(Arrays.stream(option).boxed().toList(), k -> {
-      long bytes = 0;
+    return score(List.of(option)).get(0);
+  }
+
+  /**
+   * Choices scored together (those not scored before), in order. Entry -1: the layer unquantized.
+   */
+  private List<Choice> score(List<int[]> choices) {
+    Map<List<Integer>, int[]> fresh = new LinkedHashMap<>();
+    for (int[] c : choices) {
+      List<Integer> k = Arrays.stream(c).boxed().toList();
+      if (!scored.containsKey(k)) {
+        fresh.putIfAbsent(k, c);
+      }
+    }
+    List<Map<String, float[]>> replaced = new ArrayList<>();
+    for (int[] c : fresh.values()) {
       Map<String, float[]> values = new LinkedHashMap<>();
       for (int l = 0; l < layers.size(); l++) {
-        LayerOption o = options.get(l)[option[l]];
-        values.put(layers.get(l).weight(), o.values());
-        bytes += o.bytes();
+        if (c[l] >= 0) {
+          values.put(layers.get(l).weight(), options.get(l)[c[l]].values());
+        }
       }
-      Scores s = student.with(values, scorer::scoreStudent);
-      return new Choice(option.clone(), bytes, s.divergence()[0], s.agreement()[0]);
-    });
+      replaced.add(values);
+    }
+    List<StudentScoring.Point> scores = replaced.isEmpty() ? List.of() : points.scoreAll(replaced);
+    int i = 0;
+    for (Map.Entry<List<Integer>, int[]> e : fresh.entrySet()) {
+      int[] c = e.getValue();
+      long bytes = 0;
+      for (int l = 0; l < layers.size(); l++) {
+        bytes += c[l] >= 0 ? options.get(l)[c[l]].bytes() : 0;
+      }
+      StudentScoring.Point p = scores.get(i++);
+      scored.put(e.getKey(), new Choice(c.clone(), bytes, p.divergence(), p.agreement()));
+    }
+    return choices.stream().map(c -> scored.get(Arrays.stream(c).boxed().toList())).toList();
+  }
+
+  /** Every layer's every option alone (the others unquantized), scored in one go. */
+  private void scoreSingles() {
+    List<int[]> singles = new ArrayList<>();
+    for (int l = 0; l < layers.size(); l++) {
+      for (int o = 0; o < options.get(l).length; o++) {
+        singles.add(only(l, o));
+      }
+    }
+    score(singles);
   }
 
   private Choice single(int layer, int option) {
+    return score(List.of(only(layer, option))).get(0);
+  }
+
+  private int[] only(int layer, int option) {
     int[] only = new int[layers.size()];
     Arrays.fill(only, -1);
     only[layer] = option;
-    return scored.computeIfAbsent(Arrays.stream(only).boxed().toList(), k -> {
-      LayerOption o = options.get(layer)[option];
-      Scores s = student.with(Map.of(layers.get(layer).weight(), o.values()), scorer::scoreStudent);
-      return new Choice(only, o.bytes(), s.divergence()[0], s.agreement()[0]);
-    });
+    return only;
   }
 
   private static int[] genes(int[] option) {

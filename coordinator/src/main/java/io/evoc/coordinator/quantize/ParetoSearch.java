@@ -36,17 +36,19 @@ public final class ParetoSearch {
   /**
    * @param lower,upper inclusive bounds per gene
    * @param seeds genes the first population starts from (the rest is random)
-   * @param evaluate genes to objectives, all minimized
+   * @param evaluate genes to objectives, all minimized: a population's new genes at once, in order
+   *     (a cluster scores them side by side)
    * @return the nondominated points found, ordered by the first objective
    */
-  public static List<Point> run(int[] lower, int[] upper, List<int[]> seeds, Function<int[], double[]> evaluate,
-      int objectives, int population, int generations, long seed, BooleanSupplier stop) {
+  public static List<Point> run(int[] lower, int[] upper, List<int[]> seeds,
+      Function<List<int[]>, List<double[]>> evaluate, int objectives, int population, int generations, long seed,
+      BooleanSupplier stop) {
     Map<List<Integer>, double[]> memo = new LinkedHashMap<>();
     AbstractProblem problem = new AbstractProblem(lower.length, objectives) {
       @Override
       public void evaluate(Solution solution) {
         int[] genes = EncodingUtils.getInt(solution);
-        double[] value = memo.computeIfAbsent(key(genes), k -> evaluate.apply(genes));
+        double[] value = memo.computeIfAbsent(key(genes), k -> evaluate.apply(List.of(genes)).get(0));
         solution.setObjectives(value.clone());
       }
 
@@ -67,7 +69,27 @@ public final class ParetoSearch {
         EncodingUtils.setInt(s, genes);
         injected.add(s);
       }
-      NSGAII nsga = new NSGAII(problem);
+      NSGAII nsga = new NSGAII(problem) {
+        /** A population's genes not seen before are evaluated together, first seen first, then each is looked up. */
+        @Override
+        public void evaluateAll(Iterable<Solution> solutions) {
+          Map<List<Integer>, int[]> fresh = new LinkedHashMap<>();
+          for (Solution s : solutions) {
+            int[] genes = EncodingUtils.getInt(s);
+            if (!memo.containsKey(key(genes))) {
+              fresh.putIfAbsent(key(genes), genes);
+            }
+          }
+          if (!fresh.isEmpty()) {
+            List<double[]> values = evaluate.apply(new ArrayList<>(fresh.values()));
+            int i = 0;
+            for (List<Integer> k : fresh.keySet()) {
+              memo.put(k, values.get(i++));
+            }
+          }
+          super.evaluateAll(solutions);
+        }
+      };
       nsga.setInitialPopulationSize(population);
       nsga.setInitialization(new InjectedInitialization(problem, injected));
       nsga.step(); // the first population, always: a stopped search still has a front

@@ -2,6 +2,8 @@ package io.evoc.evaluator.cluster;
 
 import ai.djl.Device;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
+import io.evoc.evaluator.scoring.StudentScoring;
+import io.evoc.protocol.cluster.TopClasses;
 import io.evoc.protocol.cluster.EvaluatorMessage;
 import io.evoc.protocol.cluster.QueueMessage;
 import io.evoc.protocol.cluster.WorkRequest;
@@ -99,9 +101,16 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
     WorkResult.Builder result = WorkResult.newBuilder().setUnitId(unit.getUnitId()).setEvaluator(self);
     long start = System.nanoTime();
     try {
-      Scores s = replicaFor(unit).score(unit, blobs);
-      for (int i = 0; i < s.divergence().length; i++) {
-        result.addDivergence(s.divergence()[i]).addAgreement(s.agreement()[i]);
+      if (unit.getPointsCount() > 0) {
+        for (StudentScoring.Point p : replicaFor(unit).scorePoints(unit, blobs)) {
+          result.addDivergence(p.divergence()).addAgreement(p.agreement())
+              .addTop1(TopClasses.newBuilder().addAllClasses(java.util.Arrays.stream(p.top1()).boxed().toList()));
+        }
+      } else {
+        Scores s = replicaFor(unit).score(unit, blobs);
+        for (int i = 0; i < s.divergence().length; i++) {
+          result.addDivergence(s.divergence()[i]).addAgreement(s.agreement()[i]);
+        }
       }
     } catch (Exception | OutOfMemoryError e) {
       getContext().getLog().warn("unit {} failed: {}", unit.getUnitId(), e.toString());

@@ -7,6 +7,8 @@ import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.Metric;
+import io.evoc.evaluator.scoring.StudentScoring;
+import io.evoc.protocol.cluster.StudentPoint;
 import io.evoc.protocol.cluster.Candidate;
 import io.evoc.protocol.cluster.ScoringContext;
 import io.evoc.protocol.cluster.Tensor;
@@ -59,6 +61,23 @@ final class JobReplica implements AutoCloseable {
         unit.getRestore() ? teacherWeights.computeIfAbsent(layer.weight(), teacher::floats) : null);
   }
 
+  /** A unit of student points: each scored on the student at the unit's version with its weights replaced. */
+  List<StudentScoring.Point> scorePoints(WorkUnit unit, BlobFetcher blobs) throws IOException {
+    sync(unit, blobs);
+    List<java.util.Map<String, float[]>> points = new ArrayList<>(unit.getPointsCount());
+    for (StudentPoint p : unit.getPointsList()) {
+      java.util.Map<String, float[]> replaced = StudentPoints.decode(p);
+      for (java.util.Map.Entry<String, float[]> r : replaced.entrySet()) {
+        if (!student.contains(r.getKey()) || student.get(r.getKey()).length != r.getValue().length) {
+          throw new IllegalArgumentException("unit " + unit.getUnitId() + ": no weight '" + r.getKey() + "' of "
+              + r.getValue().length + " values in the student");
+        }
+      }
+      points.add(replaced);
+    }
+    return StudentScoring.local(scorer, student).scoreAll(points);
+  }
+
   /** The student at the unit's version and the layer's cache built, before any candidate comes. */
   void prepare(WorkUnit unit, BlobFetcher blobs) throws IOException {
     scorer.score(sync(unit, blobs), List.of(), null);
@@ -78,7 +97,7 @@ final class JobReplica implements AutoCloseable {
       }
       studentSha256 = sha;
     }
-    return scorer.layer(unit.getLayer());
+    return unit.getLayer().isEmpty() ? null : scorer.layer(unit.getLayer());
   }
 
   @Override

@@ -204,6 +204,16 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     }
   }
 
+  /** The committed student scored and its top-1 classes, from one forward pass. */
+  public StudentScoring.Point scorePoint() {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray out = executor.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+      int[] top1 = top1(out);
+      Scores s = divergence(out, 1);
+      return new StudentScoring.Point(s.divergence()[0], s.agreement()[0], top1);
+    }
+  }
+
   /**
    * The committed student's top-1 class per softmax row of the scoring batch (classifiers), to
    * judge it against labels.

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
   /**
-   * Populations of 48 in units of 8 or so: every evaluator gets work every generation. The search
-   * alone (survivors kept exactly): it is what the evaluators score. With a quantizer the bytes
-   * also match, except under heavy CPU load, where the coordinator's curvature-weighted bit search
-   * has twice put one weight of 235,200 on a neighbouring level (open; README, "Server").
+   * Populations of 48 in units of 8 or so: every evaluator gets work every generation. Then weight
+   * sharing, whose points the evaluators score too. (With the bit search the bytes also match,
+   * except under heavy CPU load, where the coordinator's curvature-weighted Lloyd-Max has twice put
+   * one weight of 235,200 on a neighbouring level: open; README, "Server".)
    */
-  private static final MlpJob JOB = new MlpJob(new String[][] {{"method", "de"}, {"sparsity", "0.7"}, {"seed", "5"},
-      {"calib-limit", "400"}, {"population", "48"}, {"generations", "2"}, {"step", "0.1"}, {"repair", "none"},
-      {"swaps", "4"}});
+  private static final MlpJob JOB = new MlpJob(new String[][] {{"method", "de+weight-sharing"}, {"sparsity", "0.7"},
+      {"seed", "5"}, {"calib-limit", "400"}, {"population", "48"}, {"generations", "2"}, {"step", "0.1"},
+      {"repair", "none"}, {"swaps", "4"}, {"pareto-population", "8"}, {"pareto-generations", "2"}});
 
   @Test
   void aJobSurvivesLosingAnEvaluatorAndTheCoordinator(@TempDir Path dir) throws Exception {

@@ -71,7 +71,17 @@ class ServerTest {
       assertThat(promtool(metrics, dir)).as("promtool check metrics").isEmpty();
       artifact = api.get("/api/v1/jobs/" + id + "/artifact").body();
       assertThat(api.get("/api/v1/jobs/" + id + "/model.onnx").status()).isEqualTo(200);
-      assertThat(api.get("/api/v1/jobs/" + id + "/report").json()).containsKeys("front", "chosen", "bytes");
+      Map<String, Object> report = api.get("/api/v1/jobs/" + id + "/report").json();
+      assertThat(report).containsKeys("front", "chosen", "bytes");
+      // The evaluator scored the search's candidates and the finalizer's points (each front point at least).
+      @SuppressWarnings("unchecked")
+      long searched = ((Number) ((Map<String, Object>) report.get("sparsify")).get("candidates_scored")).longValue();
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> evaluators = (List<Map<String, Object>>) api.get("/api/v1/cluster").json()
+          .get("evaluators");
+      assertThat(evaluators).hasSize(1);
+      assertThat(((Number) evaluators.get(0).get("candidates_scored")).longValue())
+          .isGreaterThanOrEqualTo(searched + ((List<?>) report.get("front")).size());
       assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
       // What the job published for the evaluators (scoring batch, students) and its checkpoints are
       // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.

@@ -5,6 +5,9 @@ import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Layer;
+import io.evoc.evaluator.scoring.StudentScoring;
+import io.evoc.evaluator.cluster.StudentPoints;
+import java.util.Map;
 import io.evoc.protocol.cluster.Candidate;
 import io.evoc.protocol.cluster.ScoringContext;
 import io.evoc.protocol.cluster.WorkResult;
@@ -22,13 +25,13 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * A job's populations scored by the cluster's evaluators. The population is cut into work units
+ * A job's populations, and its finalizer's student points, scored by the cluster's evaluators. The population is cut into work units
  * on the boundaries of the stacks one process would score ({@link CandidateScorer#stackSize}), so
  * the scores, and so the job's result, are the same bit for bit with one evaluator, three, or none
  * but the command line's own scorer. Each unit names the committed student by the SHA-256 of a
  * blob published when the student changes; evaluators fetch it once.
  */
-public final class ClusterScoring implements CandidateScoring {
+public final class ClusterScoring implements CandidateScoring, StudentScoring {
   /** Units hold at least this many candidates where stacks are smaller (a stack of 1 for some graphs). */
   private static final int MIN_UNIT = 8;
   /** Units per evaluator and population: one scoring while the next waits, and no more round trips. */
@@ -105,6 +108,42 @@ public final class ClusterScoring implements CandidateScoring {
       throw new IllegalStateException("the evaluators scored " + at + " of " + n + " candidates");
     }
     return new Scores(divergence, agreement);
+  }
+
+  /**
+   * Student points (the finalizer's), spread over the evaluators as a population is: each point is
+   * a forward pass of its own, so how they are grouped into units changes no score.
+   */
+  @Override
+  public List<StudentScoring.Point> scoreAll(List<Map<String, float[]>> points) {
+    publishStudent();
+    int n = points.size();
+    int spread = Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
+    int unit = (n + spread - 1) / spread;
+    List<WorkUnit> units = new ArrayList<>();
+    for (int from = 0; from < n; from += unit) {
+      WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context);
+      for (Map<String, float[]> p : points.subList(from, Math.min(n, from + unit))) {
+        u.addPoints(StudentPoints.encode(p));
+      }
+      units.add(u.build());
+    }
+    List<StudentScoring.Point> out = new ArrayList<>(n);
+    for (CompletableFuture<WorkResult> f : queue.submit(units)) {
+      WorkResult r = await(f);
+      if (r.getTop1Count() != r.getDivergenceCount()) {
+        throw new IllegalStateException("unit " + r.getUnitId() + ": " + r.getDivergenceCount() + " scores but "
+            + r.getTop1Count() + " top-1 lists");
+      }
+      for (int i = 0; i < r.getDivergenceCount(); i++) {
+        out.add(new StudentScoring.Point(r.getDivergence(i), r.getAgreement(i),
+            r.getTop1(i).getClassesList().stream().mapToInt(Integer::intValue).toArray()));
+      }
+    }
+    if (out.size() != n) {
+      throw new IllegalStateException("the evaluators scored " + out.size() + " of " + n + " student points");
+    }
+    return out;
   }
 
   /** Every evaluator fetches the student and builds the layer's cache while the search estimates its prior. */

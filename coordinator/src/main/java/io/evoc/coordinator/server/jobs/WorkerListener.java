@@ -12,6 +12,7 @@ import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 import io.evoc.evaluator.scoring.CandidateScorer;
 import io.evoc.evaluator.scoring.CandidateScoring;
+import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.protocol.cluster.ScoringContext;
 import io.evoc.protocol.jobs.Blob;
 import io.evoc.protocol.jobs.JobEvent;
@@ -54,6 +55,8 @@ final class WorkerListener implements CompressCommand.Listener {
    */
   private final java.util.Set<String> published = new java.util.LinkedHashSet<>();
   private String student;
+  /** The search's and the finalizer's scoring, made at the first call. */
+  private ClusterScoring scoring;
 
   WorkerListener(String id, JobSpec spec, ActorRef<JobManager.Command> book, AtomicBoolean cancelled, WorkQueue queue,
       String blobUrl, BlobStore blobs, Blob resume) {
@@ -116,11 +119,25 @@ final class WorkerListener implements CompressCommand.Listener {
 
   @Override
   public CandidateScoring scoring(CandidateScorer local, OnnxModel teacher, ParameterTable student, HostTensor batch) {
-    ScoringContext context = ScoringContext.newBuilder().setJobId(id).setBlobUrl(blobUrl)
-        .setModelSha256(spec.getModel().getSha256())
-        .setBatchSha256(publish(TensorMessages.encode(batch).toByteArray(), id + "-batch"))
-        .setMetric(local.metric().name().toLowerCase(Locale.ROOT)).build();
-    return new ClusterScoring(id, queue, local, teacher, student, context, this::publishStudent, cancelled::get);
+    return cluster(local, teacher, student, batch);
+  }
+
+  /** The finalizer's points go to the evaluators too, on the same batch and published student. */
+  @Override
+  public StudentScoring studentScoring(CandidateScorer local, OnnxModel teacher, ParameterTable student,
+      HostTensor batch) {
+    return cluster(local, teacher, student, batch);
+  }
+
+  private ClusterScoring cluster(CandidateScorer local, OnnxModel teacher, ParameterTable student, HostTensor batch) {
+    if (scoring == null) {
+      ScoringContext context = ScoringContext.newBuilder().setJobId(id).setBlobUrl(blobUrl)
+          .setModelSha256(spec.getModel().getSha256())
+          .setBatchSha256(publish(TensorMessages.encode(batch).toByteArray(), id + "-batch"))
+          .setMetric(local.metric().name().toLowerCase(Locale.ROOT)).build();
+      scoring = new ClusterScoring(id, queue, local, teacher, student, context, this::publishStudent, cancelled::get);
+    }
+    return scoring;
   }
 
   /** A new student for the evaluators; the one it replaces is no longer fetched by anyone. */
