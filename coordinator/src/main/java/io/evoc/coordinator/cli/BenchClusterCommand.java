@@ -169,17 +169,13 @@ final class BenchClusterCommand implements Callable<Integer> {
     LocalNode coordinator = new LocalNode(dir.resolve("coordinator"), List.of("--roles", "coordinator,finalizer"));
     List<LocalNode> nodes = new ArrayList<>(List.of(coordinator));
     try {
-      coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
       String seed = "127.0.0.1:" + coordinator.clusterPort;
       for (int i = 0; i < n; i++) {
-        LocalNode e = new LocalNode(dir.resolve("evaluator-" + i), List.of("--roles", "evaluator", "--seed-nodes", seed),
-            LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads));
-        nodes.add(e);
-        e.start(TOKEN);
+        nodes.add(new LocalNode(dir.resolve("evaluator-" + i), List.of("--roles", "evaluator", "--seed-nodes", seed),
+            LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads)));
       }
-      for (LocalNode e : nodes) {
-        e.awaitReady(Duration.ofMinutes(2));
-      }
+      LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), coordinator,
+          nodes.subList(1, nodes.size()).toArray(LocalNode[]::new));
       ServerClient client = new ServerClient("http://127.0.0.1:" + coordinator.httpPort, TOKEN);
       client.awaitEvaluators(n, Duration.ofMinutes(1));
       Map<String, Object> parts = new LinkedHashMap<>();

@@ -85,6 +85,20 @@ public final class LocalNode implements AutoCloseable {
     return cmd;
   }
 
+  /**
+   * Starts a cluster: the seed node first, then the others together; returns once all are ready.
+   */
+  public static void startCluster(String token, Duration timeout, LocalNode seed, LocalNode... others)
+      throws IOException, InterruptedException {
+    seed.start(token).awaitReady(timeout);
+    for (LocalNode n : others) {
+      n.start(token);
+    }
+    for (LocalNode n : others) {
+      n.awaitReady(timeout);
+    }
+  }
+
   /** SIGKILL: no shutdown hook, no goodbye to the cluster. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

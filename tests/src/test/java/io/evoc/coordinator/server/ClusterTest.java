@@ -38,11 +38,7 @@ class ClusterTest {
     try (coordinator;
         LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator", "--seed-nodes", seed));
         LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
-      coordinator.start(TOKEN).awaitReady(Duration.ofMinutes(2));
-      b.start(TOKEN);
-      c.start(TOKEN);
-      b.awaitReady(Duration.ofMinutes(2));
-      c.awaitReady(Duration.ofMinutes(2));
+      LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), coordinator, b, c);
       Api api = new Api(coordinator.httpPort, TOKEN);
       api.awaitEvaluators(3, Duration.ofMinutes(2));
 

@@ -43,11 +43,7 @@ class CoordinatorFailoverTest {
           LocalNode b = new LocalNode(dir.resolve("b"), bArgs, jvm, Map.of());
           LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed), jvm,
               Map.of())) {
-        a.start(TOKEN).awaitReady(Duration.ofMinutes(2));
-        b.start(TOKEN);
-        c.start(TOKEN);
-        b.awaitReady(Duration.ofMinutes(2));
-        c.awaitReady(Duration.ofMinutes(2));
+        LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), a, b, c);
         Api viaA = new Api(a.httpPort, TOKEN);
         Api viaB = new Api(b.httpPort, TOKEN);
         viaA.awaitEvaluators(3, Duration.ofMinutes(2));
