@@ -39,9 +39,12 @@ start() {
     fi
     mkdir -p "$dir/$n"
     local extra=()
-    [ "$i" -gt 0 ] && extra=(--roles evaluator --seed-nodes "127.0.0.1:${cluster[0]}")
+    [ "$i" -gt 0 ] && extra=(--roles evaluator)
+    # Every node the same seed list, a first: a node restarted later joins the nodes still up
+    # instead of founding a second cluster (a first seed forms a new one only when none answers).
     EVOC_TOKEN="$t" nohup "$root/evoc" serve --port "${http[$i]}" --cluster-port "${cluster[$i]}" \
-      --data-dir "$dir/$n" "${extra[@]}" >"$dir/$n/node.log" 2>&1 &
+      --data-dir "$dir/$n" --seed-nodes "127.0.0.1:${cluster[0]},127.0.0.1:${cluster[1]},127.0.0.1:${cluster[2]}" \
+      "${extra[@]}" >"$dir/$n/node.log" 2>&1 &
     echo $! >"$dir/$n.pid"
     # The first node forms the cluster; the others join it.
     if [ "$i" -eq 0 ]; then wait_ready a "${http[0]}"; fi
