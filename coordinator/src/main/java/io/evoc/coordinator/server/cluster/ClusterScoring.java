@@ -10,6 +10,7 @@ import io.evoc.evaluator.cluster.StudentPoints;
 import java.util.Map;
 import io.evoc.protocol.cluster.Candidate;
 import io.evoc.protocol.cluster.ScoringContext;
+import io.evoc.protocol.cluster.StudentPoint;
 import io.evoc.protocol.cluster.WorkResult;
 import io.evoc.protocol.cluster.WorkUnit;
 import io.evoc.protocol.model.OnnxModel;
@@ -36,6 +37,9 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   private static final int MIN_UNIT = 8;
   /** Units per evaluator and population: one scoring while the next waits, and no more round trips. */
   private static final int UNITS_PER_EVALUATOR = 2;
+  /** Student points per unit are held to these: weights out, top-1 classes (samples each) back. */
+  private static final long MAX_UNIT_BYTES = 16L << 20;
+  private static final int MAX_RESULT_CLASSES = 32_768;
 
   private final String job;
   private final WorkQueue queue;
@@ -120,12 +124,26 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
     int n = points.size();
     int spread = Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
     int unit = (n + spread - 1) / spread;
+    // Also few enough that a unit stays well inside remoting's frames: its weights on the way out
+    // (the large-message lane), its top-1 classes on the way back (the ordinary one).
+    unit = Math.min(unit, Math.max(1, MAX_RESULT_CLASSES / local.samples()));
     List<WorkUnit> units = new ArrayList<>();
-    for (int from = 0; from < n; from += unit) {
-      WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context);
-      for (Map<String, float[]> p : points.subList(from, Math.min(n, from + unit))) {
-        u.addPoints(StudentPoints.encode(p));
+    WorkUnit.Builder u = null;
+    long bytes = 0;
+    for (Map<String, float[]> p : points) {
+      StudentPoint encoded = StudentPoints.encode(p);
+      if (u != null && (u.getPointsCount() == unit || bytes + encoded.getSerializedSize() > MAX_UNIT_BYTES)) {
+        units.add(u.build());
+        u = null;
       }
+      if (u == null) {
+        u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context);
+        bytes = 0;
+      }
+      u.addPoints(encoded);
+      bytes += encoded.getSerializedSize();
+    }
+    if (u != null) {
       units.add(u.build());
     }
     List<StudentScoring.Point> out = new ArrayList<>(n);
