@@ -60,7 +60,7 @@ public final class Coordinator {
       WorkQueue queue = new WorkQueue(s.unitTimeout(), resolver::resolveActorRef);
       ctx.spawn(WorkQueueActor.create(queue, s.metrics()), "work-queue");
       ActorRef<JobManager.Command> jobs = ctx.spawn(JobManager.create(s.blobs(), s.workRoot(), s.maxQueued(),
-          s.metrics(), queue, s::apiUrl), "jobs");
+          s.metrics(), queue, s.apiUrl()), "jobs");
       // Nodes without the coordinator (any role) find its API here and forward jobs to it.
       ctx.spawn(ApiDirectory.create(s.apiUrl()), "api-directory");
       here.queue = queue;

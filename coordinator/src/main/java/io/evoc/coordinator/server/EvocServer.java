@@ -75,13 +75,14 @@ public final class EvocServer implements AutoCloseable {
     try {
       Cluster cluster = Cluster.get(system);
       List<String> seeds = config.getStringList("pekko.cluster.seed-nodes");
-      boolean alone = !config.getBoolean("evoc.cluster.bootstrap") && seeds.isEmpty();
-      if (config.getBoolean("evoc.cluster.bootstrap")) {
+      boolean bootstrap = config.getBoolean("evoc.cluster.bootstrap");
+      boolean alone = !bootstrap && seeds.isEmpty();
+      if (bootstrap) {
         // Kubernetes and the like: the nodes find each other through service discovery and the
         // management endpoint, and form (or join) the cluster without any seed-node list.
         PekkoManagement.get(system).start().toCompletableFuture().join();
         ClusterBootstrap.get(system).start();
-      } else if (seeds.isEmpty()) {
+      } else if (alone) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       List<String> roles = config.getStringList("evoc.roles");

@@ -214,17 +214,6 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     }
   }
 
-  /**
-   * The committed student's top-1 class per softmax row of the scoring batch (classifiers), to
-   * judge it against labels.
-   */
-  public int[] studentTop1() {
-    try (NDManager scope = manager.newSubManager()) {
-      NDArray out = executor.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
-      return top1(out);
-    }
-  }
-
   /** The teacher's top-1 class per softmax row of the scoring batch. */
   public int[] teacherTop1() {
     try (NDManager scope = manager.newSubManager()) {

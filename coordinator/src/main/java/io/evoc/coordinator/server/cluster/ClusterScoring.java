@@ -26,10 +26,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * A job's populations, and its finalizer's student points, scored by the cluster's evaluators. The population is cut into work units
- * on the boundaries of the stacks one process would score ({@link CandidateScorer#stackSize}), so
- * the scores, and so the job's result, are the same bit for bit with one evaluator, three, or none
- * but the command line's own scorer. Each unit names the committed student by the SHA-256 of a
+ * A job's populations, and its finalizer's student points, scored by the cluster's evaluators. A
+ * population is cut into work units on the boundaries of the stacks one process would score
+ * ({@link CandidateScorer#stackSize}), so the scores, and so the job's result, are the same bit for
+ * bit with one evaluator, three, or none but the command line's own scorer. Each unit names the committed student by the SHA-256 of a
  * blob published when the student changes; evaluators fetch it once.
  */
 public final class ClusterScoring implements CandidateScoring, StudentScoring {

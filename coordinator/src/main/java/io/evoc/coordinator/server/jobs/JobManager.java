@@ -105,8 +105,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final ServerMetrics metrics;
   /** Where the search's populations are scored: the cluster's evaluators. */
   private final WorkQueue queue;
-  /** This node's HTTP address, from which evaluators fetch blobs (known once HTTP is bound). */
-  private final java.util.function.Supplier<String> blobUrl;
+  /** This node's HTTP address, from which evaluators fetch blobs. */
+  private final String blobUrl;
   private final ExecutorService worker;
   /** The job handed to the worker, until it reports back; null when the worker is idle. */
   private String current;
@@ -120,12 +120,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private volatile boolean stopped;
 
   public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics,
-      WorkQueue queue, java.util.function.Supplier<String> blobUrl) {
+      WorkQueue queue, String blobUrl) {
     return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics, queue, blobUrl));
   }
 
   private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued,
-      ServerMetrics metrics, WorkQueue queue, java.util.function.Supplier<String> blobUrl) {
+      ServerMetrics metrics, WorkQueue queue, String blobUrl) {
     super(PersistenceId.ofUniqueId("evoc-jobs"));
     this.context = context;
     this.blobs = blobs;
@@ -279,7 +279,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     AtomicBoolean cancelled = cancelRunning;
     self.tell(new Started(id));
     worker.execute(() -> {
-      WorkerListener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl.get(), blobs, resume);
+      WorkerListener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl, blobs, resume);
       try {
         Engines.inferenceThread();
         JobEvent.Succeeded outputs = JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener);
