@@ -229,7 +229,9 @@ public final class CompressCommand implements Callable<Integer> {
       phase(listener, "finalizing");
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
       err.flush();
-      long deadline = search.timeBudget() == null ? Long.MAX_VALUE : started + search.timeBudget().toNanos();
+      // The budget counts from the search's start, also where this run resumed it (a finalizer's).
+      long since = sparsified == null ? started : Math.min(started, System.nanoTime() - (long) (sparsified.seconds() * 1e9));
+      long deadline = search.timeBudget() == null ? Long.MAX_VALUE : since + search.timeBudget().toNanos();
       finalized = new Finalizer(job.scorer, job.student, job.studentScoring(listener), job.searchLabels(),
           job.calibrationInputs(), finalizeSettings,
           () -> job.cancelled() || System.nanoTime() > deadline).run();
@@ -294,6 +296,23 @@ public final class CompressCommand implements Callable<Integer> {
       err.println("compress: no point of the front met the budget; kept the one with the lowest divergence");
     }
     err.flush();
+  }
+
+  /**
+   * The search alone, as {@link #run} begins it, its last checkpoint handed to the listener: the
+   * server's coordinator runs this, then a finalizer runs {@link #run} resuming from that checkpoint
+   * (done at once), so that the two halves make the command line's bytes. Nothing to do when the
+   * method sparsifies nothing (weight sharing on the dense model).
+   */
+  public void sparsify(PrintWriter err, Listener listener) {
+    SearchSettings settings = plan().settings();
+    if (settings == null) {
+      return;
+    }
+    try (SparsifyJob job = new SparsifyJob(search, listener::cancelled)) {
+      phase(listener, "sparsifying");
+      job.sparsify(settings, err, listener);
+    }
   }
 
   private static void phase(Listener listener, String phase) {

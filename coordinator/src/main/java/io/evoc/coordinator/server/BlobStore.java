@@ -4,6 +4,10 @@ import io.evoc.protocol.jobs.Blob;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,26 +22,50 @@ import java.util.regex.Pattern;
  * that the coordinator-role nodes share): uploads, checkpoints, artifacts and reports. A blob is
  * written to a temporary file beside it (in {@code incoming}, a sibling on the same file system),
  * hashed as it is written, then moved into place, so a crash never leaves a partial file under a
- * valid name, and a node reading a shared store never sees one.
+ * valid name, and a node reading a shared store never sees one. What a run publishes for the
+ * evaluators only while it needs it (scoring batches, students) goes into a scratch store beside
+ * it ({@code scratch}, a sibling): deleting one of those never takes a kept blob that happens to
+ * have the same bytes (a student can be byte for byte a job's decompressed model).
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(10))
+      .build();
   private final Path dir;
   private final Path incoming;
 
   /** Temporary files untouched for this long are left over from a crash (see {@link #clearIncoming}). */
   private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
 
+  /** Null in the scratch store itself. */
+  private final BlobStore scratch;
+
   /** @param dir where the blobs are; temporary files go into its sibling {@code incoming} */
   public BlobStore(Path dir) {
+    this(dir, true);
+  }
+
+  private BlobStore(Path dir, boolean withScratch) {
     this.dir = dir;
     this.incoming = dir.resolveSibling("incoming");
+    this.scratch = withScratch ? new BlobStore(dir.resolveSibling("scratch"), false) : null;
     try {
       Files.createDirectories(dir);
       Files.createDirectories(incoming);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir, e);
     }
+  }
+
+  /** Where runs publish what the evaluators fetch while the run needs it. */
+  public BlobStore scratch() {
+    return scratch == null ? this : scratch;
+  }
+
+  /** A blob as the blob route serves it: from this store, else from its scratch store; null when neither has it. */
+  public Path served(String sha256) {
+    Path p = find(sha256);
+    return p != null || scratch == null ? p : scratch.find(sha256);
   }
 
   /** A fresh temporary file to receive an upload; {@link #put} moves it into the store. */
@@ -47,11 +75,7 @@ public final class BlobStore {
 
   /** Moves a finished file into the store under its SHA-256. */
   public Blob put(Path file, String name) throws IOException {
-    String sha;
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest())) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      sha = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    }
+    String sha = sha256(file);
     long bytes = Files.size(file);
     Path target = path(sha);
     if (Files.exists(target)) {
@@ -74,6 +98,52 @@ public final class BlobStore {
     Path tmp = temporary();
     Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
     return put(tmp, name);
+  }
+
+  /**
+   * A blob that another node serves ({@code GET <baseUrl>/api/v1/blobs/<sha256>}, the route every
+   * node has), into this store unless it is here already; checked against its SHA-256 before it
+   * takes its name.
+   *
+   * @return true when it was fetched, false when this store had it
+   * @throws IOException when it cannot be fetched, or arrives with other bytes
+   */
+  public boolean fetch(String baseUrl, Blob blob, String token) throws IOException {
+    if (find(blob.getSha256()) != null) {
+      return false;
+    }
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/blobs/" + blob.getSha256()))
+        .timeout(java.time.Duration.ofMinutes(10)).GET();
+    if (token != null && !token.isEmpty()) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    Path tmp = temporary();
+    try {
+      HttpResponse<Path> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofFile(tmp));
+      if (r.statusCode() != 200) {
+        throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") from " + baseUrl + ": HTTP "
+            + r.statusCode());
+      }
+      String got = sha256(tmp);
+      if (!got.equals(blob.getSha256())) {
+        throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") from " + baseUrl
+            + " arrived with SHA-256 " + got);
+      }
+      put(tmp, blob.getName());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted fetching blob " + blob.getSha256(), e);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest())) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    }
   }
 
   /**

@@ -44,7 +44,7 @@ public final class Coordinator {
 
   /** What a coordinator needs of its node. */
   public record Settings(BlobStore blobs, Path workRoot, int maxQueued, Duration unitTimeout, ServerMetrics metrics,
-      String apiUrl) {}
+      String apiUrl, String token) {}
 
   private Coordinator() {}
 
@@ -58,9 +58,9 @@ public final class Coordinator {
     return Behaviors.setup(ctx -> {
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
       WorkQueue queue = new WorkQueue(s.unitTimeout(), resolver::resolveActorRef);
-      ctx.spawn(WorkQueueActor.create(queue, s.metrics()), "work-queue");
+      ctx.spawn(WorkQueueActor.create(queue, s.metrics(), ROLE), "work-queue");
       ActorRef<JobManager.Command> jobs = ctx.spawn(JobManager.create(s.blobs(), s.workRoot(), s.maxQueued(),
-          s.metrics(), queue, s.apiUrl()), "jobs");
+          s.metrics(), queue, s.apiUrl(), s.token()), "jobs");
       // Nodes without the coordinator (any role) find its API here and forward jobs to it.
       ctx.spawn(ApiDirectory.create(s.apiUrl()), "api-directory");
       here.queue = queue;

@@ -2,6 +2,7 @@ package io.evoc.coordinator.server;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.evoc.coordinator.server.finalizer.FinalizerActor;
 import io.evoc.coordinator.server.http.ApiRoutes;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -115,10 +116,14 @@ public final class EvocServer implements AutoCloseable {
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();
       String apiUrl = "http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort();
+      java.time.Duration unitTimeout = config.getDuration("evoc.scoring.unit-timeout");
+      if (roles.contains(FinalizerActor.ROLE)) {
+        system.systemActorOf(FinalizerActor.create(new FinalizerActor.Settings(blobs, dataDir.resolve("finalize"),
+            unitTimeout, metrics, apiUrl, token)), "finalizer", Props.empty());
+      }
       if (coordinator) {
         Coordinator.init(system, new Coordinator.Settings(blobs, dataDir.resolve("jobs"),
-            config.getInt("evoc.limits.queued-jobs"), config.getDuration("evoc.scoring.unit-timeout"), metrics, apiUrl),
-            here);
+            config.getInt("evoc.limits.queued-jobs"), unitTimeout, metrics, apiUrl, token), here);
         if (alone) {
           // A cluster of its own: the coordinator will run here; serving starts once it does.
           awaitCoordinator(here);

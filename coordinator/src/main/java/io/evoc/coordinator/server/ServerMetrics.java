@@ -33,7 +33,7 @@ public final class ServerMetrics {
   /** Every evoc-specific series name, as Prometheus sees it. */
   public static final List<String> NAMES = List.of("evoc_candidates_scored_total", "evoc_scoring_latency_seconds",
       "evoc_work_queue_depth", "evoc_jobs", "evoc_job_generation", "evoc_job_best_divergence", "evoc_job_sparsity",
-      "evoc_evaluators", "evoc_job_failures_total", "evoc_cluster_members");
+      "evoc_evaluators", "evoc_job_failures_total", "evoc_cluster_members", "evoc_work_scored_total");
   public static final List<String> JOB_STATES = java.util.Arrays.stream(Job.State.values()).map(Job.State::lowerCase)
       .toList();
 
@@ -46,6 +46,7 @@ public final class ServerMetrics {
   private final AtomicLong evaluators = new AtomicLong();
   /** Per running job: its gauges' values (doubles as raw long bits) and the meters to remove when it ends. */
   private final Map<String, JobGauges> jobs = new ConcurrentHashMap<>();
+  private final Map<String, int[]> queues = new ConcurrentHashMap<>();
 
   private record JobGauges(AtomicLong generation, AtomicLong divergenceBits, AtomicLong sparsityBits,
       List<Meter> meters) {}
@@ -120,10 +121,23 @@ public final class ServerMetrics {
     }
   }
 
-  /** The work queue's units waiting and the evaluators it knows. */
-  public void queue(int depth, int evaluatorCount) {
-    queueDepth.set(depth);
-    evaluators.set(evaluatorCount);
+  /** Answers a work queue took: {@code n} candidates or points scored by the evaluators. */
+  public void scored(String queue, int n) {
+    if (n > 0) {
+      Counter.builder("evoc.work.scored").tag("queue", queue)
+          .description("Candidates and points the evaluators scored, by work queue (coordinator, finalizer)")
+          .register(registry).increment(n);
+    }
+  }
+
+  /**
+   * One of the node's work queues (the coordinator's, the finalizer's): its units waiting and the
+   * evaluators it knows. The gauges show the node's queues together: units summed, evaluators the most any knows.
+   */
+  public void queue(String name, int depth, int evaluatorCount) {
+    queues.put(name, new int[] {depth, evaluatorCount});
+    queueDepth.set(queues.values().stream().mapToLong(q -> q[0]).sum());
+    evaluators.set(queues.values().stream().mapToLong(q -> q[1]).max().orElse(0));
   }
 
   private JobGauges gauges(String job) {

@@ -12,10 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real cluster: three `evoc serve` JVMs on loopback (a coordinator with an evaluator, two
- * evaluator nodes). A job scored by all three, with one evaluator node killed mid-job, and the
- * coordinator then killed and restarted, resumes from its last committed cycle and still ends
- * with the command line's bytes.
+ * A real cluster: three `evoc serve` JVMs on loopback (a coordinator with an evaluator, an
+ * evaluator with the finalizer, an evaluator). A job scored by all three, with one evaluator node
+ * killed mid-job, and the coordinator then killed and restarted, resumes from its last committed
+ * cycle, is finalized on another node (inputs and checkpoint fetched from the coordinator, outputs
+ * fetched back), and still ends with the command line's bytes.
  */
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
@@ -33,10 +34,10 @@ class ClusterTest {
   void aJobSurvivesLosingAnEvaluatorAndTheCoordinator(@TempDir Path dir) throws Exception {
     byte[] expected = JOB.commandLineArtifact(dir);
 
-    LocalNode coordinator = new LocalNode(dir.resolve("a"), List.of());
+    LocalNode coordinator = new LocalNode(dir.resolve("a"), List.of("--roles", "coordinator,evaluator"));
     String seed = "127.0.0.1:" + coordinator.clusterPort;
     try (coordinator;
-        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator", "--seed-nodes", seed));
+        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator,finalizer", "--seed-nodes", seed));
         LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
       LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), coordinator, b, c);
       Api api = new Api(coordinator.httpPort, TOKEN);
@@ -79,6 +80,15 @@ class ClusterTest {
         }
       }
       assertThat(artifact).as("the cluster's artifact against the command line's").isEqualTo(expected);
+      assertThat(job.get("finalized_on")).isEqualTo("pekko://evoc@127.0.0.1:" + b.clusterPort);
+      // The coordinator fetched the outputs into its store, and the finalizer let its copies go.
+      Path onFinalizer = b.dataDir.resolve("blobs").resolve((String) job.get("artifact_sha256"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (Files.exists(onFinalizer) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(onFinalizer).doesNotExist();
+      assertThat(coordinator.dataDir.resolve("blobs").resolve((String) job.get("artifact_sha256"))).exists();
 
       // The surviving evaluator node, downed when it lost the coordinator, has rejoined on its own;
       // it serves the job API too, forwarding to the coordinator.

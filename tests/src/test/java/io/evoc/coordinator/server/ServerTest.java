@@ -73,20 +73,24 @@ class ServerTest {
       assertThat(api.get("/api/v1/jobs/" + id + "/model.onnx").status()).isEqualTo(200);
       Map<String, Object> report = api.get("/api/v1/jobs/" + id + "/report").json();
       assertThat(report).containsKeys("front", "chosen", "bytes");
-      // The evaluator scored the search's candidates and the finalizer's points (each front point at least).
+      // The evaluator scored the search's candidates (the coordinator's queue) and the finalizer's
+      // points (its own queue; each front point at least).
       @SuppressWarnings("unchecked")
       long searched = ((Number) ((Map<String, Object>) report.get("sparsify")).get("candidates_scored")).longValue();
       @SuppressWarnings("unchecked")
       List<Map<String, Object>> evaluators = (List<Map<String, Object>>) api.get("/api/v1/cluster").json()
           .get("evaluators");
       assertThat(evaluators).hasSize(1);
-      assertThat(((Number) evaluators.get(0).get("candidates_scored")).longValue())
-          .isGreaterThanOrEqualTo(searched + ((List<?>) report.get("front")).size());
+      assertThat(((Number) evaluators.get(0).get("candidates_scored")).longValue()).isGreaterThanOrEqualTo(searched);
+      assertThat(metric(metrics, "evoc_work_scored_total{queue=\"finalizer\"}"))
+          .isGreaterThanOrEqualTo(((List<?>) report.get("front")).size());
       assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
       // What the job published for the evaluators (scoring batch, students) and its checkpoints are
       // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.
-      try (var blobs = Files.list(dir.resolve("data/blobs"))) {
+      try (var blobs = Files.list(dir.resolve("data/blobs"));
+          var scratch = Files.list(dir.resolve("data/scratch"))) {
         assertThat(blobs.toList()).hasSize(6);
+        assertThat(scratch.toList()).isEmpty();
       }
 
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
@@ -175,6 +179,12 @@ class ServerTest {
     }
     String said = new String(p.getInputStream().readAllBytes()).trim();
     return p.waitFor() == 0 ? said : "exit " + p.exitValue() + ": " + said;
+  }
+
+  /** A series' value in Prometheus text; 0 when it is absent. */
+  private static double metric(String text, String series) {
+    return text.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(
+        l.substring(series.length() + 1).trim())).findFirst().orElse(0);
   }
 
   private static void expect(Response r, int status, String message) {

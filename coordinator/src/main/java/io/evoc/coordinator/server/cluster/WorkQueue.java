@@ -113,7 +113,8 @@ public final class WorkQueue {
     dispatch();
   }
 
-  synchronized void result(WorkResult r) {
+  /** @return the candidates or points it scored when it is the unit's answer; 0 otherwise */
+  synchronized int result(WorkResult r) {
     Evaluator e = evaluators.get(r.getEvaluator());
     if (e != null) {
       e.lastSeenMillis = System.currentTimeMillis();
@@ -122,11 +123,11 @@ public final class WorkQueue {
     }
     Pending p = pending.get(r.getUnitId());
     if (p == null) {
-      return; // answered already: a late duplicate
+      return 0; // answered already: a late duplicate
     }
     if (!r.getError().isEmpty()) {
       if (!r.getEvaluator().equals(p.evaluator)) {
-        return; // the unit went to another evaluator meanwhile
+        return 0; // the unit went to another evaluator meanwhile
       }
       if (p.attempts + 1 >= ATTEMPTS) {
         pending.remove(r.getUnitId());
@@ -136,12 +137,13 @@ public final class WorkQueue {
         requeue(p);
       }
       dispatch();
-      return;
+      return 0;
     }
     // The first answer wins, even from an evaluator the unit was taken from: scores are deterministic.
     pending.remove(r.getUnitId());
     waiting.remove(r.getUnitId());
     p.result.complete(r);
+    return r.getDivergenceCount();
   }
 
   /** Units sent longer ago than the timeout go back to the front. */

@@ -24,7 +24,8 @@ public final class WorkQueueActor {
 
   private WorkQueueActor() {}
 
-  public static Behavior<Object> create(WorkQueue queue, ServerMetrics metrics) {
+  /** @param name which of the node's queues this is in the metrics: "coordinator" or "finalizer" */
+  public static Behavior<Object> create(WorkQueue queue, ServerMetrics metrics, String name) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(EvaluatorActor.QUEUE, ctx.getSelf().narrow()));
       ctx.spawn(ListingForwarder.create(EvaluatorActor.EVALUATORS, ctx.getSelf().narrow()), "evaluator-listing");
@@ -37,7 +38,7 @@ public final class WorkQueueActor {
               if (m.hasRequest()) {
                 queue.request(m.getRequest());
               } else if (m.hasResult()) {
-                queue.result(m.getResult());
+                metrics.scored(name, queue.result(m.getResult()));
               }
               return Behaviors.same();
             })
@@ -49,7 +50,7 @@ public final class WorkQueueActor {
             })
             .onMessage(Tick.class, t -> {
               queue.tick();
-              metrics.queue(queue.depth(), queue.evaluators().size());
+              metrics.queue(name, queue.depth(), queue.evaluators().size());
               return Behaviors.same();
             })
             .build();

@@ -147,7 +147,7 @@ public final class ApiRoutes extends AllDirectives {
 
   /** A blob by its SHA-256: how evaluators fetch models, scoring batches and students. */
   private Route blob(String sha256) {
-    java.nio.file.Path file = blobs.find(sha256);
+    java.nio.file.Path file = blobs.served(sha256);
     return file == null ? json(404, Map.of("error", "no blob " + sha256)) : getFromFile(file.toFile(), OCTETS);
   }
 

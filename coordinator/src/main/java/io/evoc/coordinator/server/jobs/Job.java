@@ -47,6 +47,8 @@ public final class Job {
   io.evoc.protocol.jobs.Blob checkpoint;
   /** The cycle that checkpoint was taken after. */
   int checkpointCycle;
+  /** While finalizing: the node whose finalizer has the job; null while it waits for one. Not persisted. */
+  String finalizingOn;
   /** The cycle the latest attempt resumed after (0: from the start). */
   int resumedCycle;
   /**
@@ -118,12 +120,16 @@ public final class Job {
     if (progress != null) {
       m.put("progress", describe(progress));
     }
+    if (state == State.FINALIZING) {
+      m.put("finalizing_on", finalizingOn);
+    }
     if (error != null) {
       m.put("error", error);
     }
     if (outputs != null) {
       m.put("artifact_bytes", outputs.getArtifact().getBytes());
       m.put("artifact_sha256", outputs.getArtifact().getSha256());
+      m.put("finalized_on", outputs.getFinalizedOn());
     }
     return m;
   }

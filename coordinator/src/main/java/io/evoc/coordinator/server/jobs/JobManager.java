@@ -5,10 +5,18 @@ import io.evoc.coordinator.search.TraceEntry;
 import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.coordinator.server.cluster.WorkQueue;
+import io.evoc.coordinator.server.finalizer.FinalizerActor;
+import io.evoc.evaluator.cluster.ListingForwarder;
 import io.evoc.evaluator.engine.Engines;
+import io.evoc.protocol.cluster.FinalizeRelease;
+import io.evoc.protocol.cluster.FinalizeRequest;
+import io.evoc.protocol.cluster.FinalizeResult;
+import io.evoc.protocol.cluster.FinalizerMessage;
+import io.evoc.protocol.jobs.Blob;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import io.evoc.protocol.search.TraceRecord;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,18 +25,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -36,14 +49,17 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * The coordinator's job book: every job's history is a sequence of persisted {@link JobEvent}s
  * (submitted, started, each committed cycle with its search checkpoint, phase changes, succeeded,
- * failed, cancelled), replayed after a restart. Jobs run one at a time, in submission order, on a
- * worker thread of their own; a job that was running when the node went down resumes from its
- * last checkpoint when it comes back, and queued jobs start after it.
+ * failed, cancelled), replayed after a restart. Jobs run one at a time, in submission order: the
+ * search on a worker thread of the book's, then the rest with a finalizer (see {@link
+ * io.evoc.coordinator.server.finalizer.FinalizerActor}), whose outputs the worker fetches into
+ * this store. A job that was running when the node went down resumes from its last checkpoint
+ * when it comes back (one that was finalizing, from its final one: only the finalization runs
+ * again), and queued jobs start after it.
  */
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
   public sealed interface Command
       permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, Phase, Progress, GenerationDone, Checkpoint,
-      Finished {}
+      Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished {}
 
   /** Replies the new job's id, or an error (the queue is full). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
@@ -81,7 +97,19 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** A committed cycle: persisted, so that a restart resumes the search from it. */
   record Checkpoint(String id, JobEvent.Checkpointed checkpointed) implements Command {}
 
-  /** The worker's end of a job: outputs, or an error, or neither (cancelled). */
+  /** The search is over: {@code checkpoint} is its last (null: the job sparsifies nothing). */
+  record Sparsified(String id, Blob checkpoint) implements Command {}
+
+  /** The cluster's finalizers, as the Receptionist lists them. */
+  record FinalizersListed(Set<ActorRef<FinalizerMessage>> finalizers) implements Command {}
+
+  /** A finalizer stopped, or its node left the cluster. */
+  record FinalizerGone(ActorRef<FinalizerMessage> finalizer) implements Command {}
+
+  /** A finalizer's answer. */
+  record Finalized(FinalizeResult result) implements Command {}
+
+  /** The end of a job: outputs, or an error, or neither (cancelled). */
   record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
 
   /**
@@ -105,11 +133,27 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final ServerMetrics metrics;
   /** Where the search's populations are scored: the cluster's evaluators. */
   private final WorkQueue queue;
-  /** This node's HTTP address, from which evaluators fetch blobs. */
+  /** This node's HTTP address, from which evaluators and finalizers fetch blobs. */
   private final String blobUrl;
+  /** The API token, for fetching a finalizer's outputs from its node. */
+  private final String token;
   private final ExecutorService worker;
-  /** The job handed to the worker, until it reports back; null when the worker is idle. */
+  /** The job being run, from its search to its outputs in the store; null when none is. */
   private String current;
+  /** The current job's search checkpoint to finalize from, once its search is over (null before, or none). */
+  private Blob sparsified;
+  /**
+   * Where the current job is: its search (on the worker), with a finalizer or waiting for one,
+   * or its outputs being fetched from the finalizer's node (on the worker).
+   */
+  private enum Stage { SEARCH, FINALIZE, FETCH }
+
+  private Stage stage;
+  /** The finalizer the current job was handed to; null while none has it. */
+  private ActorRef<FinalizerMessage> finalizer;
+  /** The cluster's finalizers, as last listed. */
+  private Set<ActorRef<FinalizerMessage>> finalizers = Set.of();
+  private final ActorRef<FinalizeResult> results;
   /** The current job's cancellation, read by its worker; never persisted. */
   private AtomicBoolean cancelRunning = new AtomicBoolean();
   /**
@@ -120,12 +164,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private volatile boolean stopped;
 
   public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics,
-      WorkQueue queue, String blobUrl) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics, queue, blobUrl));
+      WorkQueue queue, String blobUrl, String token) {
+    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics, queue, blobUrl, token));
   }
 
   private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued,
-      ServerMetrics metrics, WorkQueue queue, String blobUrl) {
+      ServerMetrics metrics, WorkQueue queue, String blobUrl, String token) {
     super(PersistenceId.ofUniqueId("evoc-jobs"));
     this.context = context;
     this.blobs = blobs;
@@ -134,6 +178,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     this.metrics = metrics;
     this.queue = queue;
     this.blobUrl = blobUrl;
+    this.token = token;
+    this.results = context.messageAdapter(FinalizeResult.class, Finalized::new);
+    context.spawn(ListingForwarder.create(FinalizerActor.KEY, context.messageAdapter(Receptionist.Listing.class,
+        l -> new FinalizersListed(l.getServiceInstances(FinalizerActor.KEY)))), "finalizer-listing");
     this.worker = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "evoc-job-worker");
       t.setDaemon(true);
@@ -192,6 +240,24 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           return Effect().none();
         })
         .onCommand(Checkpoint.class, this::checkpoint)
+        .onCommand(Sparsified.class, this::sparsified)
+        .onCommand(FinalizersListed.class, (jobs, c) -> {
+          finalizers = c.finalizers();
+          if (stage == Stage.FINALIZE && finalizer == null) {
+            handOver(jobs);
+          }
+          return Effect().none();
+        })
+        .onCommand(FinalizerGone.class, (jobs, c) -> {
+          if (c.finalizer().equals(finalizer)) {
+            context.getLog().warn("job {}: its finalizer {} is gone; handing the job to another", current, finalizer);
+            finalizer = null;
+            jobs.get(current).finalizingOn = null;
+            handOver(jobs);
+          }
+          return Effect().none();
+        })
+        .onCommand(Finalized.class, this::finalized)
         .onCommand(Finished.class, this::finished)
         .build();
   }
@@ -217,8 +283,16 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return Effect().reply(c.replyTo(), Optional.of(job.view()));
     }
     if (c.id().equals(current)) {
-      // The worker stops at its next generation and reports back; the job is cancelled then.
       cancelRunning.set(true);
+      if (stage == Stage.FINALIZE) {
+        // With a finalizer, or waiting for one: cancelled now, the finalizer told to stop.
+        if (finalizer != null) {
+          finalizer.tell(FinalizerMessage.newBuilder().setCancel(c.id()).build());
+        }
+        return finished(jobs, new Finished(c.id(), null, null)).thenReply(c.replyTo(),
+            after -> Optional.of(after.get(c.id()).view()));
+      }
+      // The worker stops at its next generation (or fetch) and reports back; the job is cancelled then.
       return Effect().reply(c.replyTo(), Optional.of(job.view()));
     }
     return Effect().persist(event(c.id()).setCancelled(JobEvent.Cancelled.getDefaultInstance()).build())
@@ -231,12 +305,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (job == null || job.state.finished()) {
       return Effect().none();
     }
-    io.evoc.protocol.jobs.Blob old = job.checkpoint;
+    Blob old = job.checkpoint;
     return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed()).build())
         .thenRun(after -> dropCheckpoint(old, c.checkpointed().getCheckpoint()));
   }
 
-  private void dropCheckpoint(io.evoc.protocol.jobs.Blob old, io.evoc.protocol.jobs.Blob kept) {
+  private void dropCheckpoint(Blob old, Blob kept) {
     if (old == null || (kept != null && old.getSha256().equals(kept.getSha256()))) {
       return;
     }
@@ -247,7 +321,91 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
   }
 
-  private Effect<JobEvent, Jobs> finished(Jobs jobs, Finished c) {
+  /** The search is over (or was cancelled, or stopped with the book): on to a finalizer. */
+  private Effect<JobEvent, Jobs> sparsified(Jobs jobs, Sparsified c) {
+    if (!c.id().equals(current) || stage != Stage.SEARCH) {
+      return Effect().none();
+    }
+    if (cancelRunning.get()) {
+      return finished(jobs, new Finished(c.id(), null, null));
+    }
+    sparsified = c.checkpoint();
+    stage = Stage.FINALIZE;
+    return Effect().persist(event(c.id()).setPhase("finalizing").build()).thenRun(this::handOver);
+  }
+
+  /**
+   * The current job to a finalizer: the one on this node if there is one (nothing to fetch), else
+   * the first listed. With none, the job waits for one to register.
+   */
+  private void handOver(Jobs jobs) {
+    if (finalizers.isEmpty()) {
+      context.getLog().warn("job {}: waiting for a node with the finalizer role", current);
+      return;
+    }
+    finalizer = finalizers.stream().filter(f -> f.path().address().hasLocalScope()).findFirst()
+        .orElseGet(() -> finalizers.stream().min(java.util.Comparator.comparing(f -> f.path().toString())).get());
+    FinalizeRequest.Builder r = FinalizeRequest.newBuilder().setJobId(current).setSpec(jobs.get(current).spec)
+        .setBlobUrl(blobUrl).setReplyTo(ActorRefResolver.get(context.getSystem()).toSerializationFormat(results));
+    if (sparsified != null) {
+      r.setSparsified(sparsified);
+    }
+    jobs.get(current).finalizingOn = nodeOf(finalizer);
+    context.getLog().info("job {}: finalizing on {}", current, jobs.get(current).finalizingOn);
+    context.watchWith(finalizer, new FinalizerGone(finalizer));
+    finalizer.tell(FinalizerMessage.newBuilder().setRequest(r).build());
+  }
+
+  /** The cluster address of an actor's node, this node's for a local actor. */
+  private String nodeOf(ActorRef<?> ref) {
+    org.apache.pekko.actor.Address a = ref.path().address();
+    return (a.hasLocalScope() ? Cluster.get(context.getSystem()).selfMember().address() : a).toString();
+  }
+
+  /** A finalizer's answer: an error ends the job; outputs are fetched into this store (on the worker), then it ends. */
+  private Effect<JobEvent, Jobs> finalized(Jobs jobs, Finalized c) {
+    FinalizeResult r = c.result();
+    if (!r.getJobId().equals(current) || stage != Stage.FINALIZE) {
+      return Effect().none(); // a repeated answer, or one for a job already over
+    }
+    ActorRef<FinalizerMessage> from = finalizer;
+    if (from != null) {
+      context.unwatch(from);
+    }
+    finalizer = null;
+    if (!r.hasSucceeded()) {
+      return finished(jobs, new Finished(r.getJobId(), null, r.getError().isEmpty() ? "the finalizer failed" : r.getError()));
+    }
+    stage = Stage.FETCH;
+    ActorRef<Command> self = context.getSelf();
+    JobEvent.Succeeded outputs = r.getSucceeded().toBuilder().setFinalizedOn(from == null ? "" : nodeOf(from))
+        .build();
+    worker.execute(() -> {
+      try {
+        boolean fetched = false;
+        for (Blob b : List.of(outputs.getArtifact(), outputs.getReport(), outputs.getDecompressed())) {
+          fetched |= blobs.fetch(r.getBlobUrl(), b, token);
+        }
+        self.tell(new Finished(r.getJobId(), outputs, null));
+        if (from != null) {
+          from.tell(FinalizerMessage.newBuilder().setRelease(FinalizeRelease.newBuilder().setJobId(r.getJobId())
+              .setFetched(fetched)).build());
+        }
+      } catch (IOException | RuntimeException e) {
+        self.tell(new Finished(r.getJobId(), null, "cannot fetch the finalizer's outputs: " + oneLine(e)));
+      }
+    });
+    return Effect().none();
+  }
+
+  private EffectBuilder<JobEvent, Jobs> finished(Jobs jobs, Finished c) {
+    if (!c.id().equals(current)) {
+      return Effect().none(); // the worker's report of a job cancelled while it was with its finalizer
+    }
+    if (finalizer != null) {
+      context.unwatch(finalizer);
+      finalizer = null;
+    }
     JobEvent.Builder e = event(c.id());
     if (cancelRunning.get()) {
       e.setCancelled(JobEvent.Cancelled.getDefaultInstance());
@@ -256,7 +414,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     } else {
       e.setFailed(c.error());
     }
-    io.evoc.protocol.jobs.Blob checkpoint = jobs.get(c.id()).checkpoint;
+    Blob checkpoint = jobs.get(c.id()).checkpoint;
     return Effect().persist(e.build()).thenRun(after -> {
       dropCheckpoint(checkpoint, null);
       current = null;
@@ -272,8 +430,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     String id = jobs.queue.peekFirst();
     current = id;
+    stage = Stage.SEARCH;
+    sparsified = null;
     JobSpec spec = jobs.get(id).spec;
-    io.evoc.protocol.jobs.Blob resume = jobs.get(id).checkpoint;
+    Blob resume = jobs.get(id).checkpoint;
     ActorRef<Command> self = context.getSelf();
     cancelRunning = new AtomicBoolean();
     AtomicBoolean cancelled = cancelRunning;
@@ -282,9 +442,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       WorkerListener listener = new WorkerListener(id, spec, self, cancelled, queue, blobUrl, blobs, resume);
       try {
         Engines.inferenceThread();
-        JobEvent.Succeeded outputs = JobRunner.run(id, spec, blobs, workRoot.resolve(id), listener);
+        JobRunner.sparsify(spec, blobs, workRoot.resolve(id), listener);
         cleanUp(listener);
-        self.tell(new Finished(id, outputs, null));
+        self.tell(new Sparsified(id, listener.latestCheckpoint()));
       } catch (Exception | Error e) {
         cleanUp(listener);
         // Errors too (a native library that fails to link): a job must end, never hang in "starting".

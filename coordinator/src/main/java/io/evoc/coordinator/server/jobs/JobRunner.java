@@ -18,14 +18,19 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Runs one job: the job's inputs linked into a fresh work directory under their upload names, the
- * settings turned into the flags of {@code evoc compress}, and the very same command run, so that
- * the server's artifact is byte for byte what the command line writes. Its messages go to the
- * work directory's {@code log.txt}; its outputs go into the blob store.
+ * Runs one job's halves: the job's inputs linked into a fresh work directory under their upload
+ * names, the settings turned into the flags of {@code evoc compress}, and the very same command
+ * run, its search on the coordinator, the rest on a finalizer that resumes the search from its
+ * last checkpoint, so that the server's artifact is byte for byte what the command line writes.
+ * Messages go to the work directory's {@code log.txt}; the outputs go into the blob store.
  */
 public final class JobRunner {
   /** Flags the server sets itself: inputs come as uploads, outputs go to the job. */
   static final Set<String> RESERVED = Set.of("model", "calib", "test", "out", "report", "device", "help", "version");
+
+  private static final String ARTIFACT = "artifact.evoc";
+  private static final String REPORT = "report.json";
+  private static final String DECOMPRESSED = "model.onnx";
 
   private JobRunner() {}
 
@@ -44,13 +49,46 @@ public final class JobRunner {
       args.add("--" + e.getKey());
       args.add(e.getValue());
     }
-    args.addAll(List.of("--out", work.resolve("artifact.evoc").toString(), "--report",
-        work.resolve("report.json").toString()));
+    args.addAll(List.of("--out", work.resolve(ARTIFACT).toString(), "--report", work.resolve(REPORT).toString()));
     return args;
   }
 
-  static JobEvent.Succeeded run(String id, JobSpec spec, BlobStore blobs, Path work, CompressCommand.Listener listener)
+  /**
+   * The search half, on the coordinator: the command's search, its checkpoints (the last one
+   * included) told to the listener. Nothing when the job's method sparsifies nothing.
+   */
+  static void sparsify(JobSpec spec, BlobStore blobs, Path work, CompressCommand.Listener listener)
       throws IOException {
+    CompressCommand command = prepare(spec, blobs, work);
+    try (PrintWriter log = log(work)) {
+      command.sparsify(log, listener);
+    }
+  }
+
+  /**
+   * The whole command, its search resumed (by the listener) from the search half's last
+   * checkpoint, so done at once: a finalizer's half. Its outputs stay in the work directory
+   * ({@link #keepOutputs}).
+   */
+  public static void finalizeJob(JobSpec spec, BlobStore blobs, Path work, CompressCommand.Listener listener)
+      throws IOException {
+    CompressCommand command = prepare(spec, blobs, work);
+    try (PrintWriter log = log(work)) {
+      command.run(log, log, listener);
+    }
+    Path artifact = work.resolve(ARTIFACT);
+    ModelPacking.rebuild(ContainerFile.read(artifact), artifact.toString()).write(work.resolve(DECOMPRESSED));
+  }
+
+  /** A finalized job's outputs into the blob store. */
+  public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work) throws IOException {
+    return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc"))
+        .setReport(blobs.copy(work.resolve(REPORT), id + ".json"))
+        .setDecompressed(blobs.copy(work.resolve(DECOMPRESSED), id + ".onnx")).build();
+  }
+
+  /** A fresh work directory with the job's inputs linked in under their upload names, and the command for it. */
+  private static CompressCommand prepare(JobSpec spec, BlobStore blobs, Path work) throws IOException {
     deleteTree(work);
     Files.createDirectories(work);
     for (Blob b : List.of(spec.getModel(), spec.getCalib(), spec.getCalibLabels(), spec.getTest(),
@@ -59,16 +97,11 @@ public final class JobRunner {
         Files.createSymbolicLink(work.resolve(b.getName()), blobs.path(b));
       }
     }
-    CompressCommand command = CompressCommand.parse(arguments(spec, work));
-    try (PrintWriter log = new PrintWriter(Files.newBufferedWriter(work.resolve("log.txt")), true)) {
-      command.run(log, log, listener);
-    }
-    Path artifact = work.resolve("artifact.evoc");
-    Path decompressed = work.resolve("model.onnx");
-    ModelPacking.rebuild(ContainerFile.read(artifact), artifact.toString()).write(decompressed);
-    return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(artifact, id + ".evoc"))
-        .setReport(blobs.copy(work.resolve("report.json"), id + ".json"))
-        .setDecompressed(blobs.copy(decompressed, id + ".onnx")).build();
+    return CompressCommand.parse(arguments(spec, work));
+  }
+
+  private static PrintWriter log(Path work) throws IOException {
+    return new PrintWriter(Files.newBufferedWriter(work.resolve("log.txt")), true);
   }
 
   public static void deleteTree(Path dir) throws IOException {
