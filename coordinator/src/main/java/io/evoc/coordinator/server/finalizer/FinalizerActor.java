@@ -36,6 +36,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * A node's finalizer: takes jobs whose search is over from the coordinator, one at a time, and
@@ -168,9 +169,11 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
     FinalizeRequest r = running;
     AtomicBoolean cancelled = cancelRunning;
     var self = getContext().getSelf();
+    String node = Cluster.get(getContext().getSystem()).selfMember().address().toString();
     getContext().getLog().info("finalizing job {} for the coordinator at {}", r.getJobId(), r.getBlobUrl());
     worker.execute(() -> {
-      FinalizeResult.Builder result = FinalizeResult.newBuilder().setJobId(r.getJobId()).setBlobUrl(settings.apiUrl());
+      FinalizeResult.Builder result = FinalizeResult.newBuilder().setJobId(r.getJobId()).setBlobUrl(settings.apiUrl())
+          .setNode(node);
       try {
         Engines.inferenceThread();
         JobEvent.Succeeded s = run(r, cancelled);

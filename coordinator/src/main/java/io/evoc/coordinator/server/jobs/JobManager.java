@@ -368,18 +368,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (!r.getJobId().equals(current) || stage != Stage.FINALIZE) {
       return Effect().none(); // a repeated answer, or one for a job already over
     }
-    ActorRef<FinalizerMessage> from = finalizer;
-    if (from != null) {
-      context.unwatch(from);
+    // The answer may come from a finalizer the job was taken from (thought gone, or asked by the
+    // coordinator before a handover): as good as any, the finalizer that has the job now is stopped.
+    ActorRef<FinalizerMessage> from = finalizer != null && nodeOf(finalizer).equals(r.getNode()) ? finalizer : null;
+    if (finalizer != null) {
+      context.unwatch(finalizer);
+      if (from == null) {
+        finalizer.tell(FinalizerMessage.newBuilder().setCancel(current).build());
+      }
     }
     finalizer = null;
     if (!r.hasSucceeded()) {
-      return finished(jobs, new Finished(r.getJobId(), null, r.getError().isEmpty() ? "the finalizer failed" : r.getError()));
+      return finished(jobs, new Finished(r.getJobId(), null, r.getError().isEmpty() ? "the finalizer failed"
+          : r.getError()));
     }
     stage = Stage.FETCH;
     ActorRef<Command> self = context.getSelf();
-    JobEvent.Succeeded outputs = r.getSucceeded().toBuilder().setFinalizedOn(from == null ? "" : nodeOf(from))
-        .build();
+    JobEvent.Succeeded outputs = r.getSucceeded().toBuilder().setFinalizedOn(r.getNode()).build();
     worker.execute(() -> {
       try {
         boolean fetched = false;
