@@ -249,6 +249,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           return Effect().none();
         })
         .onCommand(FinalizerGone.class, (jobs, c) -> {
+          // Until the Receptionist lists without it: never handed the job again.
+          finalizers = finalizers.stream().filter(f -> !f.equals(c.finalizer()))
+              .collect(java.util.stream.Collectors.toUnmodifiableSet());
           if (c.finalizer().equals(finalizer)) {
             context.getLog().warn("job {}: its finalizer {} is gone; handing the job to another", current, finalizer);
             finalizer = null;
