@@ -230,7 +230,8 @@ public final class CompressCommand implements Callable<Integer> {
       err.printf("compress: finalizing (%s)...%n", pipeline.quantization().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
       err.flush();
       // The budget counts from the search's start, also where this run resumed it (a finalizer's).
-      long since = sparsified == null ? started : Math.min(started, System.nanoTime() - (long) (sparsified.seconds() * 1e9));
+      long since = sparsified == null ? started
+          : Math.min(started, System.nanoTime() - (long) (sparsified.seconds() * 1e9));
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : since + search.timeBudget().toNanos();
       finalized = new Finalizer(job.scorer, job.student, job.studentScoring(listener), job.searchLabels(),
           job.calibrationInputs(), finalizeSettings,

@@ -7,7 +7,6 @@ import io.evoc.coordinator.server.cluster.WorkQueueActor;
 import io.evoc.coordinator.server.jobs.JobRunner;
 import io.evoc.coordinator.server.jobs.JobScoring;
 import io.evoc.evaluator.engine.Engines;
-import io.evoc.protocol.cluster.FinalizeRelease;
 import io.evoc.protocol.cluster.FinalizeRequest;
 import io.evoc.protocol.cluster.FinalizeResult;
 import io.evoc.protocol.cluster.FinalizerMessage;

@@ -98,7 +98,10 @@ final class WorkerListener implements CompressCommand.Listener {
         .addAllTrace(fresh).build()));
   }
 
-  /** The search's latest checkpoint, the one it resumed from if it took none: at its end, what the finalizer goes on from. */
+  /**
+   * The search's latest checkpoint, the one it resumed from if it took none: at its end, what the
+   * finalizer goes on from.
+   */
   Blob latestCheckpoint() {
     return latest;
   }
