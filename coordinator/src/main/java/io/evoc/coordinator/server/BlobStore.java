@@ -75,7 +75,11 @@ public final class BlobStore {
 
   /** Moves a finished file into the store under its SHA-256. */
   public Blob put(Path file, String name) throws IOException {
-    String sha = sha256(file);
+    return put(file, sha256(file), name);
+  }
+
+  /** Moves a file whose SHA-256 is known into the store. */
+  private Blob put(Path file, String sha, String name) throws IOException {
     long bytes = Files.size(file);
     Path target = path(sha);
     if (Files.exists(target)) {
@@ -129,7 +133,7 @@ public final class BlobStore {
         throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") from " + baseUrl
             + " arrived with SHA-256 " + got);
       }
-      put(tmp, blob.getName());
+      put(tmp, got, blob.getName());
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

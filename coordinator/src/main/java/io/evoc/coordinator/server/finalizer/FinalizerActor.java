@@ -4,6 +4,7 @@ import io.evoc.coordinator.server.BlobStore;
 import io.evoc.coordinator.server.ServerMetrics;
 import io.evoc.coordinator.server.cluster.WorkQueue;
 import io.evoc.coordinator.server.cluster.WorkQueueActor;
+import io.evoc.coordinator.server.jobs.JobManager;
 import io.evoc.coordinator.server.jobs.JobRunner;
 import io.evoc.coordinator.server.jobs.JobScoring;
 import io.evoc.evaluator.engine.Engines;
@@ -135,8 +136,7 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
   private void release(String id, boolean delete) {
     FinalizeResult done = recent.remove(id);
     if (done != null && delete && done.hasSucceeded()) {
-      JobEvent.Succeeded s = done.getSucceeded();
-      deleteAll(id, List.of(s.getArtifact(), s.getReport(), s.getDecompressed()));
+      deleteAll(id, JobRunner.outputs(done.getSucceeded()));
     }
   }
 
@@ -178,7 +178,7 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
         JobEvent.Succeeded s = run(r, cancelled);
         result.setSucceeded(s);
       } catch (Exception | Error e) {
-        result.setError(e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' '));
+        result.setError(JobManager.oneLine(e));
       }
       self.tell(new Done(r.getJobId(), cancelled.get() ? null : result.build()));
     });
@@ -193,9 +193,12 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
     Path work = settings.workRoot().resolve(r.getJobId());
     List<Blob> fetched = new ArrayList<>();
     try {
-      for (Blob b : List.of(spec.getModel(), spec.getCalib(), spec.getCalibLabels(), spec.getTest(),
-          spec.getTestLabels(), r.getSparsified())) {
-        if (!b.getSha256().isEmpty() && settings.blobs().fetch(r.getBlobUrl(), b, settings.token())) {
+      List<Blob> needed = new ArrayList<>(JobRunner.inputs(spec));
+      if (r.hasSparsified()) {
+        needed.add(r.getSparsified());
+      }
+      for (Blob b : needed) {
+        if (settings.blobs().fetch(r.getBlobUrl(), b, settings.token())) {
           fetched.add(b);
         }
       }

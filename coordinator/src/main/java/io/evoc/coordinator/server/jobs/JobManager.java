@@ -391,7 +391,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     worker.execute(() -> {
       try {
         boolean fetched = false;
-        for (Blob b : List.of(outputs.getArtifact(), outputs.getReport(), outputs.getDecompressed())) {
+        for (Blob b : JobRunner.outputs(outputs)) {
           fetched |= blobs.fetch(r.getBlobUrl(), b, token);
         }
         self.tell(new Finished(r.getJobId(), outputs, null));
@@ -467,7 +467,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
   }
 
-  static String oneLine(Throwable e) {
+  /** An error's message on one line, as a failed job's history keeps it. */
+  public static String oneLine(Throwable e) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage();
     return m.replace('\n', ' ');
   }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * Runs one job's halves: the job's inputs linked into a fresh work directory under their upload
@@ -80,6 +81,17 @@ public final class JobRunner {
     ModelPacking.rebuild(ContainerFile.read(artifact), artifact.toString()).write(work.resolve(DECOMPRESSED));
   }
 
+  /** The files a job was submitted with: model and data, the optional ones when given. */
+  public static List<Blob> inputs(JobSpec spec) {
+    return Stream.of(spec.getModel(), spec.getCalib(), spec.getCalibLabels(), spec.getTest(), spec.getTestLabels())
+        .filter(b -> !b.getSha256().isEmpty()).toList();
+  }
+
+  /** The files a job's finalization made. */
+  public static List<Blob> outputs(JobEvent.Succeeded s) {
+    return List.of(s.getArtifact(), s.getReport(), s.getDecompressed());
+  }
+
   /** A finalized job's outputs into the blob store. */
   public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work) throws IOException {
     return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc"))
@@ -91,11 +103,8 @@ public final class JobRunner {
   private static CompressCommand prepare(JobSpec spec, BlobStore blobs, Path work) throws IOException {
     deleteTree(work);
     Files.createDirectories(work);
-    for (Blob b : List.of(spec.getModel(), spec.getCalib(), spec.getCalibLabels(), spec.getTest(),
-        spec.getTestLabels())) {
-      if (!b.getSha256().isEmpty()) {
-        Files.createSymbolicLink(work.resolve(b.getName()), blobs.path(b));
-      }
+    for (Blob b : inputs(spec)) {
+      Files.createSymbolicLink(work.resolve(b.getName()), blobs.path(b));
     }
     return CompressCommand.parse(arguments(spec, work));
   }
