@@ -260,8 +260,8 @@ public final class Finalizer {
    */
   private FrontPoint rescored(FrontPoint p) {
     StudentScoring.Point s = scorer.scorePoint();
-    double drop = labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
-    return new FrontPoint(p.bytes(), s.divergence(), s.agreement(), drop, p.layers(), p.tuned(), p.testAccuracy());
+    return new FrontPoint(p.bytes(), s.divergence(), s.agreement(), accuracyDrop(s), p.layers(), p.tuned(),
+        p.testAccuracy());
   }
 
   /** The variants scored together (a cluster spreads them over its evaluators), in order. */
@@ -271,11 +271,15 @@ public final class Finalizer {
     for (int i = 0; i < variants.size(); i++) {
       Variant v = variants.get(i);
       StudentScoring.Point s = scores.get(i);
-      double drop = labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
-      out.add(new FrontPoint(ModelPacking.codedBytes(v.tensors()), s.divergence(), s.agreement(), drop, v.labels(),
-          false, Double.NaN));
+      out.add(new FrontPoint(ModelPacking.codedBytes(v.tensors()), s.divergence(), s.agreement(), accuracyDrop(s),
+          v.labels(), false, Double.NaN));
     }
     return out;
+  }
+
+  /** Calibration accuracy lost against the teacher, in points: by the labels, else as lost agreement. */
+  private double accuracyDrop(StudentScoring.Point s) {
+    return labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
   }
 
   /** The weights a variant's tensors decode to, by name. */

@@ -28,7 +28,6 @@ public final class BitAllocation {
   public record Choice(int[] option, long bytes, float divergence, float agreement) {}
 
   private final CandidateScorer scorer;
-  private final ParameterTable student;
   private final List<Layer> layers;
   /** Per layer, options indexed quantizer.ordinal() * MAX_BITS + bits - 1. */
   private final List<LayerOption[]> options = new ArrayList<>();
@@ -39,7 +38,6 @@ public final class BitAllocation {
   /** @param points where the student is scored with layers quantized (in process, or the cluster's evaluators) */
   public BitAllocation(CandidateScorer scorer, ParameterTable student, StudentScoring points, long seed) {
     this.scorer = scorer;
-    this.student = student;
     this.points = points;
     this.layers = scorer.layers();
     this.unquantized = points.score(Map.of());

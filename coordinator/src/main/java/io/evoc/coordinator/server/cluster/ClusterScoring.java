@@ -7,7 +7,6 @@ import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.evaluator.cluster.StudentPoints;
-import java.util.Map;
 import io.evoc.protocol.cluster.Candidate;
 import io.evoc.protocol.cluster.ScoringContext;
 import io.evoc.protocol.cluster.StudentPoint;
@@ -17,6 +16,7 @@ import io.evoc.protocol.model.OnnxModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -29,8 +29,9 @@ import java.util.function.Function;
  * A job's populations, and its finalizer's student points, scored by the cluster's evaluators. A
  * population is cut into work units on the boundaries of the stacks one process would score
  * ({@link CandidateScorer#stackSize}), so the scores, and so the job's result, are the same bit for
- * bit with one evaluator, three, or none but the command line's own scorer. Each unit names the committed student by the SHA-256 of a
- * blob published when the student changes; evaluators fetch it once.
+ * bit with one evaluator, three, or none but the command line's own scorer. Each unit names the
+ * committed student by the SHA-256 of a blob published when the student changes; evaluators fetch
+ * it once.
  */
 public final class ClusterScoring implements CandidateScoring, StudentScoring {
   /** Units hold at least this many candidates where stacks are smaller (a stack of 1 for some graphs). */
@@ -82,7 +83,7 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
     // Whole stacks, so that scores stay those of one process; as many as spread the population
     // over the evaluators known, each unit a round trip and a host fill of its own.
     int stacks = (n + stack - 1) / stack;
-    int spread = Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
+    int spread = spread();
     int unit = Math.max(stack * ((stacks + spread - 1) / spread), stack * ((MIN_UNIT + stack - 1) / stack));
     List<WorkUnit> units = new ArrayList<>();
     for (int from = 0; from < n; from += unit) {
@@ -122,8 +123,7 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   public List<StudentScoring.Point> scoreAll(List<Map<String, float[]>> points) {
     publishStudent();
     int n = points.size();
-    int spread = Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
-    int unit = (n + spread - 1) / spread;
+    int unit = (n + spread() - 1) / spread();
     // Also few enough that a unit stays well inside remoting's frames: its weights on the way out
     // (the large-message lane), its top-1 classes on the way back (the ordinary one).
     unit = Math.min(unit, Math.max(1, MAX_RESULT_CLASSES / local.samples()));
@@ -170,6 +170,11 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
     publishStudent();
     queue.broadcast(WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context).setLayer(layer.weight())
         .build());
+  }
+
+  /** How many units a population or a set of points is cut into, at most. */
+  private int spread() {
+    return Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
   }
 
   private void publishStudent() {
