@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
  * candidates divided by the time its populations spent being scored (the report's
  * {@code scoring_seconds}), so the coordinator's own work between generations counts for neither.
  * Every run uses the same job and seed: the artifacts must agree byte for byte, and the command
- * says whether they do.
+ * says whether they do. With {@code --ceiling} it also runs N in-process jobs at once: on a machine
+ * with few cores that, not the cluster, bounds what N evaluators can deliver.
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     description = "Scoring throughput with 1, 2, 3... evaluator JVMs against the in-process engine.")
@@ -48,6 +49,10 @@ final class BenchClusterCommand implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
       description = "Rounds of every configuration, interleaved; each figure is the median (default ${DEFAULT-VALUE}).")
   int rounds;
+
+  @Option(names = "--ceiling", description = "Also run, for each count N > 1, N in-process runs at once: what "
+      + "this machine gives N independent JVMs bounds what N evaluators can reach.")
+  boolean ceiling;
 
   @Option(names = "--set", paramLabel = "FLAG=VALUE",
       description = "A setting of the job, as `evoc compress` takes it; over the defaults method=de, sparsity=0.9, "
@@ -76,6 +81,11 @@ final class BenchClusterCommand implements Callable<Integer> {
     Map<Integer, List<Run>> byCount = new java.util.TreeMap<>();
     // One evaluator against in-process within each round: the overhead, free of the rounds' drift.
     List<Double> oneRatios = new ArrayList<>();
+    // The part of that overhead measured within the cluster's own run: the share of the scoring
+    // time its evaluator was not working on a unit (messages in flight, preparations waited for).
+    List<Double> oneWaiting = new ArrayList<>();
+    // N in-process runs at once against one alone, per N: the machine's own scaling.
+    Map<Integer, List<Double>> ceilings = new java.util.TreeMap<>();
     for (int round = 1; round <= rounds; round++) {
       String tag = rounds == 1 ? "" : " [round " + round + "]";
       Run l = inProcess(dir.resolve("in-process-" + round), settings);
@@ -88,6 +98,13 @@ final class BenchClusterCommand implements Callable<Integer> {
         byCount.computeIfAbsent(n, k -> new ArrayList<>()).add(r);
         if (n == 1) {
           oneRatios.add(r.rate() / l.rate());
+          oneWaiting.add(1 - r.busySeconds() / r.seconds());
+        }
+        if (ceiling && n > 1) {
+          double rate = inProcessAtOnce(dir.resolve("in-process-x" + n + "-" + round), n, settings);
+          ceilings.computeIfAbsent(n, k -> new ArrayList<>()).add(rate / l.rate());
+          out.printf("%d in-process runs at once: %.1f candidates/s in all, %.2fx one alone%s%n", n, rate,
+              rate / l.rate(), tag);
         }
         out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all), %.2fx "
             + "in-process%s%n", n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(), r.busySeconds(),
@@ -106,12 +123,16 @@ final class BenchClusterCommand implements Callable<Integer> {
       out.printf("in process: %.1f candidates/s%n", local.rate());
       runs.forEach(r -> out.printf("%d evaluator%s: %.1f candidates/s, %.2fx in-process%n", r.evaluators(),
           r.evaluators() == 1 ? "" : "s", r.rate(), r.rate() / local.rate()));
+      ceilings.forEach((n, c) -> out.printf("%d in-process runs at once: %.2fx one alone%n", n, medianOf(c)));
     }
     for (Run r : runs) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("evaluators", r.evaluators());
       m.put("candidates_per_s", Json.hundredths(r.rate()));
       m.put("evaluators_busy_s", Json.hundredths(r.busySeconds()));
+      if (ceilings.containsKey(r.evaluators())) {
+        m.put("machine_ceiling", Json.hundredths(medianOf(ceilings.get(r.evaluators()))));
+      }
       if (one != null) {
         // Per added evaluator: what each one beyond the first adds, against what the first delivers.
         m.put("efficiency", r.evaluators() == 1 ? 1.0
@@ -119,10 +140,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       }
       json.add(m);
     }
-    Double overhead = oneRatios.isEmpty() ? null : 1 - oneRatios.stream().sorted().toList().get(oneRatios.size() / 2);
+    Double overhead = oneRatios.isEmpty() ? null : 1 - medianOf(oneRatios);
     if (overhead != null) {
-      out.printf("cluster overhead with one evaluator: %.1f%% (median of the rounds' own ratios; target <= 10%%)%n",
-          100 * overhead);
+      out.printf("cluster overhead with one evaluator: %.1f%% (median of the rounds' own ratios; target <= 10%%), "
+          + "of which the evaluator waited %.1f%%%n", 100 * overhead, 100 * medianOf(oneWaiting));
     }
     out.printf("artifacts %s%n", same ? "identical in every run" : "DIFFER between runs");
     Map<String, Object> line = new LinkedHashMap<>();
@@ -133,6 +154,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     line.put("in_process_per_s", Json.hundredths(local.rate()));
     line.put("runs", json);
     line.put("overhead_one_evaluator", overhead == null ? null : Json.hundredths(overhead));
+    line.put("waiting_one_evaluator", oneWaiting.isEmpty() ? null : Json.hundredths(medianOf(oneWaiting)));
     line.put("identical_artifacts", same);
     out.println(new ObjectMapper().writeValueAsString(line));
     out.flush();
@@ -146,8 +168,29 @@ final class BenchClusterCommand implements Callable<Integer> {
     }
   }
 
+  private static double medianOf(List<Double> values) {
+    return values.stream().sorted().toList().get(values.size() / 2);
+  }
+
   /** `evoc compress` in a JVM of its own, held to the same threads as an evaluator. */
   private Run inProcess(Path dir, Map<String, String> settings) throws IOException, InterruptedException {
+    return finish(startInProcess(dir, settings), dir);
+  }
+
+  /** n in-process runs started together: their rates summed (they run about equally long). */
+  private double inProcessAtOnce(Path dir, int n, Map<String, String> settings) throws IOException, InterruptedException {
+    List<Process> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      started.add(startInProcess(dir.resolve(Integer.toString(i)), settings));
+    }
+    double rate = 0;
+    for (int i = 0; i < n; i++) {
+      rate += finish(started.get(i), dir.resolve(Integer.toString(i))).rate();
+    }
+    return rate;
+  }
+
+  private Process startInProcess(Path dir, Map<String, String> settings) throws IOException {
     Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>(LocalNode.evocCommand("4g", LocalNode.threadLimit(threads), List.of("compress",
         "--model", model.toString(), "--calib", calib, "--out", dir.resolve("artifact.evoc").toString(), "--report",
@@ -156,7 +199,11 @@ final class BenchClusterCommand implements Callable<Integer> {
     ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("compress.log").toFile());
     b.environment().putAll(LocalNode.threadLimitEnv(threads));
-    int exit = b.start().waitFor();
+    return b.start();
+  }
+
+  private Run finish(Process process, Path dir) throws IOException, InterruptedException {
+    int exit = process.waitFor();
     if (exit != 0) {
       throw new IllegalStateException("the in-process run failed (" + exit + "): " + Files.readString(dir.resolve("compress.log")));
     }

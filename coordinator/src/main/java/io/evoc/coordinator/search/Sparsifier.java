@@ -156,7 +156,12 @@ public final class Sparsifier {
     started = System.nanoTime();
     if (resume != null) {
       restore(resume);
-    } else {
+    }
+    if (settings.method() == Method.DE && !states.isEmpty()) {
+      // A cluster's evaluators fetch the model and batch while the goals are set: any layer will do.
+      scoring.prepare(states.get(0).layer);
+    }
+    if (resume == null) {
       Scores initial = scorer.scoreStudent();
       divergence = initial.divergence()[0];
       agreement = initial.agreement()[0];
@@ -262,6 +267,12 @@ public final class Sparsifier {
       while (nextMilestone < milestones.length && goalProgress() >= milestones[nextMilestone]) {
         nextMilestone++;
         distill(1, cycle);
+      }
+      // The evaluators fetch the new student and build the next layer's cache while the
+      // checkpoint is written, not only once the next cycle starts.
+      LayerState upcoming = next();
+      if (upcoming != null) {
+        scoring.prepare(upcoming.layer);
       }
       checkpoint();
     }

@@ -49,13 +49,12 @@ final class JobReplica implements AutoCloseable {
 
   Scores score(WorkUnit unit, BlobFetcher blobs) throws IOException {
     Layer layer = sync(unit, blobs);
+    if (layer == null) {
+      throw new IllegalArgumentException("unit " + unit.getUnitId() + " has candidates but names no layer");
+    }
     List<int[]> candidates = new ArrayList<>(unit.getCandidatesCount());
     for (Candidate c : unit.getCandidatesList()) {
-      int[] members = new int[c.getMembersCount()];
-      for (int i = 0; i < members.length; i++) {
-        members[i] = c.getMembers(i);
-      }
-      candidates.add(members);
+      candidates.add(Candidates.decode(c, layer.size()));
     }
     return scorer.score(layer, candidates,
         unit.getRestore() ? teacherWeights.computeIfAbsent(layer.weight(), teacher::floats) : null);

@@ -6,8 +6,8 @@ import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import io.evoc.evaluator.scoring.CandidateScoring;
 import io.evoc.evaluator.scoring.Layer;
 import io.evoc.evaluator.scoring.StudentScoring;
+import io.evoc.evaluator.cluster.Candidates;
 import io.evoc.evaluator.cluster.StudentPoints;
-import io.evoc.protocol.cluster.Candidate;
 import io.evoc.protocol.cluster.ScoringContext;
 import io.evoc.protocol.cluster.StudentPoint;
 import io.evoc.protocol.cluster.WorkResult;
@@ -51,6 +51,9 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   private final Function<byte[], String> publish;
   private final BooleanSupplier cancelled;
   private long publishedRevision = -1;
+  /** The last preparation sent: the layer and the student's revision. */
+  private String preparedLayer;
+  private long preparedRevision = -1;
   /** The teacher's weights, decoded once per layer: restores are checked against them every generation. */
   private final java.util.Map<String, float[]> teacherWeights = new java.util.HashMap<>();
 
@@ -90,11 +93,7 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
       WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context)
           .setLayer(layer.weight()).setRestore(restore);
       for (int[] c : candidates.subList(from, Math.min(n, from + unit))) {
-        Candidate.Builder cb = Candidate.newBuilder();
-        for (int i : c) {
-          cb.addMembers(i);
-        }
-        u.addCandidates(cb);
+        u.addCandidates(Candidates.encode(c));
       }
       units.add(u.build());
     }
@@ -168,6 +167,11 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   @Override
   public void prepare(Layer layer) {
     publishStudent();
+    if (layer.weight().equals(preparedLayer) && publishedRevision == preparedRevision) {
+      return; // asked again for the same student and layer: the evaluators have it in hand
+    }
+    preparedLayer = layer.weight();
+    preparedRevision = publishedRevision;
     queue.broadcast(WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context).setLayer(layer.weight())
         .build());
   }
