@@ -54,6 +54,12 @@ final class BenchClusterCommand implements Callable<Integer> {
       + "this machine gives N independent JVMs bounds what N evaluators can reach.")
   boolean ceiling;
 
+  @Option(names = "--warm-up", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run the job once on each fresh cluster before the run that is measured, as a long-lived "
+          + "cluster is: otherwise the JIT compilers of the fresh JVMs compete with the scoring for the cores "
+          + "(default on; --no-warm-up measures the first job).")
+  boolean warmUp;
+
   @Option(names = "--set", paramLabel = "FLAG=VALUE",
       description = "A setting of the job, as `evoc compress` takes it; over the defaults method=de, sparsity=0.9, "
           + "repair=none, swaps=0, calib-limit=2000, seed=1.")
@@ -225,32 +231,47 @@ final class BenchClusterCommand implements Callable<Integer> {
           nodes.subList(1, nodes.size()).toArray(LocalNode[]::new));
       ServerClient client = new ServerClient("http://127.0.0.1:" + coordinator.httpPort, TOKEN);
       client.awaitEvaluators(n, Duration.ofMinutes(1));
-      Map<String, Object> parts = new LinkedHashMap<>();
-      parts.put("model", model);
-      SubmitCommand.addData(parts, "calib", calib);
-      parts.put("settings", new ObjectMapper().writeValueAsString(settings));
-      ServerClient.Response submitted = client.submit(parts);
-      if (submitted.status() != 202) {
-        throw new IllegalStateException("the job was refused (" + submitted.status() + "): " + submitted.error());
+      if (warmUp) {
+        runJob(client, settings);
       }
-      String id = (String) submitted.json().get("id");
-      Map<String, Object> job = client.awaitFinished(id, Duration.ofHours(1));
-      if (!"succeeded".equals(job.get("state"))) {
-        throw new IllegalStateException("job " + job.get("state") + ": " + job.get("error"));
-      }
-      double busy = 0;
-      for (Object e : (List<?>) client.get("/api/v1/cluster").json().get("evaluators")) {
-        Map<?, ?> v = (Map<?, ?>) e;
-        double rate = ((Number) v.get("candidates_per_second")).doubleValue();
-        busy += rate > 0 ? ((Number) v.get("candidates_scored")).doubleValue() / rate : 0;
-      }
-      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(), busy,
+      double busyBefore = busySeconds(client);
+      String id = runJob(client, settings);
+      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(), busySeconds(client) - busyBefore,
           client.get("/api/v1/jobs/" + id + "/artifact").body());
     } finally {
       for (LocalNode node : nodes) {
         node.close();
       }
     }
+  }
+
+  /** Submits the job and waits until it succeeds; its id. */
+  private String runJob(ServerClient client, Map<String, String> settings) throws Exception {
+    Map<String, Object> parts = new LinkedHashMap<>();
+    parts.put("model", model);
+    SubmitCommand.addData(parts, "calib", calib);
+    parts.put("settings", new ObjectMapper().writeValueAsString(settings));
+    ServerClient.Response submitted = client.submit(parts);
+    if (submitted.status() != 202) {
+      throw new IllegalStateException("the job was refused (" + submitted.status() + "): " + submitted.error());
+    }
+    String id = (String) submitted.json().get("id");
+    Map<String, Object> job = client.awaitFinished(id, Duration.ofHours(1));
+    if (!"succeeded".equals(job.get("state"))) {
+      throw new IllegalStateException("job " + job.get("state") + ": " + job.get("error"));
+    }
+    return id;
+  }
+
+  /** The time the cluster's evaluators have spent on units so far, in all. */
+  private static double busySeconds(ServerClient client) throws Exception {
+    double busy = 0;
+    for (Object e : (List<?>) client.get("/api/v1/cluster").json().get("evaluators")) {
+      Map<?, ?> v = (Map<?, ?>) e;
+      double rate = ((Number) v.get("candidates_per_second")).doubleValue();
+      busy += rate > 0 ? ((Number) v.get("candidates_scored")).doubleValue() / rate : 0;
+    }
+    return busy;
   }
 
   private static Run median(List<Run> runs) {

@@ -1,20 +1,14 @@
 package io.evoc.coordinator.server;
 
+import io.evoc.evaluator.cluster.BlobRoute;
 import io.evoc.protocol.jobs.Blob;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.time.Duration;
 import java.util.regex.Pattern;
 
 /**
@@ -29,13 +23,11 @@ import java.util.regex.Pattern;
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(10))
-      .build();
   private final Path dir;
   private final Path incoming;
 
   /** Temporary files untouched for this long are left over from a crash (see {@link #clearIncoming}). */
-  private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
+  private static final Duration ABANDONED = Duration.ofHours(1);
 
   /** Null in the scratch store itself. */
   private final BlobStore scratch;
@@ -75,7 +67,7 @@ public final class BlobStore {
 
   /** Moves a finished file into the store under its SHA-256. */
   public Blob put(Path file, String name) throws IOException {
-    return put(file, sha256(file), name);
+    return put(file, BlobRoute.sha256(file), name);
   }
 
   /** Moves a file whose SHA-256 is known into the store. */
@@ -116,37 +108,14 @@ public final class BlobStore {
     if (find(blob.getSha256()) != null) {
       return false;
     }
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/blobs/" + blob.getSha256()))
-        .timeout(java.time.Duration.ofMinutes(10)).GET();
-    if (token != null && !token.isEmpty()) {
-      request.header("Authorization", "Bearer " + token);
-    }
     Path tmp = temporary();
     try {
-      HttpResponse<Path> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofFile(tmp));
-      if (r.statusCode() != 200) {
-        throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") from " + baseUrl + ": HTTP "
-            + r.statusCode());
-      }
-      String got = sha256(tmp);
-      if (!got.equals(blob.getSha256())) {
-        throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") from " + baseUrl
-            + " arrived with SHA-256 " + got);
-      }
-      put(tmp, got, blob.getName());
+      BlobRoute.get(baseUrl, blob.getSha256(), blob.getName(), token, Duration.ofMinutes(10),
+          HttpResponse.BodyHandlers.ofFile(tmp), BlobRoute::sha256);
+      put(tmp, blob.getSha256(), blob.getName());
       return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted fetching blob " + blob.getSha256(), e);
     } finally {
       Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static String sha256(Path file) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest())) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     }
   }
 
@@ -157,7 +126,7 @@ public final class BlobStore {
    */
   public byte[] read(Blob blob) throws IOException {
     byte[] bytes = Files.readAllBytes(path(blob));
-    String sha = HexFormat.of().formatHex(digest().digest(bytes));
+    String sha = BlobRoute.sha256(bytes);
     if (!sha.equals(blob.getSha256())) {
       throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") is damaged: its SHA-256 is " + sha);
     }
@@ -206,14 +175,6 @@ public final class BlobStore {
           // another node finished or removed it meanwhile
         }
       }
-    }
-  }
-
-  private static MessageDigest digest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
     }
   }
 }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
   /**
-   * Populations of 48 in units of 8 or so: every evaluator gets work every generation. Then weight
+   * Populations of 48 in units of 2 to 8 or so: every evaluator gets work every generation. Then weight
    * sharing, whose points the evaluators score too. (With the bit search the bytes also match,
    * except under heavy CPU load, where the coordinator's curvature-weighted Lloyd-Max has twice put
    * one weight of 235,200 on a neighbouring level: open; README, "Server".)

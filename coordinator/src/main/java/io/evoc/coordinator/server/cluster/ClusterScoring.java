@@ -35,9 +35,7 @@ import java.util.function.Function;
  */
 public final class ClusterScoring implements CandidateScoring, StudentScoring {
   /** Units hold at least this many candidates where stacks are smaller (a stack of 1 for some graphs). */
-  private static final int MIN_UNIT = 8;
-  /** Units per evaluator and population: one scoring while the next waits, and no more round trips. */
-  private static final int UNITS_PER_EVALUATOR = 2;
+  static final int MIN_UNIT = 2;
   /** Student points per unit are held to these: weights out, top-1 classes (samples each) back. */
   private static final long MAX_UNIT_BYTES = 16L << 20;
   private static final int MAX_RESULT_CLASSES = 32_768;
@@ -82,20 +80,16 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
     }
     publishStudent();
     int n = candidates.size();
-    int stack = local.stackSize(layer, n);
-    // Whole stacks, so that scores stay those of one process; as many as spread the population
-    // over the evaluators known, each unit a round trip and a host fill of its own.
-    int stacks = (n + stack - 1) / stack;
-    int spread = spread();
-    int unit = Math.max(stack * ((stacks + spread - 1) / spread), stack * ((MIN_UNIT + stack - 1) / stack));
     List<WorkUnit> units = new ArrayList<>();
-    for (int from = 0; from < n; from += unit) {
+    int from = 0;
+    for (int size : unitSizes(n, local.stackSize(layer, n), Math.max(1, queue.evaluatorCount()))) {
       WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context)
           .setLayer(layer.weight()).setRestore(restore);
-      for (int[] c : candidates.subList(from, Math.min(n, from + unit))) {
+      for (int[] c : candidates.subList(from, from + size)) {
         u.addCandidates(Candidates.encode(c));
       }
       units.add(u.build());
+      from += size;
     }
     List<CompletableFuture<WorkResult>> results = queue.submit(units);
     float[] divergence = new float[n];
@@ -176,9 +170,39 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
         .build());
   }
 
-  /** How many units a population or a set of points is cut into, at most. */
+  /**
+   * How a population of n is cut into units, in candidates: whole stacks, so that scores stay those
+   * of one process. Evaluators pull units as they finish them, so the sizes balance the load: each
+   * evaluator's first unit is small, so that scoring starts while the larger ones are still on the
+   * wire; after them each unit takes a share of what is left (guided self-scheduling), large at first
+   * for few round trips, small at the end so that the evaluators finish together.
+   */
+  static List<Integer> unitSizes(int n, int stack, int evaluators) {
+    int least = (MIN_UNIT + stack - 1) / stack; // in stacks
+    int left = (n + stack - 1) / stack;
+    List<Integer> stacks = new ArrayList<>();
+    for (int i = 0; i < evaluators && left > 0; i++) {
+      stacks.add(Math.min(left, least));
+      left -= stacks.get(i);
+    }
+    while (left > 0) {
+      int take = Math.min(left, Math.max(least, (left + 2 * evaluators - 1) / (2 * evaluators)));
+      stacks.add(take);
+      left -= take;
+    }
+    List<Integer> sizes = new ArrayList<>(stacks.size());
+    int from = 0;
+    for (int s : stacks) {
+      int size = Math.min(n - from, s * stack); // the last stack may be short
+      sizes.add(size);
+      from += size;
+    }
+    return sizes;
+  }
+
+  /** How many units a set of student points is cut into, at most: two per evaluator, one scoring while the next waits. */
   private int spread() {
-    return Math.max(1, UNITS_PER_EVALUATOR * queue.evaluatorCount());
+    return Math.max(1, 2 * queue.evaluatorCount());
   }
 
   private void publishStudent() {

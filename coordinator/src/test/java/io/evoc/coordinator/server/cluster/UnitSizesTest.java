@@ -1,0 +1,42 @@
+package io.evoc.coordinator.server.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How the cluster cuts a population into work units (the units themselves run in the tests module). */
+class UnitSizesTest {
+  @Test
+  void unitsCoverThePopulationInWholeStacks() {
+    for (int n : new int[] {1, 2, 7, 52, 64, 333}) {
+      for (int stack : new int[] {1, 3, 4, 32, 500}) {
+        for (int evaluators = 1; evaluators <= 4; evaluators++) {
+          List<Integer> sizes = ClusterScoring.unitSizes(n, stack, evaluators);
+          assertEquals(n, sizes.stream().mapToInt(Integer::intValue).sum(), n + "/" + stack + "/" + evaluators);
+          int from = 0;
+          for (int size : sizes) {
+            assertEquals(0, from % stack, "a unit starts on a stack boundary: " + sizes);
+            assertTrue(size > 0 && (size % stack == 0 || from + size == n), "whole stacks: " + sizes);
+            from += size;
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void eachEvaluatorStartsSmallAndTheTailShrinks() {
+    // MLP fc1: stacks of 1, a population of 52, two evaluators.
+    List<Integer> sizes = ClusterScoring.unitSizes(52, 1, 2);
+    assertEquals(List.of(2, 2), sizes.subList(0, 2));
+    for (int i = 3; i < sizes.size(); i++) {
+      assertTrue(sizes.get(i) <= sizes.get(i - 1), "non-increasing after the first units: " + sizes);
+    }
+    assertTrue(sizes.get(2) >= 10, "the first large unit takes a fair share: " + sizes);
+    assertTrue(sizes.get(sizes.size() - 1) <= ClusterScoring.MIN_UNIT, "a small last unit: " + sizes);
+    // A population that is one stack is one unit, whatever the evaluators.
+    assertEquals(List.of(40), ClusterScoring.unitSizes(40, 64, 3));
+  }
+}
