@@ -54,11 +54,11 @@ final class BenchClusterCommand implements Callable<Integer> {
       + "this machine gives N independent JVMs bounds what N evaluators can reach.")
   boolean ceiling;
 
-  @Option(names = "--warm-up", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Run the job once on each fresh cluster before the run that is measured, as a long-lived "
-          + "cluster is: otherwise the JIT compilers of the fresh JVMs compete with the scoring for the cores "
-          + "(default on; --no-warm-up measures the first job).")
-  boolean warmUp;
+  @Option(names = "--warm-up", defaultValue = "1", paramLabel = "JOBS",
+      description = "Jobs run on each fresh cluster before the one measured, to warm it as a long-lived cluster is: "
+          + "otherwise the JIT compilers of the new JVMs compete with the scoring for the cores (default "
+          + "${DEFAULT-VALUE}; 0 measures the first job).")
+  int warmUp;
 
   @Option(names = "--set", paramLabel = "FLAG=VALUE",
       description = "A setting of the job, as `evoc compress` takes it; over the defaults method=de, sparsity=0.9, "
@@ -74,8 +74,8 @@ final class BenchClusterCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     List<Integer> counts = Arrays.stream(evaluators.split(",")).map(String::trim).map(Integer::valueOf).toList();
-    if (counts.isEmpty() || counts.stream().anyMatch(n -> n < 1) || threads < 1 || rounds < 1) {
-      throw new IllegalArgumentException("--evaluators, --threads and --rounds must be positive");
+    if (counts.isEmpty() || counts.stream().anyMatch(n -> n < 1) || threads < 1 || rounds < 1 || warmUp < 0) {
+      throw new IllegalArgumentException("--evaluators, --threads and --rounds must be positive, --warm-up not negative");
     }
     Map<String, String> settings = new LinkedHashMap<>(Map.of("method", "de", "sparsity", "0.9", "repair", "none",
         "swaps", "0", "calib-limit", "2000", "seed", "1"));
@@ -156,6 +156,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     line.put("model", model.getFileName().toString());
     line.put("threads", threads);
     line.put("rounds", rounds);
+    line.put("warm_up_jobs", warmUp);
     line.put("cores", Runtime.getRuntime().availableProcessors());
     line.put("in_process_per_s", Json.hundredths(local.rate()));
     line.put("runs", json);
@@ -231,7 +232,7 @@ final class BenchClusterCommand implements Callable<Integer> {
           nodes.subList(1, nodes.size()).toArray(LocalNode[]::new));
       ServerClient client = new ServerClient("http://127.0.0.1:" + coordinator.httpPort, TOKEN);
       client.awaitEvaluators(n, Duration.ofMinutes(1));
-      if (warmUp) {
+      for (int i = 0; i < warmUp; i++) {
         runJob(client, settings);
       }
       double busyBefore = busySeconds(client);
