@@ -53,7 +53,7 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   private String preparedLayer;
   private long preparedRevision = -1;
   /** The teacher's weights, decoded once per layer: restores are checked against them every generation. */
-  private final java.util.Map<String, float[]> teacherWeights = new java.util.HashMap<>();
+  private final Map<String, float[]> teacherWeights = new java.util.HashMap<>();
 
   /**
    * @param context the job's context without the student: job id, blob URL, model, batch, metric
@@ -116,7 +116,8 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
   public List<StudentScoring.Point> scoreAll(List<Map<String, float[]>> points) {
     publishStudent();
     int n = points.size();
-    int unit = (n + spread() - 1) / spread();
+    int spread = spread();
+    int unit = (n + spread - 1) / spread;
     // Also few enough that a unit stays well inside remoting's frames: its weights on the way out
     // (the large-message lane), its top-1 classes on the way back (the ordinary one).
     unit = Math.min(unit, Math.max(1, MAX_RESULT_CLASSES / local.samples()));
@@ -179,23 +180,14 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
    */
   static List<Integer> unitSizes(int n, int stack, int evaluators) {
     int least = (MIN_UNIT + stack - 1) / stack; // in stacks
-    int left = (n + stack - 1) / stack;
-    List<Integer> stacks = new ArrayList<>();
-    for (int i = 0; i < evaluators && left > 0; i++) {
-      stacks.add(Math.min(left, least));
-      left -= stacks.get(i);
-    }
-    while (left > 0) {
-      int take = Math.min(left, Math.max(least, (left + 2 * evaluators - 1) / (2 * evaluators)));
-      stacks.add(take);
-      left -= take;
-    }
-    List<Integer> sizes = new ArrayList<>(stacks.size());
-    int from = 0;
-    for (int s : stacks) {
-      int size = Math.min(n - from, s * stack); // the last stack may be short
+    List<Integer> sizes = new ArrayList<>();
+    for (int from = 0, left = (n + stack - 1) / stack; left > 0; ) {
+      int share = sizes.size() < evaluators ? least : Math.max(least, (left + 2 * evaluators - 1) / (2 * evaluators));
+      int take = Math.min(left, share);
+      int size = Math.min(n - from, take * stack); // the last stack may be short
       sizes.add(size);
       from += size;
+      left -= take;
     }
     return sizes;
   }
