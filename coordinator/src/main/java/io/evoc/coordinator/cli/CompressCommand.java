@@ -4,6 +4,7 @@ import io.evoc.coordinator.finalization.FinalizeSettings;
 import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.finalization.Finalizer;
 import io.evoc.coordinator.finalization.FrontPoint;
+import io.evoc.coordinator.quantize.GridParameters;
 import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
@@ -74,8 +75,8 @@ public final class CompressCommand implements Callable<Integer> {
   int paretoGenerations;
 
   @Option(names = "--codebook-epochs", defaultValue = "2", paramLabel = "N",
-      description = "Epochs of codebook tuning by distillation after the bit search, on all calibration inputs; "
-          + "0: none (default ${DEFAULT-VALUE}).")
+      description = "Epochs of codebook tuning by distillation after the bit or weight-sharing search, on all "
+          + "calibration inputs; 0: none (default ${DEFAULT-VALUE}).")
   int codebookEpochs;
 
   @Option(names = "--out", required = true, paramLabel = "M.evoc")
@@ -238,7 +239,7 @@ public final class CompressCommand implements Callable<Integer> {
           () -> job.cancelled() || System.nanoTime() > deadline).run();
     }
     FrontPoint chosen = finalized.front().get(finalized.chosen());
-    Container container = ModelPacking.pack(job.teacher, sha256(sourceBytes), finalized.tensors(),
+    Container container = ModelPacking.pack(job.teacher, sha256(sourceBytes), finalized.coded(),
         recordedSettings(), ParetoPoint.newBuilder().setBytes(chosen.bytes()).setDivergence(chosen.divergence())
             .setAgreement(chosen.agreement()).setAccuracyDrop(chosen.accuracyDrop())
             .addAllQuantization(chosen.layers()).build());
@@ -282,6 +283,8 @@ public final class CompressCommand implements Callable<Integer> {
     r.put("chosen", finalized.chosen());
     r.put("within_budget", finalized.withinBudget());
     r.put("layers", layerTable(finalized.tensors(), chosen.layers()));
+    r.put("grids", finalized.grids().stream().map(t -> Map.<String, Object>of("parameter", t.name(), "size",
+        t.index().length, "quantization", GridParameters.label(t))).toList());
     r.put("bytes", summary.bytesByPart());
     r.put("parameters", parameters);
     r.put("parameter_ratio", Json.hundredths(summary.parameterRatio(parameters, true)));
@@ -292,7 +295,7 @@ public final class CompressCommand implements Callable<Integer> {
     }
     r.put("seconds", Json.hundredths((System.nanoTime() - started) / 1e9));
     Json.writeAtomically(report, r);
-    printTable(table, front, finalized.chosen(), summary, parameters, sourceBytes.length, test);
+    printTable(table, front, finalized.chosen(), finalized.grids(), summary, parameters, sourceBytes.length, test);
     if (!finalized.withinBudget()) {
       err.println("compress: no point of the front met the budget; kept the one with the lowest divergence");
     }
@@ -377,14 +380,18 @@ public final class CompressCommand implements Callable<Integer> {
     return out;
   }
 
-  private static void printTable(PrintWriter out, List<FrontPoint> front, int chosen, ContainerSummary summary,
-      long parameters, long onnxBytes, TestComparison test) {
+  private static void printTable(PrintWriter out, List<FrontPoint> front, int chosen, List<QuantizedTensor> grids,
+      ContainerSummary summary, long parameters, long onnxBytes, TestComparison test) {
     out.println("   bytes  divergence  agreement  calib drop  test acc  quantization");
     for (int i = 0; i < front.size(); i++) {
       FrontPoint p = front.get(i);
       out.printf("%s%7d  %10.5f  %9.4f  %10.2f  %8s  %s%s%n", i == chosen ? "*" : " ", p.bytes(), p.divergence(),
           p.agreement(), p.accuracyDrop(), Double.isNaN(p.testAccuracy()) ? "-" : String.format("%.2f%%", 100 * p.testAccuracy()),
           String.join(" ", p.layers()), p.tuned() ? " (codebooks tuned)" : "");
+    }
+    if (!grids.isEmpty()) {
+      out.println("on grids: " + grids.stream().map(t -> t.name() + " " + GridParameters.label(t))
+          .collect(java.util.stream.Collectors.joining(", ")));
     }
     out.printf("container %d bytes (positions %d, indices %d, codebooks %d, graph %d, headers %d)%n", summary.file(),
         summary.positions(), summary.indices(), summary.codebooks(), summary.graph(), summary.headers());

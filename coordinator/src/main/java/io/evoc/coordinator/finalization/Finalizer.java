@@ -2,6 +2,7 @@ package io.evoc.coordinator.finalization;
 
 import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.quantize.BitAllocation;
+import io.evoc.coordinator.quantize.GridParameters;
 import io.evoc.coordinator.quantize.LayerOption;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -19,9 +20,10 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * Finalization: quantizes the student's surviving weights (exactly, by per-layer bits, or by one
- * shared codebook), scores every Pareto point on the calibration batch, keeps the smallest within
- * the budget and leaves the student holding exactly the values the container will decode to.
+ * Finalization: puts the parameters outside the layers on grids ({@link GridParameters}), quantizes
+ * the student's surviving weights (exactly, by per-layer bits, or by one shared codebook), scores
+ * every Pareto point on the calibration batch, keeps the smallest within the budget and leaves the
+ * student holding exactly the values the container will decode to.
  */
 public final class Finalizer {
   /**
@@ -29,11 +31,20 @@ public final class Finalizer {
    * @param chosen index into {@code front}
    * @param withinBudget false when no point met the budget and the closest was kept
    * @param variants per front point, its layers' tensors in the scorer's layer order
+   * @param grids the other parameters put on grids before the search, the same at every point
    */
-  public record Result(List<FrontPoint> front, int chosen, boolean withinBudget, List<List<QuantizedTensor>> variants) {
-    /** The chosen point's tensors. */
+  public record Result(List<FrontPoint> front, int chosen, boolean withinBudget, List<List<QuantizedTensor>> variants,
+      List<QuantizedTensor> grids) {
+    /** The chosen point's layer tensors. */
     public List<QuantizedTensor> tensors() {
       return variants.get(chosen);
+    }
+
+    /** Everything the container codes: the chosen point's layers, then the grids. */
+    public List<QuantizedTensor> coded() {
+      List<QuantizedTensor> all = new ArrayList<>(tensors());
+      all.addAll(grids);
+      return all;
     }
   }
 
@@ -49,7 +60,7 @@ public final class Finalizer {
   private final HostTensor tuneInputs;
   /** Points tried below the chosen one when tuning codebooks, and how far outside the budget they may start. */
   private static final int TUNE_TRIES = 3;
-  private static final double TUNE_SLACK = 1.0;
+  private static final double TUNE_SLACK = 1.5;
   private static final int TUNE_BATCH = 128;
   private static final float TUNE_LEARNING_RATE = 1e-4f;
 
@@ -81,6 +92,9 @@ public final class Finalizer {
   }
 
   public Result run() {
+    // First, so that every point is scored with the parameters as the container will hold them.
+    List<QuantizedTensor> grids = settings.quantization() == Quantization.LOSSLESS ? List.of()
+        : GridParameters.quantize(scorer, student);
     List<Variant> candidates = switch (settings.quantization()) {
       case LOSSLESS -> List.of(lossless());
       case BITS -> bits();
@@ -90,13 +104,13 @@ public final class Finalizer {
     List<FrontPoint> front = evaluate(candidates);
     nondominated(front, variants);
     int chosen = choose(front);
-    if (settings.quantization() == Quantization.BITS && tuneInputs != null && settings.codebookEpochs() > 0) {
+    if (settings.quantization() != Quantization.LOSSLESS && tuneInputs != null && settings.codebookEpochs() > 0) {
       chosen = tuneToBudget(front, variants, chosen);
     }
     values(variants.get(chosen).tensors()).forEach(student::set);
     front.set(chosen, rescored(front.get(chosen)));
     return new Result(front, chosen, withinBudget(front.get(chosen)),
-        variants.stream().map(Variant::tensors).toList());
+        variants.stream().map(Variant::tensors).toList(), grids);
   }
 
   /** The smallest point within the budget; when none is, the one with the lowest divergence. */
@@ -120,7 +134,8 @@ public final class Finalizer {
 
   /**
    * Codebook tuning (Deep Compression's centroid fine-tuning, by distillation instead of labels)
-   * can bring a point that misses the budget within it. Tries the few smallest points that miss it
+   * can bring a point that misses the budget within it; a shared codebook is tuned as one and stays
+   * shared. Tries the few smallest points that miss it
    * by less than {@value #TUNE_SLACK} points of accuracy (or twice the divergence), then the chosen
    * point; keeps the first tuned point within the budget. Each tried point is replaced by its
    * tuned version when tuning lowered its divergence.

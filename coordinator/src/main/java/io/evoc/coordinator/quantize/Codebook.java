@@ -1,5 +1,6 @@
 package io.evoc.coordinator.quantize;
 
+import io.evoc.protocol.container.Grids;
 import java.util.Arrays;
 
 /**
@@ -23,23 +24,9 @@ public record Codebook(float[] levels) {
     return levels.length;
   }
 
-  /**
-   * Index of the nearest level (ties to the lower), by binary search on the cell boundaries. A
-   * boundary is taken in double: the float midpoint of two neighbouring floats rounds onto one of
-   * them, which sent a weight equal to a level of an exact codebook to its neighbour.
-   */
+  /** Index of the nearest level (ties to the lower). */
   public int index(float value) {
-    int lo = 0;
-    int hi = levels.length - 1;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (value > 0.5 * ((double) levels[mid] + levels[mid + 1])) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
+    return Grids.nearest(levels, value);
   }
 
   public int[] indices(float[] values) {

@@ -114,6 +114,8 @@ public final class Distillation {
       int batchSize, float learningRate, long seed) {
     try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
       Map<String, Trainable> trainables = new LinkedHashMap<>();
+      // Tensors with one codebook (weight sharing) tune it as one: it stays shared.
+      Map<float[], NDArray> levels = new java.util.TreeMap<>(java.util.Arrays::compare);
       tensors.forEach((name, t) -> {
         int[] index = t.index();
         long[] flat = new long[index.length];
@@ -123,8 +125,8 @@ public final class Distillation {
           keep[i] = index[i] < 0 ? 0 : 1;
         }
         Shape shape = new Shape(student.shape(name));
-        trainables.put(name, new Tied(manager.create(t.codebook().clone()), manager.create(flat),
-            manager.create(keep, shape), shape));
+        trainables.put(name, new Tied(levels.computeIfAbsent(t.codebook(), c -> manager.create(c.clone())),
+            manager.create(flat), manager.create(keep, shape), shape));
       });
       train(model, student, trainables, calibration, manager, epochs, batchSize, learningRate, seed);
       Map<String, float[]> out = new LinkedHashMap<>();
@@ -173,7 +175,11 @@ public final class Distillation {
               sum += loss.getFloat();
               gc.backward(loss);
             }
+            java.util.Set<NDArray> stepped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             trainables.forEach((name, w) -> {
+              if (!stepped.add(w.parameter())) {
+                return; // a shared codebook: its gradient already sums every tensor's, one step
+              }
               NDArray grad = w.gradient();
               grad.attach(scope);
               adam.update(name, w.parameter(), grad);

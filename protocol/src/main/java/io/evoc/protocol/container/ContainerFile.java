@@ -19,7 +19,10 @@ import java.util.Arrays;
  * one-line {@link ContainerException} and nothing is decoded from a bad file.
  */
 public final class ContainerFile {
-  public static final int FORMAT_VERSION = 1;
+  /** The version written: 2 added uniform grids. */
+  public static final int FORMAT_VERSION = 2;
+  /** The oldest version read: a version 1 file is a version 2 file without grids. */
+  static final int OLDEST_VERSION = 1;
   /** PNG-style: a high byte (not text), the name, CR LF and ^Z (catch text-mode mangling). */
   static final byte[] MAGIC = {(byte) 0x8a, 'E', 'V', 'O', 'C', '\r', '\n', 0x1a};
   static final int HEADER = MAGIC.length + 4 + 8;
@@ -82,9 +85,9 @@ public final class ContainerFile {
     }
     ByteBuffer header = ByteBuffer.wrap(file, MAGIC.length, HEADER - MAGIC.length).order(ByteOrder.LITTLE_ENDIAN);
     int version = header.getInt();
-    if (version != FORMAT_VERSION) {
+    if (version < OLDEST_VERSION || version > FORMAT_VERSION) {
       throw new ContainerException(source + ": format version " + Integer.toUnsignedString(version)
-          + "; this evoc reads version " + FORMAT_VERSION);
+          + "; this evoc reads versions " + OLDEST_VERSION + " to " + FORMAT_VERSION);
     }
     long length = header.getLong();
     long held = file.length - HEADER - DIGEST;
@@ -102,9 +105,9 @@ public final class ContainerFile {
     } catch (InvalidProtocolBufferException e) {
       throw new ContainerException(source + ": payload does not parse: " + e.getMessage());
     }
-    if (c.getFormatVersion() != FORMAT_VERSION) {
+    if (c.getFormatVersion() != version) {
       throw new ContainerException(source + ": payload says format version " + c.getFormatVersion() + ", frame says "
-          + FORMAT_VERSION);
+          + version);
     }
     return c;
   }

@@ -10,7 +10,7 @@ import java.util.Map;
  *
  * @param positions coded survivor masks
  * @param indices coded codebook indices, or raw values where a tensor has no codebook
- * @param codebooks the codebooks' float32 values
+ * @param codebooks the codebooks' float32 values, and the grids that stand for some
  * @param graph the ONNX graph without coded data (uncoded tensors, biases say, are in here)
  * @param headers everything else: framing, checksum, field tags, settings
  * @param codedEntries entries of the coded tensors
@@ -28,7 +28,7 @@ public record ContainerSummary(long file, long positions, long indices, long cod
     for (CodedTensor t : c.getTensorsList()) {
       positions += t.hasPositions() ? streamBytes(t.getPositions()) : 0;
       indices += streamBytes(t.hasRawValues() ? t.getRawValues() : t.getIndices());
-      codebooks += 4L * t.getCodebookCount();
+      codebooks += 4L * t.getCodebookCount() + (t.hasGrid() ? t.getGrid().getSerializedSize() : 0);
       long n = 1;
       for (long d : t.getShapeList()) {
         n *= d;
@@ -83,7 +83,7 @@ public record ContainerSummary(long file, long positions, long indices, long cod
       m.put("shape", t.getShapeList());
       m.put("survivors", t.getSurvivors());
       m.put("codebook", t.getUsesSharedCodebook() ? "shared (" + c.getSharedCodebookCount() + ")"
-          : t.getCodebookCount());
+          : t.hasGrid() ? "grid (" + Integer.toUnsignedString(t.getGrid().getLevels()) + ")" : t.getCodebookCount());
       if (t.hasPositions()) {
         m.put("positions", Map.of("coding", t.getPositions().getCoding().name().toLowerCase(java.util.Locale.ROOT),
             "bytes", streamBytes(t.getPositions())));

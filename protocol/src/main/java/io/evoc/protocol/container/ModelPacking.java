@@ -44,21 +44,22 @@ public final class ModelPacking {
       if (!names.add(t.name())) {
         throw new IllegalArgumentException("tensor '" + t.name() + "' given twice");
       }
-      c.addTensors(TensorCoder.encode(t, shared != null));
+      c.addTensors(TensorCoder.encode(t, shared != null && t.grid() == null));
     }
     return c.setGraph(strippedGraph(model, names)).build();
   }
 
   /**
-   * The codebook all tensors have in common, stored once for them (weight sharing), or null: it
-   * takes two tensors with equal codebooks.
+   * The codebook all tensors not on a grid have in common, stored once for them (weight sharing),
+   * or null: it takes two tensors with equal codebooks.
    */
   static float[] sharedCodebook(List<QuantizedTensor> tensors) {
-    if (tensors.size() < 2) {
+    List<QuantizedTensor> coded = tensors.stream().filter(t -> t.grid() == null).toList();
+    if (coded.size() < 2) {
       return null;
     }
-    float[] first = tensors.get(0).codebook();
-    for (QuantizedTensor t : tensors) {
+    float[] first = coded.get(0).codebook();
+    for (QuantizedTensor t : coded) {
       if (!Arrays.equals(t.codebook(), first)) {
         return null;
       }
@@ -71,7 +72,7 @@ public final class ModelPacking {
     float[] shared = sharedCodebook(tensors);
     long bytes = shared == null ? 0 : 4L * shared.length;
     for (QuantizedTensor t : tensors) {
-      bytes += TensorCoder.encode(t, shared != null).getSerializedSize();
+      bytes += TensorCoder.encode(t, shared != null && t.grid() == null).getSerializedSize();
     }
     return bytes;
   }

@@ -5,11 +5,21 @@ import java.util.Arrays;
 /**
  * A weight tensor as finalization leaves it: a codebook of shared values and, per entry in
  * row-major order, an index into it or {@link #PRUNED} (the entry is zero).
+ *
+ * @param grid where the codebook is a uniform grid's levels, the grid (stored instead of the
+ *     levels); null otherwise
  */
-public record QuantizedTensor(String name, long[] shape, float[] codebook, int[] index) {
+public record QuantizedTensor(String name, long[] shape, float[] codebook, int[] index, UniformGrid grid) {
   public static final int PRUNED = -1;
 
+  public QuantizedTensor(String name, long[] shape, float[] codebook, int[] index) {
+    this(name, shape, codebook, index, null);
+  }
+
   public QuantizedTensor {
+    if (grid != null && !Arrays.equals(codebook, Grids.levels(grid))) {
+      throw new IllegalArgumentException(name + ": the codebook is not the grid's levels");
+    }
     long entries = 1;
     for (long d : shape) {
       if (d < 0) {

@@ -22,6 +22,7 @@ import java.util.zip.CRC32C;
  *       many entries have been pruned in a row above in the same column (a dead input is pruned
  *       in every row) and to the left in the same row (a dead output unit), each in 6 buckets;
  *   <li>the codebook indices of the survivors: rANS order 0, or canonical Huffman;
+ *   <li>a uniform quantizer's codebook as its grid (offset, step, levels) rather than its values;
  *   <li>or, instead of a codebook and indices, where survivors kept exactly have so many distinct
  *       values that a codebook costs more than it saves: the survivors' float32 bits, rANS-coded
  *       in byte planes.
@@ -63,6 +64,12 @@ public final class TensorCoder {
       int stride = rowLength(t.shape(), mask.length);
       b.setPositions(smallest(List.of(rans(mask, 2, 1, ORDER0, Coding.RANS),
           rans(mask, 2, MaskContext.CONTEXTS, new MaskContext(stride), Coding.RANS_CONTEXT))));
+    }
+    if (t.grid() != null) {
+      if (sharedCodebook) {
+        throw new IllegalArgumentException(t.name() + ": a tensor on a grid does not use the shared codebook");
+      }
+      return b.setGrid(t.grid()).setIndices(indexStream(t)).build();
     }
     int levels = t.codebook().length;
     if (levels > RAW_CANDIDATE_LEVELS && !sharedCodebook) {
@@ -138,7 +145,8 @@ public final class TensorCoder {
    * the values they make, built once since the CRC check needs them anyway. A tensor coded as raw
    * values has no codebook (null): {@link #quantized} makes one of its distinct values.
    */
-  private record Decoded(long[] shape, float[] codebook, int[] positions, int[] indices, float[] values) {
+  private record Decoded(long[] shape, float[] codebook, UniformGrid grid, int[] positions, int[] indices,
+      float[] values) {
     QuantizedTensor quantized(String name) {
       float[] levels = codebook;
       int[] kept = indices;
@@ -151,14 +159,14 @@ public final class TensorCoder {
         }
       }
       if (positions == null) {
-        return new QuantizedTensor(name, shape, levels, kept);
+        return new QuantizedTensor(name, shape, levels, kept, grid);
       }
       int[] index = new int[values.length];
       Arrays.fill(index, QuantizedTensor.PRUNED);
       for (int k = 0; k < positions.length; k++) {
         index[positions[k]] = kept[k];
       }
-      return new QuantizedTensor(name, shape, levels, index);
+      return new QuantizedTensor(name, shape, levels, index, grid);
     }
 
     private float[] survivorValues() {
@@ -210,11 +218,16 @@ public final class TensorCoder {
       if (c.hasRawValues() && (c.getUsesSharedCodebook() || c.getCodebookCount() > 0 || c.hasIndices())) {
         throw new CodecException("has raw values and a codebook or indices as well");
       }
+      if (c.hasGrid() && (c.getUsesSharedCodebook() || c.getCodebookCount() > 0 || c.hasRawValues())) {
+        throw new CodecException("has a grid and a codebook or raw values as well");
+      }
       if (c.getUsesSharedCodebook() && (shared == null || c.getCodebookCount() > 0)) {
         throw new CodecException(shared == null ? "refers to a shared codebook the container does not have"
             : "has its own codebook and refers to the shared one");
       }
-      float[] codebook = c.getUsesSharedCodebook() ? shared : new float[c.getCodebookCount()];
+      UniformGrid grid = c.hasGrid() ? c.getGrid() : null;
+      float[] codebook = grid != null ? Grids.levels(grid)
+          : c.getUsesSharedCodebook() ? shared : new float[c.getCodebookCount()];
       for (int i = 0; i < c.getCodebookCount(); i++) {
         codebook[i] = c.getCodebook(i);
       }
@@ -241,7 +254,7 @@ public final class TensorCoder {
         throw new CodecException("CRC-32C of the rebuilt values is " + Integer.toHexString(crc) + ", stored "
             + Integer.toHexString(c.getCrc32C()));
       }
-      return new Decoded(shape, codebook, positions, indices, values);
+      return new Decoded(shape, codebook, grid, positions, indices, values);
     } catch (CodecException | IllegalArgumentException e) {
       throw new ContainerException("tensor '" + name + "': " + e.getMessage());
     }

@@ -66,6 +66,7 @@ class ContainerTest {
         new QuantizedTensor("empty", new long[] {0, 5}, new float[] {1f}, new int[0]),
         new QuantizedTensor("scalar", new long[] {}, new float[] {2.5f}, new int[] {0}),
         new QuantizedTensor("one-value", new long[] {50}, new float[] {-0.25f}, filled(50, 0)),
+        cyclingOnGrid("bias", Grids.spanning(-0.3f, 0.7f, 5), 40),
     };
     Path file = dir.resolve("m.evoc");
     try {
@@ -83,6 +84,46 @@ class ContainerTest {
       assertThat(TensorCoder.decode(back.getTensors(t))).containsExactly(tensors[t].values());
     }
     assertThat(back.getTensors(1).hasPositions()).as("dense: no mask stored").isFalse();
+    CodedTensor bias = back.getTensors(tensors.length - 1);
+    assertThat(bias.hasGrid()).isTrue();
+    assertThat(bias.getCodebookCount()).as("the grid stands for its 32 levels").isZero();
+    assertThat(TensorCoder.decodeIndices(bias).grid()).isEqualTo(bias.getGrid());
+  }
+
+  /** The levels are offset + i * step in float32: both ends of the span are levels. */
+  @Test
+  void gridsSpanTheirRange() {
+    float[] levels = Grids.levels(Grids.spanning(-0.3f, 0.7f, 3));
+    assertThat(levels).hasSize(8);
+    assertThat(levels[0]).isEqualTo(-0.3f);
+    assertThat(levels[7]).isCloseTo(0.7f, org.assertj.core.data.Offset.offset(1e-6f));
+    assertThat(Grids.levels(Grids.spanning(2f, 2f, 4))).containsExactly(2f);
+    assertThat(Grids.nearest(levels, 0.06f)).isEqualTo(3);
+  }
+
+  /** Grids no encoder writes (no levels, too many, a negative or infinite step) are refused in one line. */
+  @Test
+  void badGridsAreRefused() {
+    CodedTensor good = TensorCoder.encode(cyclingOnGrid("b", Grids.spanning(-1f, 1f, 4), 20));
+    for (UniformGrid bad : new UniformGrid[] {
+        good.getGrid().toBuilder().setLevels(0).build(),
+        good.getGrid().toBuilder().setLevels(Grids.MAX_LEVELS + 1).build(),
+        good.getGrid().toBuilder().setStep(-0.1f).build(),
+        good.getGrid().toBuilder().setStep(Float.POSITIVE_INFINITY).build()}) {
+      assertThatThrownBy(() -> TensorCoder.decode(good.toBuilder().setGrid(bad).build()))
+          .isInstanceOf(ContainerException.class).hasMessageStartingWith("tensor 'b': grid");
+    }
+    assertThatThrownBy(() -> TensorCoder.decode(good.toBuilder().addCodebook(1f).build()))
+        .hasMessage("tensor 'b': has a grid and a codebook or raw values as well");
+  }
+
+  /** n values on a grid, every level from the lowest up used in turn. */
+  static QuantizedTensor cyclingOnGrid(String name, UniformGrid grid, int n) {
+    int[] index = new int[n];
+    for (int i = 0; i < n; i++) {
+      index[i] = (i * 7) % grid.getLevels();
+    }
+    return new QuantizedTensor(name, new long[] {n}, Grids.levels(grid), index, grid);
   }
 
   /** Indices within 3% of their order-0 entropy; the mask's row context beats order-0 coding of it. */
@@ -120,7 +161,7 @@ class ContainerTest {
     byte[] future = good.clone();
     ByteBuffer.wrap(future, ContainerFile.MAGIC.length, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(7);
     assertThatThrownBy(() -> ContainerFile.parse(future, "m.evoc"))
-        .hasMessage("m.evoc: format version 7; this evoc reads version 1");
+        .hasMessage("m.evoc: format version 7; this evoc reads versions 1 to 2");
   }
 
   @Test

@@ -58,7 +58,8 @@ class ModelPackingTest {
 
   /**
    * Tensors with one codebook in common (weight sharing) store it once in the container; each
-   * decodes through it, and the coded size packing reports is what the container holds.
+   * decodes through it, and the coded size packing reports is what the container holds. Tensors on
+   * grids (the biases here) keep their grids beside it.
    */
   @Test
   void aCodebookCommonToAllTensorsIsStoredOnce() {
@@ -73,19 +74,24 @@ class ModelPackingTest {
       }
       tensors.add(new QuantizedTensor(name, q.shape(), levels, index));
     }
+    for (String name : List.of("fc1.bias", "fc2.bias", "fc3.bias")) {
+      tensors.add(Grids.onGrid(name, new long[] {model.floats(name).length}, model.floats(name), 6));
+    }
     Container c = ModelPacking.pack(model, new byte[32], tensors, Map.of(), ParetoPoint.getDefaultInstance());
     assertThat(c.getSharedCodebookList()).containsExactly(-0.2f, -0.05f, 0.05f, 0.2f);
     assertThat(c.getTensorsList()).allSatisfy(t -> {
-      assertThat(t.getUsesSharedCodebook()).isTrue();
+      assertThat(t.getUsesSharedCodebook()).isEqualTo(!t.hasGrid());
       assertThat(t.getCodebookCount()).isZero();
     });
+    assertThat(c.getTensorsList()).filteredOn(CodedTensor::hasGrid).hasSize(3);
     OnnxModel rebuilt = ModelPacking.rebuild(ContainerFile.parse(ContainerFile.toBytes(c), "s.evoc"), "s.evoc");
     for (QuantizedTensor t : tensors) {
       assertThat(rebuilt.floats(t.name())).containsExactly(t.values());
     }
     long streams = c.getTensorsList().stream().mapToLong(CodedTensor::getSerializedSize).sum();
     assertThat(ModelPacking.codedBytes(tensors)).isEqualTo(streams + 4L * levels.length);
-    assertThat(ContainerSummary.of(c).codebooks()).isEqualTo(4L * levels.length);
+    long grids = c.getTensorsList().stream().mapToLong(t -> t.getGrid().getSerializedSize()).sum();
+    assertThat(ContainerSummary.of(c).codebooks()).isEqualTo(4L * levels.length + grids);
     // A tensor that points at a shared codebook the container lacks is refused, not guessed.
     Container missing = c.toBuilder().clearSharedCodebook().build();
     assertThatThrownBy(() -> ModelPacking.rebuild(missing, "s.evoc")).isInstanceOf(ContainerException.class)

@@ -120,6 +120,18 @@ class CompressCommandTest {
     }
     all.remove(0f);
     assertThat(all).hasSizeLessThanOrEqualTo(shared);
+    // The biases are coded on grids of their own, beside the shared codebook.
+    List<Map<String, Object>> grids = (List<Map<String, Object>>) rep.get("grids");
+    assertThat(grids).extracting(g -> g.get("parameter")).contains("fc1.bias");
+    for (Map<String, Object> g : grids) {
+      int bits = Integer.parseInt(((String) g.get("quantization")).split("/")[1]);
+      assertThat(bits).isBetween(2, 12);
+      Set<Float> levels = new HashSet<>();
+      for (float v : decoded.floats((String) g.get("parameter"))) {
+        levels.add(v);
+      }
+      assertThat(levels).hasSizeLessThanOrEqualTo(1 << bits);
+    }
     assertThat((Double) rep.get("parameter_ratio_without_codebooks")).isGreaterThan((Double) rep.get("parameter_ratio"));
     assertThat((List<Map<String, Object>>) rep.get("front")).allSatisfy(p -> assertThat(p.get("test_accuracy")).isNotNull());
   }
@@ -139,7 +151,8 @@ class CompressCommandTest {
     assertThat(d.exitCode()).as(d.err()).isZero();
     OnnxModel decoded = OnnxModel.read(dir.resolve("l.onnx"));
     OnnxModel student = OnnxModel.read(dir.resolve("s.onnx"));
-    for (String w : List.of("fc1.weight", "fc2.weight", "fc3.weight")) {
+    assertThat((List<Object>) report(dir, "l").get("grids")).as("nothing on grids").isEmpty();
+    for (String w : List.of("fc1.weight", "fc2.weight", "fc3.weight", "fc1.bias", "fc2.bias", "fc3.bias")) {
       float[] got = decoded.floats(w);
       float[] want = student.floats(w);
       assertThat(got.length).isEqualTo(want.length);
