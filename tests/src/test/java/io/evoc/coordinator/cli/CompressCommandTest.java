@@ -94,7 +94,8 @@ class CompressCommandTest {
     assertThat(inspect.exitCode()).as(inspect.err()).isZero();
     Map<String, Object> summary = inspect.json();
     assertThat(summary.get("bytes")).isEqualTo(bytes);
-    assertThat((List<Object>) summary.get("tensors")).hasSize(3);
+    // The three layers, then the parameters put on grids.
+    assertThat((List<Object>) summary.get("tensors")).hasSize(3 + ((List<Object>) rep.get("grids")).size());
     assertThat(((Map<String, Object>) summary.get("settings")).get("method")).isEqualTo("de+bits");
   }
 
