@@ -135,10 +135,9 @@ public final class Finalizer {
   /**
    * Codebook tuning (Deep Compression's centroid fine-tuning, by distillation instead of labels)
    * can bring a point that misses the budget within it; a shared codebook is tuned as one and stays
-   * shared. Tries the few smallest points that miss it
-   * by less than {@value #TUNE_SLACK} points of accuracy (or twice the divergence), then the chosen
-   * point; keeps the first tuned point within the budget. Each tried point is replaced by its
-   * tuned version when tuning lowered its divergence.
+   * shared. Tries the few smallest points that miss it by less than {@value #TUNE_SLACK} points of
+   * accuracy (or twice the divergence), then the chosen point; keeps the first tuned point within
+   * the budget. Each tried point is replaced by its tuned version when tuning lowered its divergence.
    *
    * @return the index of the point to keep
    */
