@@ -88,10 +88,11 @@ final class JobReplica implements AutoCloseable {
     String sha = unit.getContext().getStudentSha256();
     if (!sha.equals(studentSha256)) {
       OnnxModel committed = OnnxModel.parse(blobs.get(context.getBlobUrl(), sha), "student " + sha);
-      for (Layer l : scorer.layers()) {
-        float[] w = committed.floats(l.weight());
-        if (!java.util.Arrays.equals(w, student.get(l.weight()))) {
-          student.set(l.weight(), w);
+      // Every parameter, not only the layers' weights: finalization puts the biases on grids.
+      for (String name : student.names()) {
+        float[] w = committed.floats(name);
+        if (!java.util.Arrays.equals(w, student.get(name))) {
+          student.set(name, w);
         }
       }
       studentSha256 = sha;
