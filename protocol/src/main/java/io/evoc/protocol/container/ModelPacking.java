@@ -44,7 +44,7 @@ public final class ModelPacking {
       if (!names.add(t.name())) {
         throw new IllegalArgumentException("tensor '" + t.name() + "' given twice");
       }
-      c.addTensors(TensorCoder.encode(t, shared != null && t.grid() == null));
+      c.addTensors(encode(t, shared));
     }
     return c.setGraph(strippedGraph(model, names)).build();
   }
@@ -72,9 +72,14 @@ public final class ModelPacking {
     float[] shared = sharedCodebook(tensors);
     long bytes = shared == null ? 0 : 4L * shared.length;
     for (QuantizedTensor t : tensors) {
-      bytes += TensorCoder.encode(t, shared != null && t.grid() == null).getSerializedSize();
+      bytes += encode(t, shared).getSerializedSize();
     }
     return bytes;
+  }
+
+  /** A tensor coded as packed: through the shared codebook when there is one, unless it is on a grid. */
+  private static CodedTensor encode(QuantizedTensor t, float[] shared) {
+    return TensorCoder.encode(t, shared != null && t.grid() == null);
   }
 
   /** The model's bytes with the data of the named FLOAT initializers cleared. */
