@@ -99,6 +99,9 @@ class ClusterTest {
       assertThat(viaEvaluator.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(expected);
       assertThat(viaEvaluator.get("/api/v1/jobs/nope").status()).isEqualTo(404);
       assertThat(viaEvaluator.getWithToken("/api/v1/jobs/" + id, "wrong").status()).isEqualTo(401);
+      // The cluster view is the coordinator's too: its work queue knows the evaluators.
+      List<?> seenViaEvaluator = (List<?>) viaEvaluator.get("/api/v1/cluster").json().get("evaluators");
+      assertThat(seenViaEvaluator).hasSizeGreaterThanOrEqualTo(2);
       List<Map<String, Object>> feed = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(viaEvaluator.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
       assertThat(feed).extracting(m -> m.get("type")).contains("commit", "succeeded");

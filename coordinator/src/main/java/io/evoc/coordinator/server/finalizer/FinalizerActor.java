@@ -58,8 +58,11 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
   public record Settings(BlobStore blobs, Path workRoot, Duration unitTimeout, ServerMetrics metrics, String apiUrl,
       String token) {}
 
-  /** The worker's end of a run; {@code result} null when it was cancelled. */
-  private record Done(String jobId, FinalizeResult result) {}
+  /** The worker's end of a run: its result, and the outputs it added to the store. */
+  private record Done(String jobId, FinalizeResult result, List<Blob> created) {}
+
+  /** A run's answer, kept until its coordinator releases it. */
+  private record Finished(FinalizeResult result, List<Blob> created) {}
 
   private final Settings settings;
   private final ActorRefResolver resolver;
@@ -73,7 +76,9 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
   /** The running job, and where its answer goes (a later request for it may change that). */
   private FinalizeRequest running;
   private AtomicBoolean cancelRunning = new AtomicBoolean();
-  private final Map<String, FinalizeResult> recent = new LinkedHashMap<>();
+  /** Whether what the running job adds to the store goes when it stops (cancelled, not superseded). */
+  private boolean discardRunning;
+  private final Map<String, Finished> recent = new LinkedHashMap<>();
 
   public static Behavior<Object> create(Settings settings) {
     return Behaviors.setup(ctx -> new FinalizerActor(ctx, settings));
@@ -104,25 +109,33 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
   private Behavior<Object> onMessage(FinalizerMessage m) {
     switch (m.getKindCase()) {
       case REQUEST -> request(m.getRequest());
-      case CANCEL -> {
-        String id = m.getCancel();
-        waiting.removeIf(r -> r.getJobId().equals(id));
-        if (running != null && running.getJobId().equals(id)) {
-          cancelRunning.set(true);
-        }
-        recent.remove(id); // its outputs may be the coordinator's own blobs, in a shared store: kept
-      }
+      case CANCEL -> stop(m.getCancel(), true);
+      case SUPERSEDE -> stop(m.getSupersede(), false);
       case RELEASE -> release(m.getRelease().getJobId(), m.getRelease().getFetched());
       default -> getContext().getLog().warn("ignoring an empty finalizer message");
     }
     return this;
   }
 
+  /** The job is not wanted from this finalizer any more; {@code discard}: nor what it stored. */
+  private void stop(String id, boolean discard) {
+    waiting.removeIf(r -> r.getJobId().equals(id));
+    if (running != null && running.getJobId().equals(id)) {
+      cancelRunning.set(true);
+      discardRunning = discard;
+    }
+    Finished done = recent.remove(id);
+    if (done != null && discard) {
+      // Answered, but the job was cancelled: what the run added to the store is nobody's.
+      deleteAll(id, done.created());
+    }
+  }
+
   private void request(FinalizeRequest r) {
     String id = r.getJobId();
-    FinalizeResult done = recent.get(id);
+    Finished done = recent.get(id);
     if (done != null) {
-      reply(r.getReplyTo(), done);
+      reply(r.getReplyTo(), done.result());
     } else if (running != null && running.getJobId().equals(id)) {
       running = r; // same job, same answer: it goes to the coordinator that asked last
     } else {
@@ -134,17 +147,21 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
 
   /** The coordinator has the outputs, or will never want them: this node's copies go if they are only this node's. */
   private void release(String id, boolean delete) {
-    FinalizeResult done = recent.remove(id);
-    if (done != null && delete && done.hasSucceeded()) {
-      deleteAll(id, JobRunner.outputs(done.getSucceeded()));
+    Finished done = recent.remove(id);
+    if (done != null && delete && done.result().hasSucceeded()) {
+      deleteAll(id, JobRunner.outputs(done.result().getSucceeded()));
     }
   }
 
   private Behavior<Object> onDone(Done d) {
     FinalizeRequest r = running;
     running = null;
-    if (d.result() != null) {
-      recent.put(d.jobId(), d.result());
+    if (cancelRunning.get()) {
+      if (discardRunning) {
+        deleteAll(d.jobId(), d.created());
+      }
+    } else {
+      recent.put(d.jobId(), new Finished(d.result(), d.created()));
       if (recent.size() > RECENT) {
         // The oldest unreleased: its coordinator is gone, or fetched it and the release was lost.
         recent.remove(recent.keySet().iterator().next());
@@ -165,6 +182,7 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
     }
     running = waiting.pollFirst();
     cancelRunning = new AtomicBoolean();
+    discardRunning = false;
     FinalizeRequest r = running;
     AtomicBoolean cancelled = cancelRunning;
     var self = getContext().getSelf();
@@ -173,14 +191,15 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
     worker.execute(() -> {
       FinalizeResult.Builder result = FinalizeResult.newBuilder().setJobId(r.getJobId()).setBlobUrl(settings.apiUrl())
           .setNode(node);
+      List<Blob> created = new ArrayList<>();
       try {
         Engines.inferenceThread();
-        JobEvent.Succeeded s = run(r, cancelled);
+        JobEvent.Succeeded s = run(r, cancelled, created);
         result.setSucceeded(s);
       } catch (Exception | Error e) {
         result.setError(JobManager.oneLine(e));
       }
-      self.tell(new Done(r.getJobId(), cancelled.get() ? null : result.build()));
+      self.tell(new Done(r.getJobId(), result.build(), created));
     });
   }
 
@@ -188,7 +207,7 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
    * On the worker thread: the inputs fetched, the run, then what only the run needed deleted (the
    * inputs it fetched, what it published for the evaluators) before the outputs go into the store.
    */
-  private JobEvent.Succeeded run(FinalizeRequest r, AtomicBoolean cancelled) throws IOException {
+  private JobEvent.Succeeded run(FinalizeRequest r, AtomicBoolean cancelled, List<Blob> created) throws IOException {
     JobSpec spec = r.getSpec();
     Path work = settings.workRoot().resolve(r.getJobId());
     List<Blob> fetched = new ArrayList<>();
@@ -214,7 +233,10 @@ public final class FinalizerActor extends AbstractBehavior<Object> {
     } finally {
       deleteAll(r.getJobId(), fetched);
     }
-    return JobRunner.keepOutputs(r.getJobId(), settings.blobs(), work);
+    if (cancelled.get()) {
+      throw new IOException("cancelled"); // nothing kept of a run nobody wants
+    }
+    return JobRunner.keepOutputs(r.getJobId(), settings.blobs(), work, created);
   }
 
   /** From the actor and from the worker thread. */

@@ -94,22 +94,27 @@ public final class ApiRoutes extends AllDirectives {
         path("ready", () -> get(this::ready)),
         pathPrefix("api", () -> pathPrefix("v1", () -> authorized(() -> concat(
             // Decided per request: the coordinator may move here, or away, at any time.
-            pathPrefix("jobs", () -> extractRequestContext(ctx -> here.jobs() == null ? forwardJobs() : jobRoutes())),
+            pathPrefix("jobs", () -> extractRequestContext(ctx -> here.jobs() == null
+                ? forwardToCoordinator(() -> json(503, Map.of("error", "the coordinator does not run on this node,"
+                    + " and no coordinator is in the cluster (yet)")))
+                : jobRoutes())),
             path(PathMatchers.segment("blobs").slash(PathMatchers.segment()), this::blob),
-            path("cluster", () -> get(this::cluster)),
+            // The evaluators and their throughput are the work queue's, which lives with the coordinator.
+            path("cluster", () -> get(() -> extractRequestContext(ctx -> here.queue() == null
+                ? forwardToCoordinator(this::cluster) : cluster()))),
             json(404, Map.of("error", "no such route")))))));
   }
 
   /**
-   * On a node where the coordinator does not run, the job API is the coordinator's: requests are passed
-   * to its HTTP address (which its {@link ApiDirectory} tells), uploads streamed through, and a
-   * job's event WebSocket relayed message by message. The token was checked here; it goes along.
+   * On a node where the coordinator does not run, the job and cluster API are the coordinator's:
+   * requests are passed to its HTTP address (which its {@link ApiDirectory} tells), uploads streamed
+   * through, and a job's event WebSocket relayed message by message. The token was checked here; it
+   * goes along. Without a coordinator in the cluster, {@code orElse} answers.
    */
-  private Route forwardJobs() {
+  private Route forwardToCoordinator(Supplier<Route> orElse) {
     return extractRequest(request -> onComplete(ApiDirectory.coordinatorUrl(system), url -> {
       if (url.isFailure()) {
-        return json(503, Map.of("error", "the coordinator does not run on this node, and no coordinator is in the"
-            + " cluster (yet)"));
+        return orElse.get();
       }
       String target = url.get() + request.getUri().getPathString()
           + request.getUri().rawQueryString().map(q -> "?" + q).orElse("");

@@ -109,8 +109,21 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** A finalizer's answer. */
   record Finalized(FinalizeResult result) implements Command {}
 
-  /** The end of a job: outputs, or an error, or neither (cancelled). */
-  record Finished(String id, JobEvent.Succeeded outputs, String error) implements Command {}
+  /**
+   * The end of a job: outputs, or an error, or neither (cancelled); {@code fetched} when the
+   * outputs came from a finalizer.
+   */
+  record Finished(String id, JobEvent.Succeeded outputs, String error, Fetched fetched) implements Command {
+    Finished(String id, JobEvent.Succeeded outputs, String error) {
+      this(id, outputs, error, null);
+    }
+  }
+
+  /**
+   * Outputs fetched from a finalizer: the one that answered (null when it no longer had the job), and
+   * what the fetch added to this node's store.
+   */
+  record Fetched(ActorRef<FinalizerMessage> from, List<Blob> added) {}
 
   /**
    * Every job, in submission order, and the queue. Their history changes only in the event
@@ -377,7 +390,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (finalizer != null) {
       context.unwatch(finalizer);
       if (from == null) {
-        finalizer.tell(FinalizerMessage.newBuilder().setCancel(current).build());
+        finalizer.tell(FinalizerMessage.newBuilder().setSupersede(current).build());
       }
     }
     finalizer = null;
@@ -390,15 +403,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     JobEvent.Succeeded outputs = r.getSucceeded().toBuilder().setFinalizedOn(r.getNode()).build();
     worker.execute(() -> {
       try {
-        boolean fetched = false;
+        List<Blob> added = new ArrayList<>();
         for (Blob b : JobRunner.outputs(outputs)) {
-          fetched |= blobs.fetch(r.getBlobUrl(), b, token);
+          if (blobs.fetch(r.getBlobUrl(), b, token)) {
+            added.add(b);
+          }
         }
-        self.tell(new Finished(r.getJobId(), outputs, null));
-        if (from != null) {
-          from.tell(FinalizerMessage.newBuilder().setRelease(FinalizeRelease.newBuilder().setJobId(r.getJobId())
-              .setFetched(fetched)).build());
-        }
+        self.tell(new Finished(r.getJobId(), outputs, null, new Fetched(from, added)));
       } catch (IOException | RuntimeException e) {
         self.tell(new Finished(r.getJobId(), null, "cannot fetch the finalizer's outputs: " + oneLine(e)));
       }
@@ -423,12 +434,43 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       e.setFailed(c.error());
     }
     Blob checkpoint = jobs.get(c.id()).checkpoint;
+    boolean cancelled = cancelRunning.get();
     return Effect().persist(e.build()).thenRun(after -> {
       dropCheckpoint(checkpoint, null);
+      if (c.fetched() != null) {
+        settle(c.id(), c.fetched(), cancelled);
+      }
       current = null;
       metrics.finished(c.id(), after.get(c.id()).state == Job.State.FAILED);
       startNext(after);
     });
+  }
+
+  /**
+   * The finalizer's outputs once the job's end is persisted: kept, the finalizer told it may let its
+   * copies go (deleting them when this node fetched its own); or, when the job was cancelled while
+   * they were fetched, deleted here and there.
+   */
+  private void settle(String id, Fetched fetched, boolean cancelled) {
+    if (cancelled) {
+      for (Blob b : fetched.added()) {
+        try {
+          blobs.delete(b);
+        } catch (java.io.IOException ex) {
+          context.getLog().warn("job {}: cannot delete blob {}: {}", id, b.getSha256(), ex.getMessage());
+        }
+      }
+    }
+    if (fetched.from() == null) {
+      return;
+    }
+    FinalizerMessage.Builder m = FinalizerMessage.newBuilder();
+    if (cancelled) {
+      m.setCancel(id);
+    } else {
+      m.setRelease(FinalizeRelease.newBuilder().setJobId(id).setFetched(!fetched.added().isEmpty()));
+    }
+    fetched.from().tell(m.build());
   }
 
   /** Hands the next queued job to the worker when it is idle. */

@@ -2,6 +2,7 @@ package io.evoc.coordinator.server.jobs;
 
 import io.evoc.coordinator.cli.CompressCommand;
 import io.evoc.coordinator.server.BlobStore;
+import io.evoc.evaluator.cluster.BlobRoute;
 import io.evoc.protocol.container.ContainerFile;
 import io.evoc.protocol.container.ModelPacking;
 import io.evoc.protocol.jobs.Blob;
@@ -92,11 +93,25 @@ public final class JobRunner {
     return List.of(s.getArtifact(), s.getReport(), s.getDecompressed());
   }
 
-  /** A finalized job's outputs into the blob store. */
-  public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work) throws IOException {
-    return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc"))
-        .setReport(blobs.copy(work.resolve(REPORT), id + ".json"))
-        .setDecompressed(blobs.copy(work.resolve(DECOMPRESSED), id + ".onnx")).build();
+  /**
+   * A finalized job's outputs into the blob store. Those whose bytes the store did not hold before
+   * go to {@code created}: what may be deleted again if the job is cancelled after all (the others
+   * may be another job's outputs, in a store named by content).
+   */
+  public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work, List<Blob> created)
+      throws IOException {
+    return JobEvent.Succeeded.newBuilder().setArtifact(keep(blobs, work.resolve(ARTIFACT), id + ".evoc", created))
+        .setReport(keep(blobs, work.resolve(REPORT), id + ".json", created))
+        .setDecompressed(keep(blobs, work.resolve(DECOMPRESSED), id + ".onnx", created)).build();
+  }
+
+  private static Blob keep(BlobStore blobs, Path file, String name, List<Blob> created) throws IOException {
+    boolean held = blobs.find(BlobRoute.sha256(file)) != null;
+    Blob b = blobs.copy(file, name);
+    if (!held) {
+      created.add(b);
+    }
+    return b;
   }
 
   /** A fresh work directory with the job's inputs linked in under their upload names, and the command for it. */
