@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -45,6 +46,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Train on the first N training images (default: all).")
   int limit;
 
+  @Option(names = "--hold-out", defaultValue = "0", paramLabel = "N",
+      description = "Leave the first N training images out, so that a compression run calibrating on the training split judges its budget on images the teacher has not seen (default: 0).")
+  int holdOut;
+
   @Option(names = "--out", required = true, paramLabel = "FILE.onnx")
   Path out;
 
@@ -58,7 +63,13 @@ final class TrainCommand implements Callable<Integer> {
       settings = settings.withEpochs(epochs);
     }
     String dir = dataset.equals("fashion-mnist") ? FASHION_MNIST : dataset;
-    DataSet train = DataLoader.load(dir + ":train", limit);
+    if (holdOut < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--hold-out must be 0 or more, got " + holdOut);
+    }
+    DataSet train = DataLoader.load(dir + ":train", limit).skip(holdOut);
+    if (train.size() == 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--hold-out " + holdOut + " leaves no training images");
+    }
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
     TrainedNetwork net = Trainer.train(train, settings, line -> {
@@ -86,6 +97,7 @@ final class TrainCommand implements Callable<Integer> {
     result.put("seed", settings.seed());
     result.put("batch_size", settings.batchSize());
     result.put("learning_rate", settings.learningRate());
+    result.put("held_out", holdOut);
     result.put("train_samples", train.size());
     result.put("train_seconds", Math.round(seconds * 10) / 10.0);
     result.put("test_accuracy_ort", eval.accuracy());

@@ -63,6 +63,17 @@ public record DataSet(
         labels == null ? null : Arrays.copyOf(labels, n), storedType);
   }
 
+  /** The samples after the first {@code n} (none when n is the size or more). */
+  public DataSet skip(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("skip " + n + " is negative");
+    }
+    int from = Math.min(n, size());
+    int per = (int) elementsPerSample();
+    return new DataSet(source, Arrays.copyOfRange(values, from * per, values.length), sampleShape,
+        labels == null ? null : Arrays.copyOfRange(labels, from, labels.length), storedType);
+  }
+
   /** The same samples seen with another shape of the same element count. */
   DataSet withShape(long[] shape) {
     return new DataSet(source, values, shape, labels, storedType);

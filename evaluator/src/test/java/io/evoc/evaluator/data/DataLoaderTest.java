@@ -83,6 +83,20 @@ class DataLoaderTest {
   }
 
   @Test
+  void skipTakesTheSamplesAfterTheFirst() {
+    DataSet all = DataLoader.load(Fixtures.examples().resolve("fashion-test-100.npz").toString(), 0);
+
+    DataSet rest = all.skip(30);
+
+    assertThat(rest.size()).isEqualTo(70);
+    assertThat(rest.labels()).containsExactly(Arrays.copyOfRange(all.labels(), 30, 100));
+    assertThat(rest.values()).startsWith(Arrays.copyOfRange(all.values(), 30 * 784, 31 * 784));
+    assertThat(all.skip(100).size()).isZero();
+    assertThat(all.skip(500).size()).isZero();
+    assertThatThrownBy(() -> all.skip(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void kerasStyleNpzMatchesTheIdxFiles() {
     Path npz = Fixtures.examples().resolve("fashion-test-100.npz");
     DataSet idxTest = DataLoader.load(Fixtures.fashion().toString(), 100);

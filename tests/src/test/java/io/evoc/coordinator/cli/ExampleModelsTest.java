@@ -9,7 +9,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The committed teachers reach their README accuracy, and both engines agree on every test sample. */
 class ExampleModelsTest {
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"examples/models/fashion-mlp.onnx, 0.88", "examples/models/fashion-lenet5.onnx, 0.89"})
+  @CsvSource({"examples/models/fashion-mlp.onnx, 0.88", "examples/models/fashion-lenet5.onnx, 0.89",
+      "examples/models/fashion-lenet5-holdout.onnx, 0.89"})
   void bothEnginesAgreeToTheLastSample(String model, double minAccuracy) {
     Map<String, Object> djl = eval(model, "djl");
     Map<String, Object> ort = eval(model, "ort");

@@ -24,6 +24,21 @@ class TrainCommandTest {
   }
 
   @Test
+  void holdOutLeavesTheFirstImagesOutAndMustLeaveSome(@TempDir Path dir) {
+    Path out = dir.resolve("mlp.onnx");
+    Cli r = Cli.run("train", "--arch", "mlp", "--epochs", "1", "--limit", "3000", "--hold-out", "1000",
+        "--out", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.json()).containsEntry("held_out", 1000).containsEntry("train_samples", 2000);
+
+    Cli none = Cli.run("train", "--arch", "mlp", "--limit", "3000", "--hold-out", "3000",
+        "--out", dir.resolve("none.onnx").toString());
+    assertThat(none.exitCode()).isEqualTo(2);
+    assertThat(none.err()).contains("--hold-out 3000 leaves no training images").doesNotContain("\n");
+    assertThat(dir.resolve("none.onnx")).doesNotExist();
+  }
+
+  @Test
   void unknownArchitectureIsAOneLineError(@TempDir Path dir) {
     Cli r = Cli.run("train", "--arch", "resnet", "--out", dir.resolve("x.onnx").toString());
     assertThat(r.exitCode()).isEqualTo(2);
