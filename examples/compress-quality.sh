@@ -37,7 +37,8 @@ print("| model | method | parameter ratio (without codebooks) | file ratio | tes
 print("|---|---|---|---|---|---|---|---|")
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     r = json.loads(f.read_text())
-    model, method = f.stem.split("-", 1)
+    method = r["settings"]["method"]
+    model = f.stem[: -len(method) - 1]
     t = r["test"]
     drop = 100 * (t["student_accuracy"] - t["teacher_accuracy"])
     layers = " ".join(l["quantization"] for l in r["layers"])

@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.finalization.BudgetJudge;
 import io.evoc.coordinator.finalization.FinalizeSettings;
 import io.evoc.coordinator.finalization.FinalizeSettings.Quantization;
 import io.evoc.coordinator.finalization.Finalizer;
@@ -65,6 +66,11 @@ public final class CompressCommand implements Callable<Integer> {
 
   @Option(names = "--max-divergence", paramLabel = "X", description = "Calibration divergence the result may reach.")
   Double maxDivergence;
+
+  @Option(names = "--judge-samples", defaultValue = "10000", paramLabel = "N",
+      description = "The first N calibration samples judge --max-accuracy-drop, on each point of the front: a top-1"
+          + " rate on the 1,000 that score candidates moves by about a point by chance (default ${DEFAULT-VALUE}).")
+  int judgeSamples;
 
   @Option(names = "--pareto-population", defaultValue = "24", paramLabel = "N",
       description = "NSGA-II population of the finalization searches (default ${DEFAULT-VALUE}).")
@@ -157,6 +163,9 @@ public final class CompressCommand implements Callable<Integer> {
 
   private Plan plan() {
     Pipeline pipeline = Pipeline.parse(method);
+    if (judgeSamples < 1) {
+      throw new IllegalArgumentException("--judge-samples must be at least 1, got " + judgeSamples);
+    }
     if (pipeline.sparsifier() == null && (search.sparsity != null || search.layerSparsity != null)) {
       throw new IllegalArgumentException("--method " + method + " keeps every weight: drop --sparsity/--layer-sparsity"
           + " or sparsify first (de+weight-sharing)");
@@ -234,9 +243,11 @@ public final class CompressCommand implements Callable<Integer> {
       long since = sparsified == null ? started
           : Math.min(started, System.nanoTime() - (long) (sparsified.seconds() * 1e9));
       long deadline = search.timeBudget() == null ? Long.MAX_VALUE : since + search.timeBudget().toNanos();
-      finalized = new Finalizer(job.scorer, job.student, job.studentScoring(listener), job.searchLabels(),
-          job.calibrationInputs(), finalizeSettings,
-          () -> job.cancelled() || System.nanoTime() > deadline).run();
+      try (BudgetJudge judge = job.budgetJudge(judgeSamples)) {
+        finalized = new Finalizer(job.scorer, job.student, job.studentScoring(listener), judge,
+            job.calibrationInputs(), finalizeSettings,
+            () -> job.cancelled() || System.nanoTime() > deadline).run();
+      }
     }
     FrontPoint chosen = finalized.front().get(finalized.chosen());
     Container container = ModelPacking.pack(job.teacher, sha256(sourceBytes), finalized.coded(),
@@ -272,6 +283,7 @@ public final class CompressCommand implements Callable<Integer> {
     s.put("method", method);
     s.put("max_accuracy_drop", finalizeSettings.maxAccuracyDrop());
     s.put("max_divergence", finalizeSettings.maxDivergence());
+    s.put("judge_samples", Math.min(judgeSamples, job.calibration.data().size()));
     s.put("pareto_population", paretoPopulation);
     s.put("pareto_generations", paretoGenerations);
     s.put("codebook_epochs", codebookEpochs);
@@ -341,6 +353,7 @@ public final class CompressCommand implements Callable<Integer> {
       m.put("max-divergence", maxDivergence.toString());
     } else {
       m.put("max-accuracy-drop", String.valueOf(maxAccuracyDrop != null ? maxAccuracyDrop : DEFAULT_ACCURACY_DROP));
+      m.put("judge-samples", Integer.toString(judgeSamples));
     }
     return m;
   }

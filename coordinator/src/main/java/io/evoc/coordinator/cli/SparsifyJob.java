@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.finalization.BudgetJudge;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.Sparsifier;
 import io.evoc.coordinator.search.SparsifyResult;
@@ -64,10 +65,12 @@ final class SparsifyJob implements AutoCloseable {
     return all;
   }
 
-  /** Labels of the scorer's samples, or null when the calibration data has none. */
-  int[] searchLabels() {
-    return calibration.data().hasLabels()
-        ? java.util.Arrays.copyOf(calibration.data().labels(), scorer.samples()) : null;
+  /** What judges the accuracy budget: the first {@code samples} calibration inputs, with their labels if any. */
+  BudgetJudge budgetJudge(int samples) {
+    HostTensor inputs = all.head(samples);
+    int n = (int) inputs.shape()[0];
+    return new BudgetJudge(teacher, student, scorer.device(), inputs, metric,
+        calibration.data().hasLabels() ? java.util.Arrays.copyOf(calibration.data().labels(), n) : null);
   }
 
   /**

@@ -52,11 +52,10 @@ public final class Finalizer {
   private final ParameterTable student;
   /** Where points are scored: in process, or by the cluster's evaluators. */
   private final StudentScoring points;
-  private final int[] labels;
+  private final BudgetJudge judge;
   private final FinalizeSettings settings;
   private final BooleanSupplier stop;
   private final List<Layer> layers;
-  private final double teacherAccuracy;
   private final HostTensor tuneInputs;
   /** Points tried below the chosen one when tuning codebooks, and how far outside the budget they may start. */
   private static final int TUNE_TRIES = 3;
@@ -70,25 +69,20 @@ public final class Finalizer {
   /**
    * @param points scores the student with layers replaced: {@link StudentScoring#local} on
    *     {@code scorer}, or a cluster's evaluators
-   * @param labels per sample of the scorer's batch, or null: the budget is then judged as lost
-   *     agreement with the teacher
+   * @param judge measures each front point's calibration accuracy drop, which the budget is judged on
    * @param tuneInputs all calibration inputs, on which codebooks are tuned; null: no tuning
    * @param stop asked between generations of the searches: a stopped search keeps what it found
    */
-  public Finalizer(CandidateScorer scorer, ParameterTable student, StudentScoring points, int[] labels,
+  public Finalizer(CandidateScorer scorer, ParameterTable student, StudentScoring points, BudgetJudge judge,
       HostTensor tuneInputs, FinalizeSettings settings, BooleanSupplier stop) {
-    if (labels != null && labels.length != scorer.samples()) {
-      throw new IllegalArgumentException("calibration labels: " + labels.length + " for " + scorer.samples() + " samples");
-    }
     this.scorer = scorer;
     this.student = student;
     this.points = points;
-    this.labels = labels;
+    this.judge = judge;
     this.settings = settings;
     this.stop = stop;
     this.tuneInputs = tuneInputs;
     this.layers = scorer.layers();
-    this.teacherAccuracy = labels == null ? Double.NaN : accuracy(scorer.teacherTop1());
   }
 
   public Result run() {
@@ -103,6 +97,9 @@ public final class Finalizer {
     List<Variant> variants = new ArrayList<>(candidates);
     List<FrontPoint> front = evaluate(candidates);
     nondominated(front, variants);
+    for (int i = 0; i < front.size(); i++) {
+      front.set(i, judged(front.get(i), variants.get(i)));
+    }
     int chosen = choose(front);
     if (settings.quantization() != Quantization.LOSSLESS && tuneInputs != null && settings.codebookEpochs() > 0) {
       chosen = tuneToBudget(front, variants, chosen);
@@ -154,7 +151,7 @@ public final class Finalizer {
         break;
       }
       Variant tuned = tuned(variants.get(i));
-      FrontPoint p = evaluate(List.of(tuned)).get(0);
+      FrontPoint p = judged(evaluate(List.of(tuned)).get(0), tuned);
       if (p.divergence() < front.get(i).divergence()) {
         front.set(i, p.asTuned());
         variants.set(i, tuned);
@@ -274,26 +271,26 @@ public final class Finalizer {
    */
   private FrontPoint rescored(FrontPoint p) {
     StudentScoring.Point s = scorer.scorePoint();
-    return new FrontPoint(p.bytes(), s.divergence(), s.agreement(), accuracyDrop(s), p.layers(), p.tuned(),
+    return new FrontPoint(p.bytes(), s.divergence(), s.agreement(), p.accuracyDrop(), p.layers(), p.tuned(),
         p.testAccuracy());
   }
 
-  /** The variants scored together (a cluster spreads them over its evaluators), in order. */
+  /** The point with its accuracy drop as the judge measures it. */
+  private FrontPoint judged(FrontPoint p, Variant v) {
+    return p.withAccuracyDrop(judge.accuracyDrop(values(v.tensors())));
+  }
+
+  /** The variants scored together (a cluster spreads them over its evaluators), in order; not yet judged. */
   private List<FrontPoint> evaluate(List<Variant> variants) {
     List<StudentScoring.Point> scores = points.scoreAll(variants.stream().map(v -> values(v.tensors())).toList());
     List<FrontPoint> out = new ArrayList<>();
     for (int i = 0; i < variants.size(); i++) {
       Variant v = variants.get(i);
       StudentScoring.Point s = scores.get(i);
-      out.add(new FrontPoint(ModelPacking.codedBytes(v.tensors()), s.divergence(), s.agreement(), accuracyDrop(s),
+      out.add(new FrontPoint(ModelPacking.codedBytes(v.tensors()), s.divergence(), s.agreement(), Double.NaN,
           v.labels(), false, Double.NaN));
     }
     return out;
-  }
-
-  /** Calibration accuracy lost against the teacher, in points: by the labels, else as lost agreement. */
-  private double accuracyDrop(StudentScoring.Point s) {
-    return labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1());
   }
 
   /** The weights a variant's tensors decode to, by name. */
@@ -308,14 +305,5 @@ public final class Finalizer {
   private boolean withinBudget(FrontPoint p) {
     return Double.isNaN(settings.maxDivergence()) ? p.accuracyDrop() <= settings.maxAccuracyDrop()
         : p.divergence() <= settings.maxDivergence();
-  }
-
-  /** Percent of samples whose top-1 class is the label. */
-  private double accuracy(int[] top1) {
-    int correct = 0;
-    for (int i = 0; i < labels.length; i++) {
-      correct += top1[i] == labels[i] ? 1 : 0;
-    }
-    return 100.0 * correct / labels.length;
   }
 }

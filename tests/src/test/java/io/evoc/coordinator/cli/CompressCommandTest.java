@@ -42,7 +42,9 @@ class CompressCommandTest {
   @Test
   @SuppressWarnings("unchecked")
   void deBitsDecodesToExactlyWhatWasScoredAndRepeatsByteForByte(@TempDir Path dir) throws IOException {
-    String[] flags = {"--method", "de+bits", "--sparsity", "0.6", "--repair", "none", "--swaps", "4", "--seed", "3"};
+    // Candidates scored on 100 samples, the budget judged on all 300.
+    String[] flags = {"--method", "de+bits", "--sparsity", "0.6", "--repair", "none", "--swaps", "4", "--seed", "3",
+        "--search-samples", "100"};
     Cli r = compress(dir, "a", flags);
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("parameter ratio").contains("container");
@@ -78,9 +80,16 @@ class CompressCommandTest {
       assertThat(values.size()).isLessThanOrEqualTo(1 << bits).isLessThanOrEqualTo((Integer) l.get("levels"));
       assertThat((double) zeros / w.length).isCloseTo((Double) l.get("sparsity"), org.assertj.core.api.Assertions.within(1e-9));
     }
-    // Scored again from the decoded file, on the same calibration samples: the same divergence, to the bit.
+    // The accuracy the budget was judged on is the decoded model's on all 300 calibration samples, as
+    // ONNX Runtime measures it against the teacher's.
+    assertThat(((Map<String, Object>) rep.get("settings")).get("judge_samples")).isEqualTo(CALIB);
+    double teacherAccuracy = calibrationAccuracy(MLP);
+    double decodedAccuracy = calibrationAccuracy(dir.resolve("a.onnx").toString());
+    assertThat((Double) chosen.get("calibration_accuracy_drop"))
+        .isCloseTo(100 * (teacherAccuracy - decodedAccuracy), org.assertj.core.api.Assertions.within(1e-9));
+    // Scored again from the decoded file, on the samples that score candidates: the same divergence, to the bit.
     OnnxModel teacher = OnnxModel.read(Path.of(MLP));
-    PreparedData calib = PreparedData.load(teacher, Cli.FASHION + ":train", CALIB, Preprocessing.parse(null, null, null));
+    PreparedData calib = PreparedData.load(teacher, Cli.FASHION + ":train", 100, Preprocessing.parse(null, null, null));
     try (CandidateScorer scorer = new CandidateScorer(teacher, ParameterTable.of(decoded), Devices.parse("cpu"),
         calib.batch(), Metric.parse("auto", teacher))) {
       assertThat((double) scorer.scoreStudent().divergence()[0]).isEqualTo((Double) chosen.get("divergence"));
@@ -97,6 +106,13 @@ class CompressCommandTest {
     // The three layers, then the parameters put on grids.
     assertThat((List<Object>) summary.get("tensors")).hasSize(3 + ((List<Object>) rep.get("grids")).size());
     assertThat(((Map<String, Object>) summary.get("settings")).get("method")).isEqualTo("de+bits");
+  }
+
+  private static double calibrationAccuracy(String model) {
+    Cli e = Cli.run("eval", "--model", model, "--data", Cli.FASHION + ":train", "--limit", Integer.toString(CALIB),
+        "--engine", "ort");
+    assertThat(e.exitCode()).as(e.err()).isZero();
+    return (Double) e.json().get("accuracy");
   }
 
   @Test
