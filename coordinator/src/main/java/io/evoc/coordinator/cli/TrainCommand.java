@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -64,11 +63,11 @@ final class TrainCommand implements Callable<Integer> {
     }
     String dir = dataset.equals("fashion-mnist") ? FASHION_MNIST : dataset;
     if (holdOut < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--hold-out must be 0 or more, got " + holdOut);
+      throw new IllegalArgumentException("--hold-out must be 0 or more, got " + holdOut);
     }
     DataSet train = DataLoader.load(dir + ":train", limit).skip(holdOut);
     if (train.size() == 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--hold-out " + holdOut + " leaves no training images");
+      throw new IllegalArgumentException("--hold-out " + holdOut + " leaves no training images");
     }
     PrintWriter err = spec.commandLine().getErr();
     long start = System.nanoTime();
