@@ -16,7 +16,7 @@ out="${1:-compress-runs}"
 data="${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}"
 mkdir -p "$out"
 
-for model in ${MODELS:-mlp lenet5 lenet5-holdout}; do
+for model in ${MODELS:-mlp mlp-holdout lenet5 lenet5-holdout}; do
   for method in ${METHODS:-de+bits weight-sharing de+weight-sharing}; do
     name="$model-$method"
     [ -f "$out/$name.json" ] && continue
