@@ -39,22 +39,18 @@ public final class BudgetJudge implements AutoCloseable {
     this.teacherAccuracy = labels == null ? Double.NaN : accuracy(scorer.teacherTop1(), labels);
   }
 
-  public int samples() {
-    return scorer.samples();
-  }
-
   /** Points lost by the student with {@code replaced} weights set (the others as they are). */
   public double accuracyDrop(Map<String, float[]> replaced) {
     return accuracyDrop(student.with(replaced, scorer::scorePoint));
   }
 
   /** Points lost by a student scored on the judging samples: by the labels, else as lost agreement. */
-  double accuracyDrop(StudentScoring.Point s) {
+  private double accuracyDrop(StudentScoring.Point s) {
     return labels == null ? 100 * (1 - s.agreement()) : teacherAccuracy - accuracy(s.top1(), labels);
   }
 
   /** Percent of samples whose top-1 class is the label. */
-  static double accuracy(int[] top1, int[] labels) {
+  private static double accuracy(int[] top1, int[] labels) {
     int correct = 0;
     for (int i = 0; i < labels.length; i++) {
       correct += top1[i] == labels[i] ? 1 : 0;
