@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -73,13 +74,19 @@ public final class BlobStore {
   /** Moves a file whose SHA-256 is known into the store. */
   private Blob put(Path file, String sha, String name) throws IOException {
     long bytes = Files.size(file);
+    moveIn(file, sha);
+    return Blob.newBuilder().setSha256(sha).setBytes(bytes).setName(name).build();
+  }
+
+  /** The file under its SHA-256, or dropped when the store holds those bytes already; true when moved in. */
+  private boolean moveIn(Path file, String sha) throws IOException {
     Path target = path(sha);
     if (Files.exists(target)) {
       Files.delete(file);
-    } else {
-      Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+      return false;
     }
-    return Blob.newBuilder().setSha256(sha).setBytes(bytes).setName(name).build();
+    Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+    return true;
   }
 
   /** Bytes made in memory (a student, a scoring batch) into the store. */
@@ -89,11 +96,19 @@ public final class BlobStore {
     return put(tmp, name);
   }
 
-  /** Copies a file (a job's output) into the store. */
-  public Blob copy(Path file, String name) throws IOException {
+  /**
+   * Copies a file (a job's output) into the store; the blob also goes to {@code created} when the
+   * store did not hold its bytes before.
+   */
+  public Blob copy(Path file, String name, List<Blob> created) throws IOException {
     Path tmp = temporary();
     Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
-    return put(tmp, name);
+    String sha = BlobRoute.sha256(tmp);
+    Blob b = Blob.newBuilder().setSha256(sha).setBytes(Files.size(tmp)).setName(name).build();
+    if (moveIn(tmp, sha)) {
+      created.add(b);
+    }
+    return b;
   }
 
   /**

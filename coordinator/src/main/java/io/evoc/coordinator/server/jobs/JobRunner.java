@@ -2,7 +2,6 @@ package io.evoc.coordinator.server.jobs;
 
 import io.evoc.coordinator.cli.CompressCommand;
 import io.evoc.coordinator.server.BlobStore;
-import io.evoc.evaluator.cluster.BlobRoute;
 import io.evoc.protocol.container.ContainerFile;
 import io.evoc.protocol.container.ModelPacking;
 import io.evoc.protocol.jobs.Blob;
@@ -100,18 +99,9 @@ public final class JobRunner {
    */
   public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work, List<Blob> created)
       throws IOException {
-    return JobEvent.Succeeded.newBuilder().setArtifact(keep(blobs, work.resolve(ARTIFACT), id + ".evoc", created))
-        .setReport(keep(blobs, work.resolve(REPORT), id + ".json", created))
-        .setDecompressed(keep(blobs, work.resolve(DECOMPRESSED), id + ".onnx", created)).build();
-  }
-
-  private static Blob keep(BlobStore blobs, Path file, String name, List<Blob> created) throws IOException {
-    boolean held = blobs.find(BlobRoute.sha256(file)) != null;
-    Blob b = blobs.copy(file, name);
-    if (!held) {
-      created.add(b);
-    }
-    return b;
+    return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc", created))
+        .setReport(blobs.copy(work.resolve(REPORT), id + ".json", created))
+        .setDecompressed(blobs.copy(work.resolve(DECOMPRESSED), id + ".onnx", created)).build();
   }
 
   /** A fresh work directory with the job's inputs linked in under their upload names, and the command for it. */
