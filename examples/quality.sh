@@ -41,20 +41,22 @@ for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     model = pathlib.Path(s["model"]).stem.removeprefix("fashion-")
     runs[(model, s["sparsity"], s["method"], s["repair"])] = r
 
-print("| model | sparsity asked (reached) | method | repair | test accuracy | vs teacher | test KL | wall time |")
-print("|---|---|---|---|---|---|---|---|")
+print("| model | sparsity asked (reached) | method | repair | test accuracy | vs teacher | test KL | agreement | wall time |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][3], kv[0][2])):
     t = r["test"]
     drop = 100 * (t["student_accuracy"] - t["teacher_accuracy"])
     print(f"| {model} | {sparsity:.0%} ({r['sparsity']:.1%}) | {method} | {repair} | {100 * t['student_accuracy']:.2f}% "
-          f"| {drop:+.2f} | {t['kl']:.3f} | {r['seconds']:.0f} s |")
+          f"| {drop:+.2f} | {t['kl']:.3f} | {100 * t['agreement']:.2f}% | {r['seconds']:.0f} s |")
 
 print()
-print("DE minus magnitude, same model, sparsity and repair (accuracy in points, KL as a ratio):")
+print("DE minus magnitude, same model, sparsity and repair (accuracy and top-1 agreement with the teacher in points, KL as a ratio):")
 for (model, sparsity, method, repair), r in sorted(runs.items()):
     base = runs.get((model, sparsity, "magnitude", repair))
     if method != "de" or base is None:
         continue
     da = 100 * (r["test"]["student_accuracy"] - base["test"]["student_accuracy"])
-    print(f"  {model} {sparsity:.0%} {repair}: {da:+.2f} points, KL x{r['test']['kl'] / base['test']['kl']:.2f}")
+    dg = 100 * (r["test"]["agreement"] - base["test"]["agreement"])
+    print(f"  {model} {sparsity:.0%} {repair}: {da:+.2f} points, KL x{r['test']['kl'] / base['test']['kl']:.2f}, "
+          f"agreement {dg:+.2f} points")
 EOF

@@ -3,6 +3,7 @@ package io.evoc.coordinator.cli;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.eval.Evaluation;
+import io.evoc.evaluator.eval.PairedAccuracy;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    description = "Accuracy of a classifier on labelled data (argmax of the first output), as one JSON object.")
+    description = "Accuracy of a classifier on labelled data (argmax of the first output), as one JSON object; "
+        + "with --compare, also the paired difference to a second model on the same samples.")
 final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
   Path model;
@@ -39,6 +41,11 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--batch-size", defaultValue = "1000", description = "Samples per forward pass when the model's batch is symbolic (default ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--compare", paramLabel = "OTHER.onnx",
+      description = "A second model run the same way on the same samples: the JSON gains its accuracy, the "
+          + "difference (this minus other) and its paired standard error, from the samples only one gets right.")
+  Path compare;
+
   @Mixin PreprocessingOptions preprocessing;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -48,30 +55,51 @@ final class EvalCommand implements Callable<Integer> {
     if (limit < 0 || batchSize < 1) {
       throw new IllegalArgumentException("--limit must be >= 0 and --batch-size >= 1");
     }
-    OnnxModel m = OnnxModel.read(model);
-    PreparedData prepared = PreparedData.load(m, data, limit, preprocessing.parse());
-    if (!prepared.data().hasLabels()) {
-      throw new IllegalArgumentException(data + ": has no labels; eval needs labelled data");
-    }
-    Evaluation result;
-    String engineName;
-    try (InferenceEngine e = Engines.open(m, engine, device, null)) {
-      engineName = e.name();
-      result = Evaluation.run(e, prepared.input(), prepared.data(), batchSize);
-    }
+    Run run = evaluate(model);
+    Evaluation result = run.result();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", model.toString());
     out.put("data", data);
-    out.put("engine", engineName);
+    out.put("engine", run.engine());
     out.put("device", engine.equals("djl") ? device : "cpu");
     out.put("samples", result.samples());
     out.put("correct", result.correct());
     out.put("accuracy", result.accuracy());
     out.put("milliseconds", result.millis());
     out.put("predictions_sha256", digest(result.predictions()));
+    if (compare != null) {
+      Evaluation other = evaluate(compare).result();
+      PairedAccuracy paired = PairedAccuracy.of(result.predictions(), other.predictions(), run.labels());
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("model", compare.toString());
+      c.put("correct", other.correct());
+      c.put("accuracy", other.accuracy());
+      c.put("difference", paired.difference());
+      c.put("paired_standard_error", paired.standardError());
+      c.put("only_model_correct", paired.onlyFirst());
+      c.put("only_compare_correct", paired.onlySecond());
+      c.put("same_predictions", paired.agree());
+      c.put("predictions_sha256", digest(other.predictions()));
+      out.put("compare", c);
+    }
     spec.commandLine().getOut().println(Json.line(out));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  private record Run(Evaluation result, String engine, int[] labels) {}
+
+  /** One model on the data as that model takes it (two models may lay their inputs out differently). */
+  private Run evaluate(Path file) {
+    OnnxModel m = OnnxModel.read(file);
+    PreparedData prepared = PreparedData.load(m, data, limit, preprocessing.parse());
+    if (!prepared.data().hasLabels()) {
+      throw new IllegalArgumentException(data + ": has no labels; eval needs labelled data");
+    }
+    try (InferenceEngine e = Engines.open(m, engine, device, null)) {
+      return new Run(Evaluation.run(e, prepared.input(), prepared.data(), batchSize), e.name(),
+          prepared.data().labels());
+    }
   }
 
   /** Two runs agree on every sample exactly when these digests are equal. */

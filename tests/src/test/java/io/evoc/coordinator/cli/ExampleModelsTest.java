@@ -1,8 +1,10 @@
 package io.evoc.coordinator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,6 +21,27 @@ class ExampleModelsTest {
     assertThat((Double) ort.get("accuracy")).isGreaterThanOrEqualTo(minAccuracy);
     assertThat(djl.get("predictions_sha256")).isEqualTo(ort.get("predictions_sha256"));
     assertThat(djl.get("correct")).isEqualTo(ort.get("correct"));
+  }
+
+  /** Two models with different input layouts ([N, 784] and [N, 1, 28, 28]) compared sample by sample. */
+  @Test
+  void comparesTwoModelsOnTheSameSamples() {
+    Cli r = Cli.run("eval", "--model", Cli.path("examples/models/fashion-mlp.onnx"), "--data", Cli.FASHION + ":test",
+        "--engine", "ort", "--compare", Cli.path("examples/models/fashion-lenet5.onnx"));
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    Map<String, Object> out = r.json();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> c = (Map<String, Object>) out.get("compare");
+    int mlp = (Integer) out.get("correct");
+    int lenet = (Integer) c.get("correct");
+    assertThat(c.get("predictions_sha256")).isEqualTo(eval("examples/models/fashion-lenet5.onnx", "ort")
+        .get("predictions_sha256"));
+    assertThat((Integer) c.get("only_model_correct") - (Integer) c.get("only_compare_correct")).isEqualTo(mlp - lenet);
+    assertThat((Double) c.get("difference")).isCloseTo((mlp - lenet) / 10000.0, within(1e-12));
+    // Two ~89% classifiers of different architectures disagree on a few hundred images: an error
+    // of a few tenths of a point, well under either accuracy's own.
+    assertThat((Double) c.get("paired_standard_error")).isBetween(0.001, 0.005);
+    assertThat((Integer) c.get("same_predictions")).isBetween(8000, 9900);
   }
 
   private static Map<String, Object> eval(String model, String engine) {
