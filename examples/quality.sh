@@ -31,8 +31,8 @@ for model in ${MODELS:-mlp lenet5}; do
   done
 done
 
-python3 - "$out" <<'EOF'
-import json, pathlib, sys
+python3 - "$out" "$root/evoc" "$data:test" <<'EOF'
+import json, pathlib, subprocess, sys
 
 runs = {}
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
@@ -50,13 +50,18 @@ for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: 
           f"| {drop:+.2f} | {t['kl']:.3f} | {100 * t['agreement']:.2f}% | {r['seconds']:.0f} s |")
 
 print()
-print("DE minus magnitude, same model, sparsity and repair (accuracy and top-1 agreement with the teacher in points, KL as a ratio):")
+print("DE minus magnitude, same model, sparsity and repair: test accuracy in points, with its paired standard error")
+print("(from the test images only one of the two gets right: ./evoc eval --compare), test KL as a ratio, top-1")
+print("agreement with the teacher in points:")
 for (model, sparsity, method, repair), r in sorted(runs.items()):
     base = runs.get((model, sparsity, "magnitude", repair))
     if method != "de" or base is None:
         continue
-    da = 100 * (r["test"]["student_accuracy"] - base["test"]["student_accuracy"])
+    name = lambda m: pathlib.Path(sys.argv[1], f"{model}-{sparsity}-{m}-{repair}.onnx")
+    paired = json.loads(subprocess.run([sys.argv[2], "eval", "--engine", "ort", "--data", sys.argv[3], "--model",
+                                        str(name("de")), "--compare", str(name("magnitude"))],
+                                       check=True, capture_output=True, text=True).stdout)["compare"]
     dg = 100 * (r["test"]["agreement"] - base["test"]["agreement"])
-    print(f"  {model} {sparsity:.0%} {repair}: {da:+.2f} points, KL x{r['test']['kl'] / base['test']['kl']:.2f}, "
-          f"agreement {dg:+.2f} points")
+    print(f"  {model} {sparsity:.0%} {repair}: {100 * paired['difference']:+.2f} ± {100 * paired['paired_standard_error']:.2f} "
+          f"points, KL x{r['test']['kl'] / base['test']['kl']:.2f}, agreement {dg:+.2f} points")
 EOF
