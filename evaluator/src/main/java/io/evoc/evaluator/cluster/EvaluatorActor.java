@@ -77,7 +77,6 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
         .build();
   }
 
-  /** The queue appeared (or moved): ask it for work. */
   /** Queues that appear are asked for work; those gone are forgotten. */
   private Behavior<Object> onListing(Receptionist.Listing listing) {
     Set<ActorRef<QueueMessage>> present = listing.getServiceInstances(QUEUE);
