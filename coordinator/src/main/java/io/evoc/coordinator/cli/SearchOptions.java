@@ -25,7 +25,7 @@ final class SearchOptions {
   @Option(names = "--calib-limit", defaultValue = "0", paramLabel = "N", description = "Calibration samples loaded, the first N (default: all); distillation trains on all of them.")
   int calibLimit;
 
-  @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score candidates and least-squares refits (default ${DEFAULT-VALUE}).")
+  @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score the candidates: best, samples the teacher was not trained on (default ${DEFAULT-VALUE}).")
   int searchSamples;
 
   @Option(names = "--sparsity", paramLabel = "F", description = "Overall weight sparsity of the prunable layers, split across them by measured sensitivity.")
