@@ -62,22 +62,53 @@ public final class Distillation {
     }
   }
 
-  /** Codebook levels, each weight the level its index names (pruned entries zero). */
-  private record Tied(NDArray parameter, NDArray index, NDArray mask, Shape shape) implements Trainable {
+  /**
+   * Codebook levels, each weight the level its index names (pruned entries zero). The weight is a
+   * leaf of its own each step, built on the host, and the levels' gradient is summed from its
+   * gradient on the host in index order: libtorch's backward of a gather accumulates in an order
+   * that varied from run to run (the tuned levels, and so the artifact, differed in their last bit
+   * between two runs in one JVM).
+   */
+  private static final class Tied implements Trainable {
+    private final NDArray parameter;
+    private final int[] index;
+    private final float[] keep;
+    private final Shape shape;
+    private NDArray weight;
+
+    Tied(NDArray parameter, int[] index, float[] keep, Shape shape) {
+      this.parameter = parameter;
+      this.index = index;
+      this.keep = keep;
+      this.shape = shape;
+    }
+
+    public NDArray parameter() {
+      return parameter;
+    }
+
     public NDArray weight(NDManager scope) {
-      // Each intermediate joins the step's scope; the levels themselves must not (Adam keeps its
-      // state in their manager).
-      NDArray gathered = parameter.get(new NDIndex("{}", index));
-      gathered.attach(scope);
-      NDArray shaped = gathered.reshape(shape);
-      shaped.attach(scope);
-      NDArray w = shaped.mul(mask);
-      w.attach(scope);
-      return w;
+      float[] levels = parameter.toFloatArray();
+      float[] w = new float[index.length];
+      for (int i = 0; i < w.length; i++) {
+        w[i] = levels[index[i]] * keep[i];
+      }
+      weight = scope.create(w, shape);
+      weight.setRequiresGradient(true);
+      return weight;
     }
 
     public NDArray gradient() {
-      return parameter.getGradient();
+      float[] g = weight.getGradient().toFloatArray();
+      double[] sum = new double[(int) parameter.size()];
+      for (int i = 0; i < g.length; i++) {
+        sum[index[i]] += keep[i] * g[i];
+      }
+      float[] out = new float[sum.length];
+      for (int l = 0; l < out.length; l++) {
+        out[l] = (float) sum[l];
+      }
+      return weight.getManager().create(out);
     }
 
     public void project() {}
@@ -118,15 +149,14 @@ public final class Distillation {
       Map<float[], NDArray> levels = new java.util.TreeMap<>(java.util.Arrays::compare);
       tensors.forEach((name, t) -> {
         int[] index = t.index();
-        long[] flat = new long[index.length];
+        int[] flat = new int[index.length];
         float[] keep = new float[index.length];
         for (int i = 0; i < index.length; i++) {
           flat[i] = Math.max(0, index[i]);
           keep[i] = index[i] < 0 ? 0 : 1;
         }
-        Shape shape = new Shape(student.shape(name));
         trainables.put(name, new Tied(levels.computeIfAbsent(t.codebook(), c -> manager.create(c.clone())),
-            manager.create(flat), manager.create(keep, shape), shape));
+            flat, keep, new Shape(student.shape(name))));
       });
       train(model, student, trainables, calibration, manager, epochs, batchSize, learningRate, seed);
       Map<String, float[]> out = new LinkedHashMap<>();
@@ -175,16 +205,25 @@ public final class Distillation {
               sum += loss.getFloat();
               gc.backward(loss);
             }
-            java.util.Set<NDArray> stepped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            // A shared codebook takes one step, on the sum of its tensors' gradients (in their order).
+            Map<NDArray, String> names = new java.util.IdentityHashMap<>();
+            Map<NDArray, NDArray> grads = new java.util.IdentityHashMap<>();
+            List<Trainable> first = new java.util.ArrayList<>();
             trainables.forEach((name, w) -> {
-              if (!stepped.add(w.parameter())) {
-                return; // a shared codebook: its gradient already sums every tensor's, one step
-              }
               NDArray grad = w.gradient();
               grad.attach(scope);
-              adam.update(name, w.parameter(), grad);
-              w.project();
+              NDArray before = grads.putIfAbsent(w.parameter(), grad);
+              if (before == null) {
+                names.put(w.parameter(), name);
+                first.add(w);
+              } else {
+                grads.put(w.parameter(), before.add(grad));
+              }
             });
+            for (Trainable w : first) {
+              adam.update(names.get(w.parameter()), w.parameter(), grads.get(w.parameter()));
+              w.project();
+            }
             batches++;
           }
           trainables.values().forEach(w -> w.parameter().getGradient().subi(w.parameter().getGradient()));

@@ -54,6 +54,42 @@ class DistillationTest {
   }
 
   /**
+   * The tuned levels are the same bits in every run, on any thread, also for a codebook two tensors
+   * share (the artifact records them). libtorch's backward of a gather once summed the levels'
+   * gradients in an order that varied between runs in one JVM.
+   */
+  @Test
+  void codebookTuningRepeatsBitForBit() throws Exception {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
+    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
+    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
+        model.inputs().get(0)).batch();
+    ParameterTable student = ParameterTable.of(model);
+    Map<String, QuantizedTensor> tensors = new LinkedHashMap<>();
+    float[] shared = null;
+    for (String name : new String[] {"fc1.weight", "fc2.weight", "fc3.weight"}) {
+      QuantizedTensor q = twoLevels(name, student.shape(name), student.get(name));
+      shared = shared == null ? q.codebook() : shared;
+      q = new QuantizedTensor(q.name(), q.shape(), shared.clone(), q.index());
+      tensors.put(name, q);
+      student.set(name, q.values());
+    }
+    java.util.List<Map<String, float[]>> runs = new java.util.ArrayList<>();
+    java.util.concurrent.Callable<Map<String, float[]>> tune = () -> Distillation.tuneCodebooks(model, student,
+        tensors, calibration, Device.cpu(), 2, 25, 1e-3f, 1);
+    runs.add(tune.call());
+    java.util.concurrent.FutureTask<Map<String, float[]>> other = new java.util.concurrent.FutureTask<>(tune);
+    new Thread(other).start();
+    runs.add(other.get());
+    runs.add(tune.call());
+    for (Map<String, float[]> run : runs) {
+      for (String name : tensors.keySet()) {
+        assertThat(run.get(name)).as(name).isEqualTo(runs.get(0).get(name)).isEqualTo(runs.get(0).get("fc1.weight"));
+      }
+    }
+  }
+
+  /**
    * On a thread other than the one that started the engine (the server's job worker), where
    * PyTorch's grad mode starts on: distillation still runs (it once failed there with "a leaf
    * Variable that requires grad is being used in an in-place operation").
