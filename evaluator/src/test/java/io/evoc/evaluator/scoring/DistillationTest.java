@@ -27,9 +27,7 @@ class DistillationTest {
   @Test
   void codebookTuningMovesLevelsAndLowersTheDivergence() {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
-    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
-    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
-        model.inputs().get(0)).batch();
+    HostTensor calibration = calibration(model);
     ParameterTable student = ParameterTable.of(model);
     Map<String, QuantizedTensor> tensors = new LinkedHashMap<>();
     for (String name : new String[] {"fc1.weight", "fc2.weight"}) {
@@ -61,9 +59,7 @@ class DistillationTest {
   @Test
   void codebookTuningRepeatsBitForBit() throws Exception {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
-    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
-    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
-        model.inputs().get(0)).batch();
+    HostTensor calibration = calibration(model);
     ParameterTable student = ParameterTable.of(model);
     Map<String, QuantizedTensor> tensors = new LinkedHashMap<>();
     float[] shared = null;
@@ -97,9 +93,7 @@ class DistillationTest {
   @Test
   void distillationRunsOnAFreshThread() throws Exception {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-mlp.onnx"));
-    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
-    HostTensor calibration = Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)),
-        model.inputs().get(0)).batch();
+    HostTensor calibration = calibration(model);
     ParameterTable student = ParameterTable.of(model);
     Map<String, boolean[]> masks = new LinkedHashMap<>();
     masks.put("fc1.weight", new boolean[student.get("fc1.weight").length]);
@@ -115,6 +109,12 @@ class DistillationTest {
     worker.start();
     worker.join();
     assertThat(failure.get()).isNull();
+  }
+
+  /** The first 100 test images, as the model takes them. */
+  private static HostTensor calibration(OnnxModel model) {
+    DataSet raw = DataLoader.load(EXAMPLES.resolve("data/fashion-test-100.npz").toString(), 100);
+    return Preprocessing.DEFAULT.apply(ModelInput.fit(raw, model.inputs().get(0)), model.inputs().get(0)).batch();
   }
 
   /** Half the weights pruned (the smaller), the rest at the mean of their sign's magnitudes. */
