@@ -45,6 +45,9 @@ public final class Distillation {
 
     /** After Adam's step. */
     void project();
+
+    /** After a batch: the next one's gradient starts from zero. */
+    void clearGradient();
   }
 
   /** Free weights, zeros held by the mask. */
@@ -59,6 +62,10 @@ public final class Distillation {
 
     public void project() {
       parameter.muli(mask);
+    }
+
+    public void clearGradient() {
+      parameter.getGradient().subi(parameter.getGradient());
     }
   }
 
@@ -112,6 +119,9 @@ public final class Distillation {
     }
 
     public void project() {}
+
+    /** The weight is a fresh leaf each step; the levels themselves carry no gradient. */
+    public void clearGradient() {}
   }
 
   /**
@@ -125,6 +135,7 @@ public final class Distillation {
       zeroed.forEach((name, z) -> {
         NDArray mask = manager.create(LeastSquaresRefit.survivors(z), new Shape(student.shape(name)));
         NDArray w = manager.create(student.entry(name).values(), new Shape(student.shape(name))).mul(mask);
+        w.setRequiresGradient(true);
         trainables.put(name, new Masked(w, mask));
       });
       double kl = train(model, student, trainables, calibration, manager, epochs, batchSize, learningRate, seed);
@@ -178,7 +189,6 @@ public final class Distillation {
         GraphExecutor teacher = GraphExecutor.create(model, ParameterTable.of(model), device)) {
       NDArray input = manager.create(calibration.data(), new Shape(calibration.shape()));
       NDArray target = teacherTargets(teacher, input, inputName, outputName, kind, manager);
-      trainables.values().forEach(t -> t.parameter().setRequiresGradient(true));
       // A gradient collector restores the grad mode it found: found on (any thread but the
       // engine's, see Engines.inferenceThread), Adam's in-place steps ran under autograd and failed.
       Engines.inferenceThread();
@@ -206,27 +216,25 @@ public final class Distillation {
               gc.backward(loss);
             }
             // A shared codebook takes one step, on the sum of its tensors' gradients (in their order).
-            Map<NDArray, String> names = new java.util.IdentityHashMap<>();
             Map<NDArray, NDArray> grads = new java.util.IdentityHashMap<>();
-            List<Trainable> first = new java.util.ArrayList<>();
+            Map<String, Trainable> stepped = new LinkedHashMap<>(); // by the name of a parameter's first tensor
             trainables.forEach((name, w) -> {
               NDArray grad = w.gradient();
               grad.attach(scope);
               NDArray before = grads.putIfAbsent(w.parameter(), grad);
               if (before == null) {
-                names.put(w.parameter(), name);
-                first.add(w);
+                stepped.put(name, w);
               } else {
                 grads.put(w.parameter(), before.add(grad));
               }
             });
-            for (Trainable w : first) {
-              adam.update(names.get(w.parameter()), w.parameter(), grads.get(w.parameter()));
+            stepped.forEach((name, w) -> {
+              adam.update(name, w.parameter(), grads.get(w.parameter()));
               w.project();
-            }
+            });
             batches++;
           }
-          trainables.values().forEach(w -> w.parameter().getGradient().subi(w.parameter().getGradient()));
+          trainables.values().forEach(Trainable::clearGradient);
         }
         lastEpoch = sum / batches;
       }
