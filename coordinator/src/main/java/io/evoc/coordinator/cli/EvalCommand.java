@@ -1,5 +1,7 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.evaluator.data.DataLoader;
+import io.evoc.evaluator.data.DataSet;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.eval.Evaluation;
@@ -55,7 +57,10 @@ final class EvalCommand implements Callable<Integer> {
     if (limit < 0 || batchSize < 1) {
       throw new IllegalArgumentException("--limit must be >= 0 and --batch-size >= 1");
     }
-    Run run = evaluate(model);
+    OnnxModel first = OnnxModel.read(model);
+    PreparedData.onlyInput(first); // before the data is read
+    DataSet raw = DataLoader.load(data, limit); // read once, fitted to each model in turn
+    Run run = evaluate(first, raw);
     Evaluation result = run.result();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", model.toString());
@@ -68,7 +73,7 @@ final class EvalCommand implements Callable<Integer> {
     out.put("milliseconds", result.millis());
     out.put("predictions_sha256", digest(result.predictions()));
     if (compare != null) {
-      Evaluation other = evaluate(compare).result();
+      Evaluation other = evaluate(OnnxModel.read(compare), raw).result();
       PairedAccuracy paired = PairedAccuracy.of(result.predictions(), other.predictions(), run.labels());
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("model", compare.toString());
@@ -90,9 +95,8 @@ final class EvalCommand implements Callable<Integer> {
   private record Run(Evaluation result, String engine, int[] labels) {}
 
   /** One model on the data as that model takes it (two models may lay their inputs out differently). */
-  private Run evaluate(Path file) {
-    OnnxModel m = OnnxModel.read(file);
-    PreparedData prepared = PreparedData.load(m, data, limit, preprocessing.parse());
+  private Run evaluate(OnnxModel m, DataSet raw) {
+    PreparedData prepared = PreparedData.of(m, raw, preprocessing.parse());
     if (!prepared.data().hasLabels()) {
       throw new IllegalArgumentException(data + ": has no labels; eval needs labelled data");
     }
