@@ -71,7 +71,9 @@ public final class LocalNode implements AutoCloseable {
   }
 
   /**
-   * {@code evoc ARGS} in a new JVM with this one's java and classpath, offline as the launcher runs it.
+   * {@code evoc ARGS} in a new JVM with this one's java and classpath, offline as the launcher runs it,
+   * with the flags of the environment variable {@code EVOC_NODE_JAVA_OPTS} (e.g. a flight recording,
+   * to profile the benchmark's JVMs).
    *
    * @param heap -Xmx's value
    * @param jvmArgs before the main class
@@ -79,6 +81,10 @@ public final class LocalNode implements AutoCloseable {
   public static List<String> evocCommand(String heap, List<String> jvmArgs, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-Xmx" + heap, "-Dai.djl.offline=true"));
+    String extra = System.getenv().getOrDefault("EVOC_NODE_JAVA_OPTS", "").strip();
+    if (!extra.isEmpty()) {
+      cmd.addAll(List.of(extra.split("\\s+")));
+    }
     cmd.addAll(jvmArgs);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand"));
     cmd.addAll(args);

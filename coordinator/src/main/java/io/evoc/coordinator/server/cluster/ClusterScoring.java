@@ -80,18 +80,19 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
     }
     publishStudent();
     int n = candidates.size();
-    List<WorkUnit> units = new ArrayList<>();
+    List<Integer> sizes = unitSizes(n, local.stackSize(layer, n), Math.max(1, queue.evaluatorCount()));
+    // Each unit is queued as soon as it is encoded: the evaluators score the first ones meanwhile.
+    List<CompletableFuture<WorkResult>> results = new ArrayList<>(sizes.size());
     int from = 0;
-    for (int size : unitSizes(n, local.stackSize(layer, n), Math.max(1, queue.evaluatorCount()))) {
+    for (int size : sizes) {
       WorkUnit.Builder u = WorkUnit.newBuilder().setUnitId(queue.nextId(job)).setContext(context)
           .setLayer(layer.weight()).setRestore(restore);
       for (int[] c : candidates.subList(from, from + size)) {
         u.addCandidates(Candidates.encode(c));
       }
-      units.add(u.build());
+      results.add(queue.submit(u.build()));
       from += size;
     }
-    List<CompletableFuture<WorkResult>> results = queue.submit(units);
     float[] divergence = new float[n];
     float[] agreement = new float[n];
     int at = 0;

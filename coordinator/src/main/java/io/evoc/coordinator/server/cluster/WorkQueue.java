@@ -95,6 +95,11 @@ public final class WorkQueue {
     return out;
   }
 
+  /** Queues one unit, which goes out at once to an evaluator with credit. */
+  public CompletableFuture<WorkResult> submit(WorkUnit unit) {
+    return submit(List.of(unit)).get(0);
+  }
+
   /** Sends a preparation (a unit without candidates, not answered) to every evaluator known. */
   public synchronized void broadcast(WorkUnit unit) {
     EvaluatorMessage m = EvaluatorMessage.newBuilder().setPrepare(unit).build();
