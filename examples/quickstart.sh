@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # evoc's main job, end to end on the embedded defaults: evaluates both example teachers on the
 # Fashion-MNIST test set with evoc's executor and with ONNX Runtime (they agree on every sample),
-# then compresses the held-out MLP (directed evolution to 90%, distillation, per-layer bit search,
+# then compresses the held-out MLP (directed evolution to 90%, distillation, one shared codebook,
 # entropy coding) into a .evoc container, decompresses it to ONNX and prints the result table
 # (about 3 minutes on 2 cores). Outputs go to $EVOC_OUT (default: quickstart-out/). The held-out
 # MLP never saw the first 10,000 training images, which judge the accuracy budget.

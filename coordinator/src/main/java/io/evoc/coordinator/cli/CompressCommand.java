@@ -53,7 +53,7 @@ public final class CompressCommand implements Callable<Integer> {
 
   @Mixin SearchOptions search;
 
-  @Option(names = "--method", defaultValue = "de+bits", paramLabel = "METHOD",
+  @Option(names = "--method", defaultValue = "de+weight-sharing", paramLabel = "METHOD",
       description = "SPARSIFIER[+QUANTIZER]: de or magnitude, then bits (per-layer bit search) or weight-sharing "
           + "(one shared codebook); weight-sharing alone works on the dense model; without a quantizer the "
           + "survivors are kept exactly (default ${DEFAULT-VALUE}).")
