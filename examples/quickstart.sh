@@ -3,7 +3,7 @@
 # Fashion-MNIST test set with evoc's executor and with ONNX Runtime (they agree on every sample),
 # then compresses the held-out MLP (directed evolution to 90%, distillation, one shared codebook,
 # entropy coding) into a .evoc container, decompresses it to ONNX and prints the result table
-# (about 3 minutes on 2 cores). Outputs go to $EVOC_OUT (default: quickstart-out/). The held-out
+# (about 4 minutes on 2 cores). Outputs go to $EVOC_OUT (default: quickstart-out/). The held-out
 # MLP never saw the first 10,000 training images, which judge the accuracy budget.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
