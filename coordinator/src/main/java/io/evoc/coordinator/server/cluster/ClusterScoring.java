@@ -174,17 +174,19 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
 
   /**
    * How a population of n is cut into units, in candidates: whole stacks, so that scores stay those
-   * of one process. Evaluators pull units as they finish them, so the sizes balance the load: each
-   * evaluator's first unit is small, so that scoring starts while the larger ones are still on the
-   * wire; after them each unit takes a share of what is left (guided self-scheduling), large at first
-   * for few round trips, small at the end so that the evaluators finish together.
+   * of one process. Evaluators pull units as they finish them. Each evaluator's first unit is small,
+   * so that scoring starts at once; each round of units after that doubles, so that the next unit is
+   * encoded and on the wire before the one ahead of it is scored. With more than one evaluator the sizes are also held
+   * to a share of what is left (guided self-scheduling), small at the end so that the evaluators
+   * finish together.
    */
   static List<Integer> unitSizes(int n, int stack, int evaluators) {
     int least = (MIN_UNIT + stack - 1) / stack; // in stacks
     List<Integer> sizes = new ArrayList<>();
     for (int from = 0, left = (n + stack - 1) / stack; left > 0; ) {
-      int share = sizes.size() < evaluators ? least : Math.max(least, (left + 2 * evaluators - 1) / (2 * evaluators));
-      int take = Math.min(left, share);
+      long ramp = (long) least << Math.min(30, sizes.size() / evaluators);
+      int guided = evaluators == 1 ? left : Math.max(least, (left + 2 * evaluators - 1) / (2 * evaluators));
+      int take = (int) Math.min(left, Math.min(ramp, guided));
       int size = Math.min(n - from, take * stack); // the last stack may be short
       sizes.add(size);
       from += size;

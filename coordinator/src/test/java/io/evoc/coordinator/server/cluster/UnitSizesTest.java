@@ -27,15 +27,16 @@ class UnitSizesTest {
   }
 
   @Test
-  void eachEvaluatorStartsSmallAndTheTailShrinks() {
+  void eachEvaluatorStartsSmallTheSizesDoubleAndTheTailShrinks() {
     // MLP fc1: stacks of 1, a population of 52, two evaluators.
     List<Integer> sizes = ClusterScoring.unitSizes(52, 1, 2);
-    assertEquals(List.of(2, 2), sizes.subList(0, 2));
-    for (int i = 3; i < sizes.size(); i++) {
-      assertTrue(sizes.get(i) <= sizes.get(i - 1), "non-increasing after the first units: " + sizes);
+    assertEquals(List.of(2, 2, 4, 4, 8, 8), sizes.subList(0, 6), "each round of units doubles: " + sizes);
+    for (int i = 7; i < sizes.size(); i++) {
+      assertTrue(sizes.get(i) <= sizes.get(i - 1), "non-increasing once the share of what is left is smaller: " + sizes);
     }
-    assertTrue(sizes.get(2) >= 10, "the first large unit takes a fair share: " + sizes);
     assertTrue(sizes.get(sizes.size() - 1) <= ClusterScoring.MIN_UNIT, "a small last unit: " + sizes);
+    // One evaluator has no one to finish with: the doubling runs until the population is out.
+    assertEquals(List.of(2, 4, 8, 16, 32, 2), ClusterScoring.unitSizes(64, 2, 1));
     // A population that is one stack is one unit, whatever the evaluators.
     assertEquals(List.of(40), ClusterScoring.unitSizes(40, 64, 3));
   }
