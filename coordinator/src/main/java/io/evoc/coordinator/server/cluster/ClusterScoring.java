@@ -176,9 +176,9 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
    * How a population of n is cut into units, in candidates: whole stacks, so that scores stay those
    * of one process. Evaluators pull units as they finish them. Each evaluator's first unit is small,
    * so that scoring starts at once; each round of units after that doubles, so that the next unit is
-   * encoded and on the wire before the one ahead of it is scored. With more than one evaluator the sizes are also held
-   * to a share of what is left (guided self-scheduling), small at the end so that the evaluators
-   * finish together.
+   * encoded and on the wire before the one ahead of it is scored. With more than one evaluator the
+   * sizes are also held to a share of what is left (guided self-scheduling), small at the end so
+   * that the evaluators finish together.
    */
   static List<Integer> unitSizes(int n, int stack, int evaluators) {
     int least = (MIN_UNIT + stack - 1) / stack; // in stacks
