@@ -203,7 +203,7 @@ final class BenchClusterCommand implements Callable<Integer> {
         "--model", model.toString(), "--calib", calib, "--out", dir.resolve("artifact.evoc").toString(), "--report",
         dir.resolve("report.json").toString())));
     settings.forEach((k, v) -> cmd.addAll(List.of("--" + k, v)));
-    ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
+    ProcessBuilder b = LocalNode.evocProcess(cmd).redirectErrorStream(true)
         .redirectOutput(dir.resolve("compress.log").toFile());
     b.environment().putAll(LocalNode.threadLimitEnv(threads));
     return b.start();

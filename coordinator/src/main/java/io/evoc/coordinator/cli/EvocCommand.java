@@ -39,6 +39,10 @@ public final class EvocCommand implements Runnable {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
+    String unpinned = io.evoc.evaluator.engine.Numerics.warning();
+    if (unpinned != null && args.length > 0 && !args[0].startsWith("-") && !args[0].equals("help")) {
+      System.err.println(unpinned);
+    }
     System.exit(commandLine().execute(args));
   }
 

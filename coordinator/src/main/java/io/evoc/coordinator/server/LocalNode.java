@@ -1,6 +1,7 @@
 package io.evoc.coordinator.server;
 
 import io.evoc.coordinator.client.ServerClient;
+import io.evoc.evaluator.engine.Numerics;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ public final class LocalNode implements AutoCloseable {
     List<String> cmd = evocCommand("2g", jvmArgs, List.of("serve", "--port", Integer.toString(httpPort),
         "--cluster-port", Integer.toString(clusterPort), "--data-dir", dataDir.toString(), "--token", token));
     cmd.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+    ProcessBuilder builder = evocProcess(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node.log").toFile()));
     builder.environment().putAll(env);
     process = builder.start();
@@ -89,6 +90,16 @@ public final class LocalNode implements AutoCloseable {
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.evoc.coordinator.cli.EvocCommand"));
     cmd.addAll(args);
     return cmd;
+  }
+
+  /**
+   * A process for {@link #evocCommand}'s command line, its arithmetic pinned as the launcher pins
+   * it ({@link Numerics}) where this JVM's environment does not say otherwise.
+   */
+  public static ProcessBuilder evocProcess(List<String> cmd) {
+    ProcessBuilder builder = new ProcessBuilder(cmd);
+    Numerics.PINNED.forEach(builder.environment()::putIfAbsent);
+    return builder;
   }
 
   /**
@@ -148,9 +159,26 @@ public final class LocalNode implements AutoCloseable {
     }
   }
 
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port free now on loopback, below Linux's ephemeral range (32768 and up), and not handed out
+   * before by this JVM. An ephemeral one (what binding port 0 gives) can be taken, before its node
+   * binds it, by an outgoing connection of a node already running: the cluster tests saw that.
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      int port = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12000);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException inUse) {
+        // another one
+      }
     }
+    throw new IOException("no free port between 20000 and 32000 on 127.0.0.1");
   }
 }

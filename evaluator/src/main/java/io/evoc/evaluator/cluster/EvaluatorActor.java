@@ -1,6 +1,7 @@
 package io.evoc.evaluator.cluster;
 
 import ai.djl.Device;
+import io.evoc.evaluator.engine.Numerics;
 import io.evoc.evaluator.scoring.CandidateScorer.Scores;
 import io.evoc.evaluator.scoring.StudentScoring;
 import io.evoc.protocol.cluster.TopClasses;
@@ -43,6 +44,8 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
 
   private final Device device;
   private final String deviceName;
+  /** How this device computes ({@link WorkRequest}'s numerics). */
+  private final String numerics;
   private final BlobFetcher blobs;
   private final String self;
   private final ActorRefResolver resolver;
@@ -58,6 +61,7 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
     super(context);
     this.device = device;
     this.deviceName = deviceName;
+    this.numerics = device.isGpu() ? "cuda" : Numerics.current();
     this.blobs = new BlobFetcher(token);
     this.resolver = ActorRefResolver.get(context.getSystem());
     this.self = resolver.toSerializationFormat(context.getSelf());
@@ -149,7 +153,7 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
 
   private QueueMessage request(int capacity) {
     return QueueMessage.newBuilder().setRequest(WorkRequest.newBuilder().setEvaluator(self).setCapacity(capacity)
-        .setDevice(deviceName)).build();
+        .setDevice(deviceName).setNumerics(numerics)).build();
   }
 
   private void closeReplica() {

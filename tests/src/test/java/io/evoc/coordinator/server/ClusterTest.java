@@ -16,7 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
  * evaluator with the finalizer, an evaluator). A job scored by all three, with one evaluator node
  * killed mid-job, and the coordinator then killed and restarted, resumes from its last committed
  * cycle, is finalized on another node (inputs and checkpoint fetched from the coordinator, outputs
- * fetched back), and still ends with the command line's bytes.
+ * fetched back), and still ends with the command line's bytes. The evaluators' libtorch runs at
+ * three thread counts (the command line's at this machine's default), as on hosts with other core
+ * counts: pinned arithmetic ({@link io.evoc.evaluator.engine.Numerics}) keeps their scores the same
+ * (this job is too small to need it; LibtorchThreadsTest is not).
  */
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
@@ -37,8 +40,10 @@ class ClusterTest {
     LocalNode coordinator = new LocalNode(dir.resolve("a"), List.of("--roles", "coordinator,evaluator"));
     String seed = "127.0.0.1:" + coordinator.clusterPort;
     try (coordinator;
-        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator,finalizer", "--seed-nodes", seed));
-        LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed))) {
+        LocalNode b = new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator,finalizer", "--seed-nodes", seed),
+            LocalNode.threadLimit(4), LocalNode.threadLimitEnv(4));
+        LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed),
+            LocalNode.threadLimit(1), LocalNode.threadLimitEnv(1))) {
       LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), coordinator, b, c);
       Api api = new Api(coordinator.httpPort, TOKEN);
       api.awaitEvaluators(3, Duration.ofMinutes(2));
@@ -54,6 +59,8 @@ class ClusterTest {
       List<Map<String, Object>> evaluators = (List<Map<String, Object>>) api.get("/api/v1/cluster").json()
           .get("evaluators");
       assertThat(evaluators).filteredOn(e -> ((Number) e.get("candidates_scored")).longValue() > 0).hasSize(2);
+      assertThat(evaluators).extracting(e -> e.get("numerics")).containsOnly(
+          io.evoc.evaluator.engine.Numerics.describe(io.evoc.evaluator.engine.Numerics.PINNED));
 
       int committed = api.awaitCheckpoint(id, 6);
       coordinator.kill();

@@ -55,20 +55,22 @@ public final class WorkQueue {
   private static final class Evaluator {
     final ActorRef<EvaluatorMessage> ref;
     final String device;
+    final String numerics;
     int credit;
     long scored;
     long nanos;
     long lastSeenMillis;
 
-    Evaluator(ActorRef<EvaluatorMessage> ref, String device) {
+    Evaluator(ActorRef<EvaluatorMessage> ref, String device, String numerics) {
       this.ref = ref;
       this.device = device;
+      this.numerics = numerics;
     }
   }
 
   /** An evaluator as {@code GET /api/v1/cluster} shows it. */
-  public record EvaluatorView(String ref, String device, long candidatesScored, double candidatesPerSecond,
-      long lastSeenMillis) {}
+  public record EvaluatorView(String ref, String device, String numerics, long candidatesScored,
+      double candidatesPerSecond, long lastSeenMillis) {}
 
   /**
    * @param resolve an evaluator's serialized actor reference to the reference
@@ -111,11 +113,33 @@ public final class WorkQueue {
     return job + "/" + ids++;
   }
 
-  synchronized void request(WorkRequest r) {
-    Evaluator e = evaluators.computeIfAbsent(r.getEvaluator(), ref -> new Evaluator(resolve.apply(ref), r.getDevice()));
+  /**
+   * @return a warning when this is an evaluator not seen before that computes differently from
+   *     another one the queue has: which units each scores would then change the results
+   */
+  synchronized String request(WorkRequest r) {
+    Evaluator e = evaluators.get(r.getEvaluator());
+    String warning = null;
+    if (e == null) {
+      e = new Evaluator(resolve.apply(r.getEvaluator()), r.getDevice(), r.getNumerics());
+      warning = mixedNumerics(r.getEvaluator(), e);
+      evaluators.put(r.getEvaluator(), e);
+    }
     e.credit += r.getCapacity();
     e.lastSeenMillis = System.currentTimeMillis();
     dispatch();
+    return warning;
+  }
+
+  private String mixedNumerics(String ref, Evaluator added) {
+    for (Map.Entry<String, Evaluator> other : evaluators.entrySet()) {
+      if (!other.getValue().numerics.equals(added.numerics)) {
+        return "evaluator " + ref + " (" + added.device + ": " + added.numerics + ") computes differently from "
+            + other.getKey() + " (" + other.getValue().device + ": " + other.getValue().numerics
+            + "): scores, and so results, can depend on which of them scores what";
+      }
+    }
+    return null;
   }
 
   /** @return the candidates or points it scored when it is the unit's answer; 0 otherwise */
@@ -197,7 +221,7 @@ public final class WorkQueue {
     List<EvaluatorView> out = new ArrayList<>();
     for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
       Evaluator v = e.getValue();
-      out.add(new EvaluatorView(e.getKey(), v.device, v.scored, v.nanos == 0 ? 0 : v.scored / (v.nanos / 1e9),
+      out.add(new EvaluatorView(e.getKey(), v.device, v.numerics, v.scored, v.nanos == 0 ? 0 : v.scored / (v.nanos / 1e9),
           v.lastSeenMillis));
     }
     return out;

@@ -36,7 +36,10 @@ public final class WorkQueueActor {
         return Behaviors.receive(Object.class)
             .onMessage(QueueMessage.class, m -> {
               if (m.hasRequest()) {
-                queue.request(m.getRequest());
+                String mixed = queue.request(m.getRequest());
+                if (mixed != null) {
+                  ctx.getLog().warn(mixed);
+                }
               } else if (m.hasResult()) {
                 metrics.scored(name, queue.result(m.getResult()));
               }

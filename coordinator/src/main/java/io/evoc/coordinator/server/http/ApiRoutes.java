@@ -167,7 +167,8 @@ public final class ApiRoutes extends AllDirectives {
     WorkQueue queue = here.queue();
     if (queue != null) {
       for (WorkQueue.EvaluatorView e : queue.evaluators()) {
-        evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "candidates_scored", e.candidatesScored(),
+        evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "numerics", e.numerics(),
+            "candidates_scored", e.candidatesScored(),
             "candidates_per_second", Math.round(e.candidatesPerSecond() * 10) / 10.0, "last_seen_ms",
             e.lastSeenMillis()));
       }

@@ -1,0 +1,41 @@
+package io.evoc.coordinator.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evoc.evaluator.engine.Numerics;
+import io.evoc.protocol.cluster.WorkRequest;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The work queue tells when evaluators that compute differently join (the cluster tests run it live). */
+class MixedNumericsTest {
+  private static final String PINNED = Numerics.describe(Numerics.PINNED);
+
+  private static WorkRequest request(String evaluator, String device, String numerics) {
+    return WorkRequest.newBuilder().setEvaluator(evaluator).setCapacity(2).setDevice(device).setNumerics(numerics)
+        .build();
+  }
+
+  @Test
+  void aNewEvaluatorThatComputesDifferentlyIsNamedOnce() {
+    WorkQueue queue = new WorkQueue(Duration.ofSeconds(60), ref -> null);
+    assertThat(queue.request(request("a", "cpu", PINNED))).isNull();
+    assertThat(queue.request(request("b", "cpu", PINNED))).isNull();
+    String unpinned = Numerics.describe(java.util.Map.of());
+    String warning = queue.request(request("c", "cpu", unpinned));
+    assertThat(warning).contains("evaluator c (cpu: " + unpinned + ")", "(cpu: " + PINNED + ")");
+    // Its later requests for work say nothing more; a GPU is named as one.
+    assertThat(queue.request(request("c", "cpu", unpinned))).isNull();
+    assertThat(queue.request(request("g", "gpu:0", "cuda"))).contains("evaluator g (gpu:0: cuda)");
+    assertThat(queue.evaluators()).extracting(WorkQueue.EvaluatorView::numerics)
+        .containsExactlyInAnyOrder(PINNED, PINNED, unpinned, "cuda");
+  }
+
+  @Test
+  void theWarningListsWhatIsNotPinned() {
+    assertThat(Numerics.unpinned(Numerics.PINNED)).isEmpty();
+    assertThat(Numerics.unpinned(java.util.Map.of("MKL_CBWR", "AUTO", "ATEN_CPU_CAPABILITY", "avx2")))
+        .containsExactly("MKL_CBWR=AUTO", "ONEDNN_MAX_CPU_ISA unset");
+    assertThat(PINNED).isEqualTo("MKL_CBWR=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2");
+  }
+}
