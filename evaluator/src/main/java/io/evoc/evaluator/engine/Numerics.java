@@ -13,10 +13,10 @@ import java.util.stream.Collectors;
  * and oneDNN take the widest vector instructions the CPU has. Scores would then differ between
  * hosts and core counts, and so would a cluster's results with the evaluators it happened to have.
  * Pinned to the AVX2 code paths (MKL's conditional numerical reproducibility, ATen's and oneDNN's
- * instruction caps), the same search gives the same bytes at 1 to 16 threads, and there the bytes
- * of the unpinned run at 2 threads. The libraries read these variables once, when libtorch
- * loads, so the launcher, the image and every JVM evoc starts set them; a JVM started otherwise
- * warns.
+ * instruction caps), the same search gives the same bytes at 1 to 16 threads (not those of an
+ * unpinned run: MKL's reproducible mode takes other code paths). The libraries read these
+ * variables once, when libtorch loads, so the launcher, the image and every JVM evoc starts set
+ * them; a JVM started otherwise warns.
  */
 public final class Numerics {
   private Numerics() {}
