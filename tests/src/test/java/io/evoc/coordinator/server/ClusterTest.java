@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fetched back), and still ends with the command line's bytes. The evaluators' libtorch runs at
  * three thread counts (the command line's at this machine's default), as on hosts with other core
  * counts: pinned arithmetic ({@link io.evoc.evaluator.engine.Numerics}) keeps their scores the same
- * (this job is too small to need it; LibtorchThreadsTest is not).
+ * (this job is too small to show the difference; LibtorchThreadsTest shows it).
  */
 class ClusterTest {
   private static final String TOKEN = "cluster-token";
