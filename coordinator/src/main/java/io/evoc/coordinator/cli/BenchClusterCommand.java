@@ -96,8 +96,8 @@ final class BenchClusterCommand implements Callable<Integer> {
       String tag = rounds == 1 ? "" : " [round " + round + "]";
       Run l = inProcess(dir.resolve("in-process-" + round), settings);
       byCount.computeIfAbsent(0, k -> new ArrayList<>()).add(l);
-      out.printf("in process (%d thread%s): %.1f candidates/s (%d in %.1f s of scoring)%s%n", threads,
-          threads == 1 ? "" : "s", l.rate(), l.candidates(), l.seconds(), tag);
+      out.printf("in process (%d thread%s): %.1f candidates/s (%d in %.1f s of scoring; the search %.1f s)%s%n",
+          threads, threads == 1 ? "" : "s", l.rate(), l.candidates(), l.seconds(), l.searchSeconds(), tag);
       out.flush();
       for (int n : counts) {
         Run r = cluster(dir.resolve("cluster-" + n + "-" + round), n, settings);
@@ -112,9 +112,9 @@ final class BenchClusterCommand implements Callable<Integer> {
           out.printf("%d in-process runs at once: %.1f candidates/s in all, %.2fx one alone%s%n", n, rate,
               rate / l.rate(), tag);
         }
-        out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all), %.2fx "
-            + "in-process%s%n", n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(), r.busySeconds(),
-            r.rate() / l.rate(), tag);
+        out.printf("%d evaluator%s: %.1f candidates/s (%d in %.1f s; the evaluators busy %.1f s in all; the search "
+            + "%.1f s), %.2fx in-process%s%n", n, n == 1 ? "" : "s", r.rate(), r.candidates(), r.seconds(),
+            r.busySeconds(), r.searchSeconds(), r.rate() / l.rate(), tag);
         out.flush();
       }
     }
@@ -136,6 +136,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       m.put("evaluators", r.evaluators());
       m.put("candidates_per_s", Json.hundredths(r.rate()));
       m.put("evaluators_busy_s", Json.hundredths(r.busySeconds()));
+      m.put("search_s", Json.hundredths(r.searchSeconds()));
       if (ceilings.containsKey(r.evaluators())) {
         m.put("machine_ceiling", Json.hundredths(medianOf(ceilings.get(r.evaluators()))));
       }
@@ -159,6 +160,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     line.put("warm_up_jobs", warmUp);
     line.put("cores", Runtime.getRuntime().availableProcessors());
     line.put("in_process_per_s", Json.hundredths(local.rate()));
+    line.put("in_process_search_s", Json.hundredths(local.searchSeconds()));
     line.put("runs", json);
     line.put("overhead_one_evaluator", overhead == null ? null : Json.hundredths(overhead));
     line.put("waiting_one_evaluator", oneWaiting.isEmpty() ? null : Json.hundredths(medianOf(oneWaiting)));
@@ -168,8 +170,14 @@ final class BenchClusterCommand implements Callable<Integer> {
     return same ? 0 : 1;
   }
 
-  /** @param busySeconds summed over the evaluators: their time on units, student updates included */
-  private record Run(int evaluators, long candidates, double seconds, double busySeconds, byte[] artifact) {
+  /**
+   * @param seconds the populations' scoring
+   * @param busySeconds summed over the evaluators: their time on units, student updates included
+   * @param searchSeconds the whole search, the coordinator's own work between generations included:
+   *     what bounds the job's speed-up as evaluators are added
+   */
+  private record Run(int evaluators, long candidates, double seconds, double busySeconds, double searchSeconds,
+      byte[] artifact) {
     double rate() {
       return seconds > 0 ? candidates / seconds : 0;
     }
@@ -285,6 +293,7 @@ final class BenchClusterCommand implements Callable<Integer> {
   private static Run run(int evaluators, Map<String, Object> report, double busy, byte[] artifact) {
     Map<String, Object> sparsify = (Map<String, Object>) report.get("sparsify");
     return new Run(evaluators, ((Number) sparsify.get("candidates_scored")).longValue(),
-        ((Number) sparsify.get("scoring_seconds")).doubleValue(), busy, artifact);
+        ((Number) sparsify.get("scoring_seconds")).doubleValue(), busy, ((Number) sparsify.get("seconds")).doubleValue(),
+        artifact);
   }
 }

@@ -51,6 +51,9 @@ final class Evolution {
   private final float[] logit;
   /** Position in the pool of each weight index, -1 outside it. */
   private final int[] slot;
+  private final GumbelTopK draws;
+  /** What a set is drawn from (pool weights in index order), built anew for each draw. */
+  private final int[] from;
   private long scored;
 
   record Result(int[] best, float divergence, float agreement, long scored) {}
@@ -81,6 +84,8 @@ final class Evolution {
     for (int j = 0; j < pool.length; j++) {
       slot[pool[j]] = j;
     }
+    this.draws = new GumbelTopK(logit, slot);
+    this.from = new int[pool.length];
     refreshLogits();
   }
 
@@ -90,6 +95,7 @@ final class Evolution {
       int i = pool[j];
       logit[j] = -RANK_WEIGHT * j / k - HARM_WEIGHT * (seen[i] > 0 ? harm[i] / seen[i] : 0f);
     }
+    draws.refresh();
   }
 
   /** Told of each generation once it is scored. */
@@ -108,7 +114,8 @@ final class Evolution {
     List<int[]> fresh = new ArrayList<>(population);
     fresh.add(sorted(greedy()));
     while (fresh.size() < population) {
-      fresh.add(sample(new int[0], poolByIndex));
+      System.arraycopy(poolByIndex, 0, from, 0, poolByIndex.length);
+      fresh.add(sample(new int[0], poolByIndex.length));
     }
     List<Member> members = new ArrayList<>();
     for (int g = 0; g < generations; g++) {
@@ -177,9 +184,22 @@ final class Evolution {
 
   /** Members both parents hold are kept; the rest is drawn from either parent's others. */
   private int[] crossover(int[] a, int[] b) {
-    int[] shared = intersect(a, b);
-    int[] either = difference(union(a, b), shared);
-    return sample(shared, either);
+    // One merge of the two sorted sets: what both hold, and (into the scratch) what one holds.
+    int[] shared = new int[Math.min(a.length, b.length)];
+    int s = 0;
+    int e = 0;
+    for (int i = 0, j = 0; i < a.length || j < b.length; ) {
+      if (j >= b.length || i < a.length && a[i] < b[j]) {
+        from[e++] = a[i++];
+      } else if (i >= a.length || b[j] < a[i]) {
+        from[e++] = b[j++];
+      } else {
+        shared[s++] = a[i];
+        i++;
+        j++;
+      }
+    }
+    return sample(Arrays.copyOf(shared, s), e);
   }
 
   /** Swaps about 5% of the members for other pool weights. */
@@ -192,125 +212,50 @@ final class Evolution {
       kept[i] = kept[j];
       kept[j] = t;
     }
-    int[] rest = Arrays.copyOfRange(kept, m, kept.length);
-    Arrays.sort(rest);
-    return sample(rest, difference(poolByIndex, rest));
+    // The set is sorted: the members left are it less the m drawn out, no sort of the rest needed.
+    int[] rest = difference(set, sorted(Arrays.copyOf(kept, Math.min(m, kept.length))));
+    int n = 0;
+    int r = 0;
+    for (int x : poolByIndex) { // the pool less the rest, into the scratch
+      while (r < rest.length && rest[r] < x) {
+        r++;
+      }
+      if (r >= rest.length || rest[r] != x) {
+        from[n++] = x;
+      }
+    }
+    return sample(rest, n);
   }
 
-  /** {@code base} plus k - |base| weights from {@code from}, by Gumbel-top-k on the pool logits. */
-  private int[] sample(int[] base, int[] from) {
+  /**
+   * {@code base} plus k - |base| weights from {@code from[0, n)}, by Gumbel-top-k on the pool
+   * logits.
+   */
+  private int[] sample(int[] base, int n) {
     int need = k - base.length;
     if (need <= 0) {
       return sorted(Arrays.copyOf(base, k));
     }
-    long[] keyed = new long[from.length];
-    for (int j = 0; j < from.length; j++) {
-      double u = random.nextDouble();
-      double key = logit[slot[from[j]]] - Math.log(-Math.log(u + 1e-300) + 1e-300);
-      // Sort descending by key: order-preserving bits of -key in the high half, index in the low.
-      keyed[j] = ((long) Pruning.sortable((float) -key) << 32) | (from[j] & 0xffffffffL);
-    }
-    int take = Math.min(need, from.length);
-    // Only which keys are the smallest matters (the set is sorted by index below): a selection,
-    // not a sort of the whole pool, which took half the search's time on the MLP.
-    selectSmallest(keyed, take);
-    int[] out = Arrays.copyOf(base, base.length + take);
-    for (int j = 0; j < out.length - base.length; j++) {
-      out[base.length + j] = (int) keyed[j];
-    }
-    return sorted(out);
+    return draws.sample(base, need, from, n, random);
   }
 
+  /** The k pool weights of highest logit, ties by pool order. */
   private int[] greedy() {
-    Integer[] order = new Integer[pool.length];
-    for (int j = 0; j < order.length; j++) {
-      order[j] = j;
+    long[] keyed = new long[pool.length];
+    for (int j = 0; j < pool.length; j++) {
+      keyed[j] = ((long) ~Pruning.sortable(logit[j]) << 32) | j; // descending logit, then ascending slot
     }
-    Arrays.sort(order, (x, y) -> Float.compare(logit[y], logit[x]));
+    Arrays.sort(keyed);
     int[] out = new int[Math.min(k, pool.length)];
     for (int j = 0; j < out.length; j++) {
-      out[j] = pool[order[j]];
+      out[j] = pool[(int) keyed[j]];
     }
     return out;
-  }
-
-  /**
-   * Moves the n smallest values of {@code a} (all distinct) into {@code a[0, n)}, in no particular
-   * order: quickselect with a median-of-three pivot, linear on average (the keys here are random).
-   */
-  static void selectSmallest(long[] a, int n) {
-    int lo = 0;
-    int hi = a.length - 1;
-    int target = n - 1;
-    while (n > 0 && n < a.length && lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      long pivot = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
-      int i = lo;
-      int j = hi;
-      while (i <= j) {
-        while (a[i] < pivot) {
-          i++;
-        }
-        while (a[j] > pivot) {
-          j--;
-        }
-        if (i <= j) {
-          long t = a[i];
-          a[i++] = a[j];
-          a[j--] = t;
-        }
-      }
-      if (target <= j) {
-        hi = j;
-      } else if (target >= i) {
-        lo = i;
-      } else {
-        return;
-      }
-    }
   }
 
   private static int[] sorted(int[] a) {
     Arrays.sort(a);
     return a;
-  }
-
-  static int[] intersect(int[] a, int[] b) {
-    int[] out = new int[Math.min(a.length, b.length)];
-    int i = 0;
-    int j = 0;
-    int n = 0;
-    while (i < a.length && j < b.length) {
-      if (a[i] == b[j]) {
-        out[n++] = a[i];
-        i++;
-        j++;
-      } else if (a[i] < b[j]) {
-        i++;
-      } else {
-        j++;
-      }
-    }
-    return Arrays.copyOf(out, n);
-  }
-
-  static int[] union(int[] a, int[] b) {
-    int[] out = new int[a.length + b.length];
-    int i = 0;
-    int j = 0;
-    int n = 0;
-    while (i < a.length || j < b.length) {
-      if (j >= b.length || i < a.length && a[i] < b[j]) {
-        out[n++] = a[i++];
-      } else if (i >= a.length || b[j] < a[i]) {
-        out[n++] = b[j++];
-      } else {
-        out[n++] = a[i];
-        i++;
-        j++;
-      }
-    }
-    return Arrays.copyOf(out, n);
   }
 
   static int[] difference(int[] a, int[] b) {

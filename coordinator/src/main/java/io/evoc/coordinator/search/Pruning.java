@@ -61,7 +61,9 @@ final class Pruning {
     for (int j = 0; j < indices.length; j++) {
       keyed[j] = ((long) sortable(cost[indices[j]]) << 32) | (indices[j] & 0xffffffffL);
     }
-    Arrays.sort(keyed);
+    // Only the n lowest need ordering: the pool is a fifth of a large layer's survivors.
+    Pruning.selectSmallest(keyed, n);
+    Arrays.sort(keyed, 0, n);
     int[] out = new int[n];
     for (int j = 0; j < n; j++) {
       out[j] = (int) keyed[j];
@@ -73,5 +75,46 @@ final class Pruning {
   static int sortable(float f) {
     int bits = Float.floatToIntBits(f);
     return bits >= 0 ? bits : bits ^ 0x7fffffff;
+  }
+
+  /**
+   * Moves the n smallest values of {@code a} (all distinct) into {@code a[0, n)}, in no particular
+   * order: quickselect with a median-of-three pivot, linear on average.
+   */
+  static void selectSmallest(long[] a, int n) {
+    selectSmallest(a, a.length, n);
+  }
+
+  /** {@link #selectSmallest(long[], int)} over {@code a[0, length)}. */
+  static void selectSmallest(long[] a, int length, int n) {
+    int lo = 0;
+    int hi = length - 1;
+    int target = n - 1;
+    while (n > 0 && n < length && lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      long pivot = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (a[i] < pivot) {
+          i++;
+        }
+        while (a[j] > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          long t = a[i];
+          a[i++] = a[j];
+          a[j--] = t;
+        }
+      }
+      if (target <= j) {
+        hi = j;
+      } else if (target >= i) {
+        lo = i;
+      } else {
+        return;
+      }
+    }
   }
 }
