@@ -54,6 +54,8 @@ final class Evolution {
   private final GumbelTopK draws;
   /** What a set is drawn from (pool weights in index order), built anew for each draw. */
   private final int[] from;
+  /** Per weight index, cleared after each use: the members a mutation keeps. */
+  private final boolean[] member;
   private long scored;
 
   record Result(int[] best, float divergence, float agreement, long scored) {}
@@ -86,6 +88,7 @@ final class Evolution {
     }
     this.draws = new GumbelTopK(logit, slot);
     this.from = new int[pool.length];
+    this.member = new boolean[state.size];
     refreshLogits();
   }
 
@@ -214,15 +217,16 @@ final class Evolution {
     }
     // The set is sorted: the members left are it less the m drawn out, no sort of the rest needed.
     int[] rest = difference(set, sorted(Arrays.copyOf(kept, Math.min(m, kept.length))));
+    for (int x : rest) {
+      member[x] = true;
+    }
     int n = 0;
-    int r = 0;
     for (int x : poolByIndex) { // the pool less the rest, into the scratch
-      while (r < rest.length && rest[r] < x) {
-        r++;
-      }
-      if (r >= rest.length || rest[r] != x) {
-        from[n++] = x;
-      }
+      from[n] = x;
+      n += member[x] ? 0 : 1;
+    }
+    for (int x : rest) {
+      member[x] = false;
     }
     return sample(rest, n);
   }
