@@ -183,8 +183,11 @@ final class BenchClusterCommand implements Callable<Integer> {
     }
   }
 
+  /** The middle value; with an even count the mean of the middle two (the upper one alone flattered). */
   private static double medianOf(List<Double> values) {
-    return values.stream().sorted().toList().get(values.size() / 2);
+    List<Double> sorted = values.stream().sorted().toList();
+    int mid = sorted.size() / 2;
+    return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
   }
 
   /** `evoc compress` in a JVM of its own, held to the same threads as an evaluator. */
@@ -283,10 +286,11 @@ final class BenchClusterCommand implements Callable<Integer> {
     return busy;
   }
 
+  /** The run of middle rate; with an even count the slower of the middle two. */
   private static Run median(List<Run> runs) {
     List<Run> sorted = new ArrayList<>(runs);
     sorted.sort(java.util.Comparator.comparingDouble(Run::rate));
-    return sorted.get(sorted.size() / 2);
+    return sorted.get((sorted.size() - 1) / 2);
   }
 
   @SuppressWarnings("unchecked")

@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
  */
 final class GumbelTopK {
   /**
-   * The cut's margin, 0.02 in key space, against a float ulp of 3e-5 at |key| < 256 (logits stay
-   * within a few hundred of 0, the noise between -7 and 37).
+   * The cut's margin, 0.02 in key space: wider than a float's ulp for any |key| below 100,000 (the
+   * logits stay within a few hundred of 0, the noise between -7 and 37).
    */
   private static final double MARGIN = Math.exp(-0.02);
   /** Lower bounds sampled to place the cut. */
