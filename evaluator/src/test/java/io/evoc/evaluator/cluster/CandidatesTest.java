@@ -34,13 +34,48 @@ class CandidatesTest {
     assertThatThrownBy(() -> Candidates.encode(new int[] {2, 2})).hasMessageContaining("ascending");
     assertThatThrownBy(() -> Candidates.encode(new int[] {-1})).hasMessageContaining("member 0 is -1");
 
-    Candidate repeated = Candidate.newBuilder().addGaps(4).addGaps(0).build();
+    Candidate repeated = gaps(4, 0);
     assertThatThrownBy(() -> Candidates.decode(repeated, 10)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("candidate member 1 (4)");
-    Candidate outside = Candidate.newBuilder().addGaps(7).addGaps(3).build();
+    Candidate outside = gaps(7, 3);
     assertThatThrownBy(() -> Candidates.decode(outside, 10)).hasMessageContaining("(10) is not a new index of a layer of 10");
-    // A gap read as unsigned cannot wrap the index around to a valid one.
-    Candidate wrapping = Candidate.newBuilder().addGaps(5).addGaps(-3).build();
+    // A gap read as unsigned (here 2^32 - 3) cannot wrap the index around to a valid one.
+    Candidate wrapping = gaps(5, 0xfd, 0xff, 0xff, 0xff, 0x0f);
     assertThatThrownBy(() -> Candidates.decode(wrapping, 10)).hasMessageContaining("candidate member 1");
+    assertThatThrownBy(() -> Candidates.decode(gaps(5, 0x85), 10)).hasMessageContaining("last gap is cut short");
+    assertThatThrownBy(() -> Candidates.decode(gaps(0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 10))
+        .hasMessageContaining("member 0: a gap longer than 32 bits");
+  }
+
+  /** The gaps' bytes are those a packed uint32 field holds: varints, one after another. */
+  @Test
+  void gapsAreTheVarintsProtobufWrites() throws Exception {
+    int[] members = {0, 127, 128 + 127, 128 + 127 + 16_384, 2_000_000_000};
+    com.google.protobuf.ByteString.Output expected = com.google.protobuf.ByteString.newOutput();
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(expected);
+    int previous = 0;
+    for (int m : members) {
+      out.writeUInt32NoTag(m - previous);
+      previous = m;
+    }
+    out.flush();
+    assertThat(Candidates.encode(members).getGaps()).isEqualTo(expected.toByteString());
+    assertThat(Candidates.decode(Candidates.encode(members), Integer.MAX_VALUE)).containsExactly(members);
+  }
+
+  /** A unit from an older evoc (gaps as a packed field 2) is refused by name, never read as no members. */
+  @Test
+  void theOlderFormatIsRefused() throws Exception {
+    Candidate old = Candidate.parseFrom(new byte[] {0x12, 2, 4, 1}); // field 2, packed: gaps 4 and 1
+    assertThatThrownBy(() -> Candidates.decode(old, 10)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("older evoc");
+  }
+
+  private static Candidate gaps(int... bytes) {
+    byte[] b = new byte[bytes.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) bytes[i];
+    }
+    return Candidate.newBuilder().setGaps(com.google.protobuf.ByteString.copyFrom(b)).build();
   }
 }
