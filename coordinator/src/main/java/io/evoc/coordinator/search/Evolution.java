@@ -116,8 +116,8 @@ final class Evolution {
   Result run(int generations, BooleanSupplier stop, Observer observer) {
     List<int[]> fresh = new ArrayList<>(population);
     fresh.add(sorted(greedy()));
+    System.arraycopy(poolByIndex, 0, from, 0, poolByIndex.length); // the draws only read it
     while (fresh.size() < population) {
-      System.arraycopy(poolByIndex, 0, from, 0, poolByIndex.length);
       fresh.add(sample(new int[0], poolByIndex.length));
     }
     List<Member> members = new ArrayList<>();

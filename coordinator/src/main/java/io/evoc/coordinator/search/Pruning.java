@@ -62,7 +62,7 @@ final class Pruning {
       keyed[j] = ((long) sortable(cost[indices[j]]) << 32) | (indices[j] & 0xffffffffL);
     }
     // Only the n lowest need ordering: the pool is a fifth of a large layer's survivors.
-    Pruning.selectSmallest(keyed, n);
+    selectSmallest(keyed, n);
     Arrays.sort(keyed, 0, n);
     int[] out = new int[n];
     for (int j = 0; j < n; j++) {

@@ -1,7 +1,9 @@
 package io.evoc.evaluator.cluster;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.evoc.protocol.cluster.Candidate;
+import java.io.IOException;
 
 /**
  * Candidates as messages: a set of weight indices, strictly ascending, sent as gaps, each a
@@ -25,20 +27,20 @@ public final class Candidates {
         throw new IllegalArgumentException("a candidate's members must be distinct, ascending indices; member " + i
             + " is " + members[i] + (i > 0 ? " after " + previous : ""));
       }
-      bytes += varintSize(gap);
+      bytes += CodedOutputStream.computeUInt32SizeNoTag(gap);
       previous = members[i];
     }
     byte[] out = new byte[bytes];
-    int at = 0;
+    CodedOutputStream writer = CodedOutputStream.newInstance(out);
     previous = 0;
-    for (int member : members) {
-      int gap = member - previous;
-      while ((gap & ~0x7f) != 0) {
-        out[at++] = (byte) (gap & 0x7f | 0x80);
-        gap >>>= 7;
+    try {
+      for (int member : members) {
+        writer.writeUInt32NoTag(member - previous);
+        previous = member;
       }
-      out[at++] = (byte) gap;
-      previous = member;
+      writer.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new IllegalStateException("the gaps were sized wrong", e); // the array was sized for them
     }
     // The array is the message's own from here on: wrapped, not copied.
     return Candidate.newBuilder().setGaps(UnsafeByteOperations.unsafeWrap(out)).build();
@@ -89,9 +91,5 @@ public final class Candidates {
       members[i] = (int) at;
     }
     return members;
-  }
-
-  private static int varintSize(int value) {
-    return value < 1 << 7 ? 1 : value < 1 << 14 ? 2 : value < 1 << 21 ? 3 : value < 1 << 28 ? 4 : 5;
   }
 }
