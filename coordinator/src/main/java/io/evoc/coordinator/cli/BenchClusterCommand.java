@@ -248,8 +248,11 @@ final class BenchClusterCommand implements Callable<Integer> {
       }
       double busyBefore = busySeconds(client);
       String id = runJob(client, settings);
-      return run(n, client.get("/api/v1/jobs/" + id + "/report").json(), busySeconds(client) - busyBefore,
-          client.get("/api/v1/jobs/" + id + "/artifact").body());
+      double busy = busySeconds(client) - busyBefore;
+      // Kept beside the nodes' logs, as the in-process run's report is, to compare their traces.
+      ServerClient.Response report = client.get("/api/v1/jobs/" + id + "/report");
+      Files.write(dir.resolve("report.json"), report.body());
+      return run(n, report.json(), busy, client.get("/api/v1/jobs/" + id + "/artifact").body());
     } finally {
       for (LocalNode node : nodes) {
         node.close();

@@ -5,6 +5,9 @@ import io.evoc.protocol.search.LayerProgress;
 import io.evoc.protocol.search.Parameter;
 import io.evoc.protocol.search.SearchCheckpoint;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -43,19 +46,17 @@ final class Checkpoints {
         bits[i >>> 3] |= (byte) (1 << (i & 7));
       }
     }
-    LayerProgress.Builder b = LayerProgress.newBuilder().setWeight(s.layer.weight()).setGoalZeros(s.goalZeros)
-        .setZeroed(ByteString.copyFrom(bits));
-    for (int i = 0; i < s.size; i++) {
-      b.addHarm(s.harm[i]).addSeen(s.seen[i]).addRestoreHarm(s.restoreHarm[i]).addRestoreSeen(s.restoreSeen[i]);
-    }
-    return b.build();
+    return LayerProgress.newBuilder().setWeight(s.layer.weight()).setGoalZeros(s.goalZeros)
+        .setZeroed(UnsafeByteOperations.unsafeWrap(bits)).setHarm(bytes(s.harm)).setSeen(bytes(s.seen))
+        .setRestoreHarm(bytes(s.restoreHarm)).setRestoreSeen(bytes(s.restoreSeen)).build();
   }
 
   /** Puts a checkpoint's layer back into a fresh state of the same layer. */
   static void restore(LayerState s, LayerProgress p) {
+    long floatBytes = (long) s.size * Float.BYTES;
     if (!p.getWeight().equals(s.layer.weight()) || p.getZeroed().size() != (s.size + 7) / 8
-        || p.getHarmCount() != s.size || p.getSeenCount() != s.size || p.getRestoreHarmCount() != s.size
-        || p.getRestoreSeenCount() != s.size) {
+        || p.getHarm().size() != floatBytes || p.getSeen().size() != floatBytes
+        || p.getRestoreHarm().size() != floatBytes || p.getRestoreSeen().size() != floatBytes) {
       throw mismatch("layer " + p.getWeight() + " does not match " + s.layer.weight() + " (" + s.size + " weights)");
     }
     byte[] bits = p.getZeroed().toByteArray();
@@ -63,22 +64,17 @@ final class Checkpoints {
     for (int i = 0; i < s.size; i++) {
       s.zeroed[i] = (bits[i >>> 3] >>> (i & 7) & 1) != 0;
       s.zeros += s.zeroed[i] ? 1 : 0;
-      s.harm[i] = p.getHarm(i);
-      s.seen[i] = p.getSeen(i);
-      s.restoreHarm[i] = p.getRestoreHarm(i);
-      s.restoreSeen[i] = p.getRestoreSeen(i);
     }
+    floats(p.getHarm(), s.harm);
+    floats(p.getSeen(), s.seen);
+    floats(p.getRestoreHarm(), s.restoreHarm);
+    floats(p.getRestoreSeen(), s.restoreSeen);
     s.goalZeros = Math.toIntExact(p.getGoalZeros());
   }
 
   static void addParameters(SearchCheckpoint.Builder b, ParameterTable table) {
-    table.snapshot().forEach((name, values) -> {
-      Parameter.Builder p = Parameter.newBuilder().setName(name);
-      for (float v : values) {
-        p.addValues(v);
-      }
-      b.addParameters(p);
-    });
+    table.snapshot().forEach((name, values) -> b.addParameters(Parameter.newBuilder().setName(name)
+        .setValues(bytes(values))));
   }
 
   static void restoreParameters(ParameterTable table, List<Parameter> parameters) {
@@ -86,15 +82,25 @@ final class Checkpoints {
       throw mismatch(parameters.size() + " weights, the model has " + table.names().size());
     }
     for (Parameter p : parameters) {
-      if (!table.contains(p.getName()) || table.get(p.getName()).length != p.getValuesCount()) {
+      if (!table.contains(p.getName()) || (long) table.get(p.getName()).length * Float.BYTES != p.getValues().size()) {
         throw mismatch("weight '" + p.getName() + "' is not the model's");
       }
-      float[] values = new float[p.getValuesCount()];
-      for (int i = 0; i < values.length; i++) {
-        values[i] = p.getValues(i);
-      }
+      float[] values = new float[p.getValues().size() / Float.BYTES];
+      floats(p.getValues(), values);
       table.set(p.getName(), values);
     }
+  }
+
+  /** Float32 little-endian, the layout of a packed repeated float field. */
+  private static ByteString bytes(float[] values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(values);
+    return UnsafeByteOperations.unsafeWrap(b.array()); // the array is not kept elsewhere
+  }
+
+  /** Fills {@code into} from {@link #bytes}' layout; the caller has checked the length. */
+  private static void floats(ByteString bytes, float[] into) {
+    bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into);
   }
 
   static IllegalArgumentException mismatch(String what) {

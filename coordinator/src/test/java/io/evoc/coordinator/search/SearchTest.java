@@ -163,6 +163,55 @@ class SearchTest {
         s -> s.resumeFrom(refining))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("other settings");
   }
 
+  /**
+   * A layer's evidence goes as one block of little-endian floats, the very bytes a packed repeated
+   * float field (the layout before) wrote: checkpoints kept by an earlier build still resume.
+   */
+  @Test
+  void checkpointLayersKeepThePackedFloatLayout() throws Exception {
+    io.evoc.evaluator.scoring.Layer layer = scorer.layers().get(2);
+    LayerState s = new LayerState(layer, scorer.weights(layer));
+    SplittableRandom random = new SplittableRandom(3);
+    for (int i = 0; i < s.size; i++) {
+      s.harm[i] = (float) random.nextGaussian();
+      s.seen[i] = random.nextInt(5);
+      s.restoreHarm[i] = i % 7 == 0 ? Float.NaN : -i;
+      s.restoreSeen[i] = Float.MIN_VALUE * i;
+    }
+    s.goalZeros = 17;
+    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(expected);
+    out.writeString(1, layer.weight());
+    out.writeInt64(2, 17);
+    s.zeroed[5] = true; // as a commit leaves it; the mask's bytes are unchanged by the layout
+    byte[] bits = new byte[(s.size + 7) / 8];
+    for (int i = 0; i < s.size; i++) {
+      bits[i >>> 3] |= (byte) (s.zeroed[i] ? 1 << (i & 7) : 0);
+    }
+    out.writeBytes(3, com.google.protobuf.ByteString.copyFrom(bits));
+    float[][] fields = {s.harm, s.seen, s.restoreHarm, s.restoreSeen};
+    for (int f = 0; f < fields.length; f++) {
+      out.writeTag(4 + f, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      out.writeUInt32NoTag(fields[f].length * Float.BYTES);
+      for (float v : fields[f]) {
+        out.writeFloatNoTag(v);
+      }
+    }
+    out.flush();
+    assertThat(Checkpoints.layer(s).toByteArray()).isEqualTo(expected.toByteArray());
+
+    LayerState back = new LayerState(layer, scorer.weights(layer));
+    Checkpoints.restore(back, io.evoc.protocol.search.LayerProgress.parseFrom(expected.toByteArray()));
+    for (int f = 0; f < fields.length; f++) {
+      float[] read = new float[][] {back.harm, back.seen, back.restoreHarm, back.restoreSeen}[f];
+      for (int i = 0; i < s.size; i++) {
+        assertThat(Float.floatToRawIntBits(read[i])).as("field %d, weight %d", 4 + f, i)
+            .isEqualTo(Float.floatToRawIntBits(fields[f][i]));
+      }
+    }
+    assertThat(back.goalZeros).isEqualTo(17);
+  }
+
   private record Run(SparsifyResult result, float[][] weights) {}
 
   private static Run sparsify(int swaps) {
