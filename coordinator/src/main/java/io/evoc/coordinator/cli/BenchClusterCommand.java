@@ -231,7 +231,10 @@ final class BenchClusterCommand implements Callable<Integer> {
 
   /** A coordinator node (no evaluator of its own) and n evaluator nodes; the job submitted over HTTP. */
   private Run cluster(Path dir, int n, Map<String, String> settings) throws Exception {
-    LocalNode coordinator = new LocalNode(dir.resolve("coordinator"), List.of("--roles", "coordinator,finalizer"));
+    // Held to the same threads as the evaluators and the in-process run: the search's own compute
+    // (the curvature prior) would otherwise take both cores of a small machine from the evaluators.
+    LocalNode coordinator = new LocalNode(dir.resolve("coordinator"), List.of("--roles", "coordinator,finalizer"),
+        LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads));
     List<LocalNode> nodes = new ArrayList<>(List.of(coordinator));
     try {
       String seed = "127.0.0.1:" + coordinator.clusterPort;

@@ -47,11 +47,12 @@ public final class LocalNode implements AutoCloseable {
   /**
    * JVM flags that hold a node's compute to {@code n} threads: libtorch's, and the host-side delta
    * updates', which run on the calling thread plus the common pool's workers (n - 1 of them; with
-   * none the caller does it all).
+   * none the caller does it all); and the garbage collector's pauses, which otherwise stop the
+   * world on every core.
    */
   public static List<String> threadLimit(int n) {
     return List.of("-Dai.djl.pytorch.num_threads=" + n, "-Dai.djl.pytorch.num_interop_threads=1",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (n - 1));
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (n - 1), "-XX:ParallelGCThreads=" + n);
   }
 
   /** The environment that goes with {@link #threadLimit}: OpenMP and MKL read theirs at load. */

@@ -40,7 +40,7 @@ public final class EvaluatorActor extends AbstractBehavior<Object> {
   public static final ServiceKey<EvaluatorMessage> EVALUATORS = ServiceKey.create(EvaluatorMessage.class,
       "evoc-evaluators");
   /** Units asked for ahead: one scoring, one waiting, so the device never idles on a round trip. */
-  static final int IN_FLIGHT = 2;
+  public static final int IN_FLIGHT = 2;
 
   private final Device device;
   private final String deviceName;

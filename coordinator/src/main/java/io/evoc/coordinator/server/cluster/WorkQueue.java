@@ -213,6 +213,15 @@ public final class WorkQueue {
     return evaluators.size();
   }
 
+  /**
+   * Whether the evaluators are alike: the same kind of device ("cpu", or "gpu" whatever its index)
+   * computing the same way. Alike evaluators are taken to score at the same speed.
+   */
+  public synchronized boolean evaluatorsAlike() {
+    return evaluators.values().stream().map(e -> e.device.replaceFirst(":.*", "") + " " + e.numerics).distinct()
+        .count() <= 1;
+  }
+
   public synchronized int depth() {
     return waiting.size();
   }

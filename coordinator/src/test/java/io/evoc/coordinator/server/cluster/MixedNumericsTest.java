@@ -7,7 +7,10 @@ import io.evoc.protocol.cluster.WorkRequest;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The work queue tells when evaluators that compute differently join (the cluster tests run it live). */
+/**
+ * The work queue tells when evaluators that compute differently join, and whether its evaluators
+ * are alike enough to take equal shares of a population (the cluster tests run it live).
+ */
 class MixedNumericsTest {
   private static final String PINNED = Numerics.describe(Numerics.PINNED);
 
@@ -37,5 +40,23 @@ class MixedNumericsTest {
     assertThat(Numerics.unpinned(java.util.Map.of("MKL_CBWR", "AUTO", "ATEN_CPU_CAPABILITY", "avx2")))
         .containsExactly("MKL_CBWR=AUTO", "ONEDNN_MAX_CPU_ISA unset");
     assertThat(PINNED).isEqualTo("MKL_CBWR=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2");
+  }
+
+  @Test
+  void evaluatorsAreAlikeWithTheSameKindOfDeviceComputingTheSameWay() {
+    WorkQueue queue = new WorkQueue(Duration.ofSeconds(60), ref -> null);
+    assertThat(queue.evaluatorsAlike()).isTrue();
+    queue.request(request("a", "cpu", PINNED));
+    queue.request(request("b", "cpu", PINNED));
+    assertThat(queue.evaluatorsAlike()).isTrue();
+    queue.request(request("c", "cpu", Numerics.describe(java.util.Map.of())));
+    assertThat(queue.evaluatorsAlike()).as("a CPU that computes differently").isFalse();
+
+    WorkQueue gpus = new WorkQueue(Duration.ofSeconds(60), ref -> null);
+    gpus.request(request("g0", "gpu:0", "cuda"));
+    gpus.request(request("g1", "gpu:1", "cuda"));
+    assertThat(gpus.evaluatorsAlike()).as("two GPUs of one node").isTrue();
+    gpus.request(request("c", "cpu", "cuda"));
+    assertThat(gpus.evaluatorsAlike()).as("a CPU beside GPUs").isFalse();
   }
 }
