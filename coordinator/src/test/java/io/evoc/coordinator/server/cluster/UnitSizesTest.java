@@ -53,5 +53,8 @@ class UnitSizesTest {
     assertEquals(List.of(6, 6, 6, 2), ClusterScoring.unitSizes(20, 3, 2, true));
     // Fewer stacks than units: one unit per stack.
     assertEquals(List.of(2, 1), ClusterScoring.unitSizes(3, 2, 4, true));
+    // Units of at least two candidates where stacks are single ones.
+    assertEquals(List.of(3), ClusterScoring.unitSizes(3, 1, 2, true));
+    assertEquals(List.of(3, 2), ClusterScoring.unitSizes(5, 1, 3, true));
   }
 }
