@@ -182,8 +182,8 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
    * shares: {@link EvaluatorActor#IN_FLIGHT} units each, as even as whole stacks allow, so each
    * holds the next while it scores one. Every unit costs messages and thread wake-ups on every node
    * it passes, whose CPU the scoring threads lose where the nodes share cores: two evaluators on a
-   * 2-core machine spent about a fifth less time per candidate with these four units per
-   * population than with the eleven below.
+   * 2-core machine, one job after the cluster started, spent about a fifth less time per candidate
+   * with these four units per population than with the eleven below.
    *
    * <p>Otherwise (one evaluator, or a mix of devices whose speeds differ) each evaluator's first
    * unit is small, so that scoring starts at once; each round of units after that doubles, so that
