@@ -1,13 +1,11 @@
 package io.evoc.coordinator.search;
 
 import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.protocol.model.TensorData;
 import io.evoc.protocol.search.LayerProgress;
 import io.evoc.protocol.search.Parameter;
 import io.evoc.protocol.search.SearchCheckpoint;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -47,8 +45,9 @@ final class Checkpoints {
       }
     }
     return LayerProgress.newBuilder().setWeight(s.layer.weight()).setGoalZeros(s.goalZeros)
-        .setZeroed(UnsafeByteOperations.unsafeWrap(bits)).setHarm(bytes(s.harm)).setSeen(bytes(s.seen))
-        .setRestoreHarm(bytes(s.restoreHarm)).setRestoreSeen(bytes(s.restoreSeen)).build();
+        .setZeroed(UnsafeByteOperations.unsafeWrap(bits)).setHarm(TensorData.floatBytes(s.harm))
+        .setSeen(TensorData.floatBytes(s.seen)).setRestoreHarm(TensorData.floatBytes(s.restoreHarm))
+        .setRestoreSeen(TensorData.floatBytes(s.restoreSeen)).build();
   }
 
   /** Puts a checkpoint's layer back into a fresh state of the same layer. */
@@ -65,16 +64,16 @@ final class Checkpoints {
       s.zeroed[i] = (bits[i >>> 3] >>> (i & 7) & 1) != 0;
       s.zeros += s.zeroed[i] ? 1 : 0;
     }
-    floats(p.getHarm(), s.harm);
-    floats(p.getSeen(), s.seen);
-    floats(p.getRestoreHarm(), s.restoreHarm);
-    floats(p.getRestoreSeen(), s.restoreSeen);
+    TensorData.readFloats(p.getHarm(), s.harm);
+    TensorData.readFloats(p.getSeen(), s.seen);
+    TensorData.readFloats(p.getRestoreHarm(), s.restoreHarm);
+    TensorData.readFloats(p.getRestoreSeen(), s.restoreSeen);
     s.goalZeros = Math.toIntExact(p.getGoalZeros());
   }
 
   static void addParameters(SearchCheckpoint.Builder b, ParameterTable table) {
     table.snapshot().forEach((name, values) -> b.addParameters(Parameter.newBuilder().setName(name)
-        .setValues(bytes(values))));
+        .setValues(TensorData.floatBytes(values))));
   }
 
   static void restoreParameters(ParameterTable table, List<Parameter> parameters) {
@@ -86,21 +85,9 @@ final class Checkpoints {
         throw mismatch("weight '" + p.getName() + "' is not the model's");
       }
       float[] values = new float[p.getValues().size() / Float.BYTES];
-      floats(p.getValues(), values);
+      TensorData.readFloats(p.getValues(), values);
       table.set(p.getName(), values);
     }
-  }
-
-  /** Float32 little-endian, the layout of a packed repeated float field. */
-  private static ByteString bytes(float[] values) {
-    ByteBuffer b = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    b.asFloatBuffer().put(values);
-    return UnsafeByteOperations.unsafeWrap(b.array()); // the array is not kept elsewhere
-  }
-
-  /** Fills {@code into} from {@link #bytes}' layout; the caller has checked the length. */
-  private static void floats(ByteString bytes, float[] into) {
-    bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into);
   }
 
   static IllegalArgumentException mismatch(String what) {

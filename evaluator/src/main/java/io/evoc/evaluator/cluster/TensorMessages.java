@@ -1,19 +1,15 @@
 package io.evoc.evaluator.cluster;
 
-import com.google.protobuf.ByteString;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.protocol.cluster.Tensor;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.evoc.protocol.model.TensorData;
 
 /** A scoring batch as the {@link Tensor} message the evaluators fetch: float32, little-endian. */
 public final class TensorMessages {
   private TensorMessages() {}
 
   public static Tensor encode(HostTensor t) {
-    ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(4, t.data().length)).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(t.data());
-    Tensor.Builder b = Tensor.newBuilder().setData(ByteString.copyFrom(bytes.array()));
+    Tensor.Builder b = Tensor.newBuilder().setData(TensorData.floatBytes(t.data()));
     for (long d : t.shape()) {
       b.addShape(d);
     }
@@ -23,7 +19,7 @@ public final class TensorMessages {
   static HostTensor decode(Tensor t) {
     long[] shape = t.getShapeList().stream().mapToLong(Long::longValue).toArray();
     float[] data = new float[t.getData().size() / 4];
-    t.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+    TensorData.readFloats(t.getData(), data);
     return new HostTensor(data, shape);
   }
 }

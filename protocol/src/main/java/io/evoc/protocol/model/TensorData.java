@@ -1,6 +1,7 @@
 package io.evoc.protocol.model;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.evoc.protocol.onnx.TensorProto;
 import io.evoc.protocol.onnx.TensorProto.DataType;
 import java.nio.ByteBuffer;
@@ -153,10 +154,19 @@ public final class TensorData {
     return b.setRawData(floatBytes(values)).build();
   }
 
-  private static ByteString floatBytes(float[] values) {
-    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+  /**
+   * Float32 little-endian, one after another: ONNX's raw data, and the layout of every block of
+   * floats evoc's own messages carry (a packed repeated float field holds the same bytes).
+   */
+  public static ByteString floatBytes(float[] values) {
+    ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(Float.BYTES, values.length)).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(values);
-    return ByteString.copyFrom(buf.array());
+    return UnsafeByteOperations.unsafeWrap(buf.array()); // the array is not kept elsewhere
+  }
+
+  /** Fills {@code into} from {@link #floatBytes}' layout; the caller has checked the length. */
+  public static void readFloats(ByteString bytes, float[] into) {
+    bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(into);
   }
 
   private static void copy(List<Long> src, long[] out) {
