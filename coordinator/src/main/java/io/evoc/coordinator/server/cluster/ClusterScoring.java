@@ -227,7 +227,7 @@ public final class ClusterScoring implements CandidateScoring, StudentScoring {
 
   /** How many units a set of student points is cut into, at most: two per evaluator, one scoring while the next waits. */
   private int spread() {
-    return Math.max(1, 2 * queue.evaluatorCount());
+    return Math.max(1, EvaluatorActor.IN_FLIGHT * queue.evaluatorCount());
   }
 
   private void publishStudent() {
