@@ -65,6 +65,10 @@ final class BenchClusterCommand implements Callable<Integer> {
           + "repair=none, swaps=0, calib-limit=2000, seed=1.")
   Map<String, String> set = new LinkedHashMap<>();
 
+  @Option(names = "--colocated", description = "The coordinator node hosts the first evaluator, as `evoc serve` "
+      + "alone does: N evaluators take N JVMs instead of N + 1.")
+  boolean colocated;
+
   @Option(names = "--work-dir", paramLabel = "DIR", description = "Nodes' data and logs (default: a temporary directory).")
   Path workDir;
 
@@ -158,6 +162,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     line.put("threads", threads);
     line.put("rounds", rounds);
     line.put("warm_up_jobs", warmUp);
+    line.put("colocated", colocated);
     line.put("cores", Runtime.getRuntime().availableProcessors());
     line.put("in_process_per_s", Json.hundredths(local.rate()));
     line.put("in_process_search_s", Json.hundredths(local.searchSeconds()));
@@ -229,16 +234,20 @@ final class BenchClusterCommand implements Callable<Integer> {
         Files.readAllBytes(dir.resolve("artifact.evoc")));
   }
 
-  /** A coordinator node (no evaluator of its own) and n evaluator nodes; the job submitted over HTTP. */
+  /**
+   * A coordinator node and n evaluators, each on a node of its own or, {@code --colocated}, the
+   * first on the coordinator's; the job submitted over HTTP.
+   */
   private Run cluster(Path dir, int n, Map<String, String> settings) throws Exception {
     // Held to the same threads as the evaluators and the in-process run: the search's own compute
     // (the curvature prior) would otherwise take both cores of a small machine from the evaluators.
-    LocalNode coordinator = new LocalNode(dir.resolve("coordinator"), List.of("--roles", "coordinator,finalizer"),
+    LocalNode coordinator = new LocalNode(dir.resolve("coordinator"),
+        List.of("--roles", colocated ? "coordinator,finalizer,evaluator" : "coordinator,finalizer"),
         LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads));
     List<LocalNode> nodes = new ArrayList<>(List.of(coordinator));
     try {
       String seed = "127.0.0.1:" + coordinator.clusterPort;
-      for (int i = 0; i < n; i++) {
+      for (int i = colocated ? 1 : 0; i < n; i++) {
         nodes.add(new LocalNode(dir.resolve("evaluator-" + i), List.of("--roles", "evaluator", "--seed-nodes", seed),
             LocalNode.threadLimit(threads), LocalNode.threadLimitEnv(threads)));
       }
