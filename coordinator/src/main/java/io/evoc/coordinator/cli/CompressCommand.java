@@ -136,7 +136,8 @@ public final class CompressCommand implements Callable<Integer> {
   public static CompressCommand parse(List<String> args) {
     CompressCommand c = new CompressCommand();
     try {
-      new CommandLine(c).parseArgs(args.toArray(String[]::new));
+      // No @file expansion: these arguments come from a client's settings, the files from the server.
+      new CommandLine(c).setExpandAtFiles(false).parseArgs(args.toArray(String[]::new));
     } catch (CommandLine.ParameterException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

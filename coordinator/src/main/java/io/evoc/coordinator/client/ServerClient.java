@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,9 +106,33 @@ public final class ServerClient {
     return send(request(path).DELETE(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  /** Downloads to a file; the status (the body is the file only when it is 200). */
+  /** Downloads to a file when the answer is 200; the status (on any other, the file is untouched). */
   public int download(String path, Path file) {
-    return send(request(path).GET(), HttpResponse.BodyHandlers.ofFile(file)).status();
+    // Into a temporary file beside it, moved into place on success: an error's body, or half a
+    // download, never takes the file's name (nor replaces what was there).
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp;
+    try {
+      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write in " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      int status = send(request(path).GET(), HttpResponse.BodyHandlers.ofFile(tmp)).status();
+      if (status == 200) {
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+      return status;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        // a stray .part file; the download's outcome stands
+      }
+    }
   }
 
   /**

@@ -1,5 +1,7 @@
 package io.evoc.coordinator.finalization;
 
+import io.evoc.coordinator.search.Ranges;
+
 /**
  * How the surviving weights are quantized and which Pareto point is kept.
  *
@@ -32,9 +34,8 @@ public record FinalizeSettings(Quantization quantization, double maxAccuracyDrop
     if (!Double.isNaN(maxDivergence) && !(maxDivergence > 0)) {
       throw new IllegalArgumentException("--max-divergence " + maxDivergence + ": expected a positive number");
     }
-    if (population < 4 || generations < 0 || codebookEpochs < 0) {
-      throw new IllegalArgumentException(
-          "--pareto-population must be >= 4, --pareto-generations >= 0, --codebook-epochs >= 0");
-    }
+    Ranges.check("--pareto-population", population, 4, 10_000);
+    Ranges.check("--pareto-generations", generations, 0, 10_000);
+    Ranges.check("--codebook-epochs", codebookEpochs, 0, 1_000);
   }
 }

@@ -49,9 +49,13 @@ public record SearchSettings(
         throw new IllegalArgumentException("--layer-sparsity " + name + "=" + goal + ": expected a fraction in [0, 1)");
       }
     });
-    if (population < 2 || generations < 1 || swaps < 0 || distillEpochs < 0 || refitIterations < 1) {
-      throw new IllegalArgumentException(
-          "--population must be >= 2, --generations >= 1, --swaps >= 0, --distill-epochs >= 0");
+    // Upper bounds too: a server takes these from clients, and a population of a billion is a typo.
+    Ranges.check("--population", population, 2, 10_000);
+    Ranges.check("--generations", generations, 1, 1_000);
+    Ranges.check("--swaps", swaps, 0, 1_000_000);
+    Ranges.check("--distill-epochs", distillEpochs, 0, 1_000);
+    if (refitIterations < 1) {
+      throw new IllegalArgumentException("refit iterations must be >= 1, got " + refitIterations);
     }
     if (!(step > 0 && step <= 0.5)) {
       throw new IllegalArgumentException("--step " + step + ": expected a fraction in (0, 0.5]");

@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
@@ -112,7 +111,8 @@ public final class EvocServer implements AutoCloseable {
         }), "evaluators", Props.empty());
       }
       Coordinator.Here here = new Coordinator.Here();
-      ApiRoutes routes = new ApiRoutes(system, coordinator, here, blobs, metrics, token, blocking);
+      ApiRoutes routes = new ApiRoutes(system, coordinator, here, blobs, metrics, token, blocking,
+          config.getBytes("evoc.limits.upload-bytes"));
       binding = Http.get(system).newServerAt(host, config.getInt("evoc.http.port")).bind(routes.routes())
           .toCompletableFuture().join();
       String apiUrl = "http://" + (advertised.isBlank() ? host : advertised) + ":" + binding.localAddress().getPort();
@@ -191,17 +191,19 @@ public final class EvocServer implements AutoCloseable {
     }
     Path file = dataDir.resolve("token");
     if (Files.exists(file)) {
-      return Files.readString(file, StandardCharsets.UTF_8).trim();
+      String kept = Files.readString(file, StandardCharsets.UTF_8).trim();
+      if (!kept.isEmpty()) {
+        return kept;
+      }
     }
     byte[] bytes = new byte[24];
     new SecureRandom().nextBytes(bytes);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
-    try {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system: the file keeps its default permissions
-    }
+    // Owner-only from its first byte (a temporary file is created so on POSIX), and whole when it
+    // appears under its name.
+    Path tmp = Files.createTempFile(dataDir, ".token", ".tmp");
+    Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     out.println("evoc: generated API token (kept in " + file + "): " + token);
     return token;
   }

@@ -43,6 +43,32 @@ final class Api {
     return m;
   }
 
+  /** A request with this Authorization header, exactly as given. */
+  int statusWithAuthorization(String path, String authorization) throws Exception {
+    java.net.http.HttpRequest r = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+        + path)).header("Authorization", authorization).build();
+    return java.net.http.HttpClient.newHttpClient().send(r, java.net.http.HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  /** The status of the event WebSocket's upgrade: 101 when it was accepted. */
+  int eventsHandshake(String id, String token) throws Exception {
+    java.net.http.WebSocket.Builder b = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder();
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    try {
+      b.buildAsync(java.net.URI.create("ws://127.0.0.1:" + port + "/api/v1/jobs/" + id + "/events"),
+          new java.net.http.WebSocket.Listener() {}).get(1, java.util.concurrent.TimeUnit.MINUTES).abort();
+      return 101;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof java.net.http.WebSocketHandshakeException h) {
+        return h.getResponse().statusCode();
+      }
+      throw e;
+    }
+  }
+
   /** Every message of the job's event WebSocket until the server closes it; null when the upgrade is refused. */
   CompletableFuture<List<Map<String, Object>>> events(String id, String token) {
     List<Map<String, Object>> messages = new CopyOnWriteArrayList<>();

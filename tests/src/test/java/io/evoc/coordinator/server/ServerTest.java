@@ -31,8 +31,14 @@ class ServerTest {
       + "\"repair\":\"distill\",\"distill-epochs\":2,\"swaps\":4}";
 
   private static EvocServer start(Path dataDir) throws IOException {
-    return EvocServer.start(Map.of("evoc.data-dir", dataDir.toString(), "evoc.http.port", 0,
-        "pekko.remote.artery.canonical.port", 0, "evoc.token", TOKEN), new PrintWriter(new StringWriter()));
+    return start(dataDir, Map.of());
+  }
+
+  private static EvocServer start(Path dataDir, Map<String, Object> more) throws IOException {
+    Map<String, Object> config = new java.util.HashMap<>(Map.of("evoc.data-dir", dataDir.toString(), "evoc.http.port", 0,
+        "pekko.remote.artery.canonical.port", 0, "evoc.token", TOKEN));
+    config.putAll(more);
+    return EvocServer.start(config, new PrintWriter(new StringWriter()));
   }
 
   @Test
@@ -65,6 +71,8 @@ class ServerTest {
         assertThat(generations.get(i).get("generation")).isEqualTo(i % 2);
       }
       assertThat(api.events(id, null).get(1, java.util.concurrent.TimeUnit.MINUTES)).as("no token, no feed").isNull();
+      assertThat(api.eventsHandshake(id, null)).as("no token").isEqualTo(401);
+      assertThat(api.eventsHandshake(id, "wrong")).as("a wrong token").isEqualTo(401);
       String metrics = api.get("/metrics").text();
       assertThat(metrics).contains("evoc_candidates_scored_total", "evoc_scoring_latency_seconds_bucket",
           "evoc_jobs{state=\"succeeded\"} 1.0", "jvm_memory_used_bytes");
@@ -123,7 +131,8 @@ class ServerTest {
 
   @Test
   void badRequestsAreFourHundredsAndLeaveTheServerHealthy(@TempDir Path dir) throws Exception {
-    try (EvocServer server = start(dir.resolve("data"))) {
+    // Parts up to 8 MB: the test set's images (4.4 MB) pass, the training set's (26 MB) do not.
+    try (EvocServer server = start(dir.resolve("data"), Map.of("evoc.limits.upload-bytes", "8m"))) {
       Api api = new Api(server.port(), TOKEN);
       Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
       assertThat(api.getWithToken("/api/v1/jobs", null).status()).isEqualTo(401);
@@ -144,7 +153,17 @@ class ServerTest {
           "--frobnicate");
       expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"out\":\"/etc/passwd\"}")), 400,
           "'out' is set by the server");
+      // Settings never reach the server's files: no @file expansion, no flag smuggled in a key.
+      Response atFile = api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"method\":\"@/etc/passwd\"}"));
+      expect(atFile, 400, "@/etc/passwd");
+      assertThat(atFile.text()).doesNotContain("root:");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"test=/etc/passwd\":\"1\"}")), 400,
+          "'test=/etc/passwd' is not a flag name");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"population\":2000000000}")), 400,
+          "--population 2000000000: expected 2 to 10000");
       expect(api.submit(Api.parts("calib", images)), 400, "part 'model' is missing");
+      expect(api.submit(Api.parts("model", MLP, "calib", FASHION.resolve("train-images-idx3-ubyte.gz"))), 413,
+          "part 'calib': larger than 8388608 bytes (evoc.limits.upload-bytes)");
       expect(api.get("/api/v1/jobs/j404"), 404, "no job 'j404'");
       assertThat(api.get("/api/v1/jobs").json().get("jobs")).asList().isEmpty();
       try (var files = Files.list(dir.resolve("data/incoming"))) {
@@ -163,6 +182,32 @@ class ServerTest {
       assertThat(api.awaitFinished((String) slow.json().get("id"), Duration.ofMinutes(2)).get("state"))
           .isEqualTo("cancelled");
       assertThat(api.get("/health").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aGeneratedTokenIsOwnerOnlyAndKeptAcrossRestarts(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("data");
+    Map<String, Object> config = Map.of("evoc.data-dir", data.toString(), "evoc.http.port", 0,
+        "pekko.remote.artery.canonical.port", 0, "evoc.token", "");
+    StringWriter printed = new StringWriter();
+    String token;
+    try (EvocServer server = EvocServer.start(config, new PrintWriter(printed, true))) {
+      token = Files.readString(data.resolve("token")).trim();
+      assertThat(printed.toString()).contains("generated API token", token);
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          data.resolve("token")))).isEqualTo("rw-------");
+      Api api = new Api(server.port(), token);
+      assertThat(api.get("/api/v1/jobs").status()).isEqualTo(200);
+      assertThat(api.statusWithAuthorization("/api/v1/jobs", "bearer " + token)).as("the scheme in lower case")
+          .isEqualTo(200);
+      assertThat(api.statusWithAuthorization("/api/v1/jobs", token)).as("no scheme").isEqualTo(401);
+      assertThat(api.statusWithAuthorization("/api/v1/jobs", "Bearer " + token + "x")).isEqualTo(401);
+    }
+    StringWriter again = new StringWriter();
+    try (EvocServer server = EvocServer.start(config, new PrintWriter(again, true))) {
+      assertThat(again.toString()).doesNotContain(token);
+      assertThat(new Api(server.port(), token).get("/api/v1/jobs").status()).isEqualTo(200);
     }
   }
 

@@ -19,13 +19,27 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * The coordinator's queue of work units. Evaluators pull: each request adds credit, and a unit
  * goes only to an evaluator with credit. A unit not answered within the timeout, or whose
- * evaluator left the cluster, goes back to the front of the queue for another; an answer that
- * comes after its unit was answered is ignored; a unit an evaluator failed on is retried on
- * another, up to {@value #ATTEMPTS} times. Thread-safe: jobs submit from their worker threads,
- * evaluators' messages arrive through {@link WorkQueueActor}.
+ * evaluator left the cluster, goes back to the front of the queue for another (up to
+ * {@value #LOSSES} times); an answer that comes after its unit was answered is ignored.
+ *
+ * <p>A unit an evaluator failed on goes to another evaluator where there is one, and fails its job
+ * after {@value #ATTEMPTS} failures. An evaluator that fails {@value #FAILING_AFTER} units in a row
+ * (one that cannot fetch the job's files, say) is failing: while another evaluator can take the
+ * work, it gets none until a minute has passed since its last failure. So one broken node slows
+ * the jobs down instead of failing them, and a job whose units fail everywhere still ends.
+ *
+ * <p>Thread-safe: jobs submit from their worker threads, evaluators' messages arrive through
+ * {@link WorkQueueActor}.
  */
 public final class WorkQueue {
+  /** Failures of a unit, on any evaluators, that fail it. */
   static final int ATTEMPTS = 3;
+  /** Times a unit may be lost (timed out, its evaluator gone) before it fails. */
+  static final int LOSSES = 10;
+  /** Failures in a row that make an evaluator failing. */
+  static final int FAILING_AFTER = 3;
+  /** How long after its last failure a failing evaluator is passed over. */
+  static final long FAILING_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
   private final long timeoutNanos;
   private final Function<String, ActorRef<EvaluatorMessage>> resolve;
@@ -44,7 +58,10 @@ public final class WorkQueue {
     final CompletableFuture<WorkResult> result = new CompletableFuture<>();
     String evaluator;
     long sentNanos;
-    int attempts;
+    int errors;
+    int losses;
+    /** Evaluators that failed on it: it goes to others while there are any. */
+    final Set<String> failedOn = new java.util.HashSet<>();
 
     Pending(WorkUnit unit) {
       this.unit = unit;
@@ -60,17 +77,32 @@ public final class WorkQueue {
     long scored;
     long nanos;
     long lastSeenMillis;
+    int failuresInARow;
+    long lastFailureNanos;
+    String lastError = "";
 
     Evaluator(ActorRef<EvaluatorMessage> ref, String device, String numerics) {
       this.ref = ref;
       this.device = device;
       this.numerics = numerics;
     }
+
+    boolean failing(long now) {
+      return failuresInARow >= FAILING_AFTER && now - lastFailureNanos < FAILING_NANOS;
+    }
   }
 
-  /** An evaluator as {@code GET /api/v1/cluster} shows it. */
+  /**
+   * An evaluator as {@code GET /api/v1/cluster} shows it.
+   *
+   * @param failing passed over for work (see the class comment)
+   * @param lastError its last unit's error while it fails in a row; empty otherwise
+   */
   public record EvaluatorView(String ref, String device, String numerics, long candidatesScored,
-      double candidatesPerSecond, long lastSeenMillis) {}
+      double candidatesPerSecond, long lastSeenMillis, boolean failing, String lastError) {}
+
+  /** Warnings for the log, collected under the lock and taken by the actor. */
+  private final List<String> warnings = new ArrayList<>();
 
   /**
    * @param resolve an evaluator's serialized actor reference to the reference
@@ -114,21 +146,30 @@ public final class WorkQueue {
   }
 
   /**
-   * @return a warning when this is an evaluator not seen before that computes differently from
-   *     another one the queue has: which units each scores would then change the results
+   * Adds the evaluator's credit. An evaluator not seen before that computes differently from
+   * another one the queue has leaves a warning ({@link #takeWarnings}): which units each scores
+   * would then change the results.
    */
-  synchronized String request(WorkRequest r) {
+  synchronized void request(WorkRequest r) {
     Evaluator e = evaluators.get(r.getEvaluator());
-    String warning = null;
     if (e == null) {
       e = new Evaluator(resolve.apply(r.getEvaluator()), r.getDevice(), r.getNumerics());
-      warning = mixedNumerics(r.getEvaluator(), e);
+      String mixed = mixedNumerics(r.getEvaluator(), e);
+      if (mixed != null) {
+        warnings.add(mixed);
+      }
       evaluators.put(r.getEvaluator(), e);
     }
     e.credit += r.getCapacity();
     e.lastSeenMillis = System.currentTimeMillis();
     dispatch();
-    return warning;
+  }
+
+  /** What happened since the last call that the log should say. */
+  synchronized List<String> takeWarnings() {
+    List<String> out = List.copyOf(warnings);
+    warnings.clear();
+    return out;
   }
 
   private String mixedNumerics(String ref, Evaluator added) {
@@ -158,15 +199,21 @@ public final class WorkQueue {
       if (!r.getEvaluator().equals(p.evaluator)) {
         return 0; // the unit went to another evaluator meanwhile
       }
-      if (p.attempts + 1 >= ATTEMPTS) {
-        pending.remove(r.getUnitId());
-        p.result.completeExceptionally(new IllegalStateException("work unit " + r.getUnitId() + " failed "
-            + ATTEMPTS + " times; last: " + r.getError()));
+      failed(r.getEvaluator(), e, r.getError());
+      p.errors++;
+      p.failedOn.add(r.getEvaluator());
+      if (p.errors >= ATTEMPTS) {
+        fail(p, "failed " + p.errors + " times, on " + p.failedOn.size() + " evaluator"
+            + (p.failedOn.size() == 1 ? "" : "s") + "; last: " + r.getError());
       } else {
         requeue(p);
       }
       dispatch();
       return 0;
+    }
+    if (e != null) {
+      e.failuresInARow = 0;
+      e.lastError = "";
     }
     // The first answer wins, even from an evaluator the unit was taken from: scores are deterministic.
     pending.remove(r.getUnitId());
@@ -175,17 +222,36 @@ public final class WorkQueue {
     return r.getDivergenceCount();
   }
 
+  private void failed(String name, Evaluator e, String error) {
+    if (e == null) {
+      return;
+    }
+    e.failuresInARow++;
+    e.lastFailureNanos = System.nanoTime();
+    e.lastError = error;
+    if (e.failuresInARow == FAILING_AFTER) {
+      warnings.add("evaluator " + name + " (" + e.device + ") failed " + FAILING_AFTER + " units in a row (last: "
+          + error + "): it gets work only when no other evaluator can take it, until a minute after its last failure");
+    }
+  }
+
+  private void fail(Pending p, String why) {
+    pending.remove(p.unit.getUnitId());
+    waiting.remove(p.unit.getUnitId());
+    p.result.completeExceptionally(new IllegalStateException("work unit " + p.unit.getUnitId() + " " + why));
+  }
+
   /** Units sent longer ago than the timeout go back to the front. */
   synchronized void tick() {
     long now = System.nanoTime();
-    for (Pending p : pending.values()) {
-      if (p.evaluator != null && now - p.sentNanos > timeoutNanos) {
-        Evaluator e = evaluators.get(p.evaluator);
-        if (e != null) {
-          e.credit = 0; // it must ask again: a live but slow evaluator will, a dead one will not
-        }
-        requeue(p);
+    List<Pending> late = pending.values().stream()
+        .filter(p -> p.evaluator != null && now - p.sentNanos > timeoutNanos).toList();
+    for (Pending p : late) {
+      Evaluator e = evaluators.get(p.evaluator);
+      if (e != null) {
+        e.credit = 0; // it must ask again: a live but slow evaluator will, a dead one will not
       }
+      lost(p);
     }
     dispatch();
   }
@@ -199,11 +265,7 @@ public final class WorkQueue {
     listed.addAll(present);
     for (String e : gone) {
       evaluators.remove(e);
-      for (Pending p : pending.values()) {
-        if (e.equals(p.evaluator)) {
-          requeue(p);
-        }
-      }
+      pending.values().stream().filter(p -> e.equals(p.evaluator)).toList().forEach(this::lost);
     }
     dispatch();
   }
@@ -231,39 +293,70 @@ public final class WorkQueue {
     for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
       Evaluator v = e.getValue();
       out.add(new EvaluatorView(e.getKey(), v.device, v.numerics, v.scored, v.nanos == 0 ? 0 : v.scored / (v.nanos / 1e9),
-          v.lastSeenMillis));
+          v.lastSeenMillis, v.failing(System.nanoTime()), v.lastError));
     }
     return out;
   }
 
+  /** Timed out, or its evaluator left: back to the front, or failed when that happened too often. */
+  private void lost(Pending p) {
+    if (++p.losses > LOSSES) {
+      fail(p, "was lost " + p.losses + " times (its evaluators timed out or left the cluster)");
+    } else {
+      requeue(p);
+    }
+  }
+
   private void requeue(Pending p) {
     p.evaluator = null;
-    p.attempts++;
     waiting.remove(p.unit.getUnitId());
     waiting.addFirst(p.unit.getUnitId());
   }
 
+  /** Units in queue order, each to the evaluator with the most credit among those it should go to. */
   private void dispatch() {
-    while (!waiting.isEmpty()) {
-      Evaluator target = null;
-      String name = null;
-      for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
-        if (e.getValue().credit > 0 && (target == null || e.getValue().credit > target.credit)) {
-          target = e.getValue();
-          name = e.getKey();
-        }
-      }
-      if (target == null) {
-        return;
-      }
-      Pending p = pending.get(waiting.pollFirst());
+    long now = System.nanoTime();
+    for (var it = waiting.iterator(); it.hasNext() && evaluators.values().stream().anyMatch(e -> e.credit > 0); ) {
+      Pending p = pending.get(it.next());
       if (p == null) {
+        it.remove();
         continue;
       }
+      String name = target(p, now);
+      if (name == null) {
+        continue; // it waits for an evaluator it should go to
+      }
+      it.remove();
+      Evaluator target = evaluators.get(name);
       target.credit--;
       p.evaluator = name;
-      p.sentNanos = System.nanoTime();
+      p.sentNanos = now;
       target.ref.tell(EvaluatorMessage.newBuilder().setUnit(p.unit.toBuilder().setQueue(self)).build());
     }
+  }
+
+  /**
+   * The evaluator with credit and the most of it among the best ranked for the unit, or none: an
+   * evaluator that failed on the unit ranks below one that did not, and a failing one below one
+   * that is not. A unit whose best-ranked evaluators have no credit waits for them.
+   */
+  private String target(Pending p, long now) {
+    int best = Integer.MAX_VALUE;
+    for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
+      best = Math.min(best, rank(p, e.getKey(), e.getValue(), now));
+    }
+    String name = null;
+    int credit = 0;
+    for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
+      if (e.getValue().credit > credit && rank(p, e.getKey(), e.getValue(), now) == best) {
+        name = e.getKey();
+        credit = e.getValue().credit;
+      }
+    }
+    return name;
+  }
+
+  private static int rank(Pending p, String name, Evaluator e, long now) {
+    return (p.failedOn.contains(name) ? 2 : 0) + (e.failing(now) ? 1 : 0);
   }
 }

@@ -36,13 +36,11 @@ public final class WorkQueueActor {
         return Behaviors.receive(Object.class)
             .onMessage(QueueMessage.class, m -> {
               if (m.hasRequest()) {
-                String mixed = queue.request(m.getRequest());
-                if (mixed != null) {
-                  ctx.getLog().warn(mixed);
-                }
+                queue.request(m.getRequest());
               } else if (m.hasResult()) {
                 metrics.scored(name, queue.result(m.getResult()));
               }
+              queue.takeWarnings().forEach(w -> ctx.getLog().warn(w));
               return Behaviors.same();
             })
             .onMessage(Receptionist.Listing.class, listing -> {

@@ -76,14 +76,14 @@ public final class ApiRoutes extends AllDirectives {
   private final Uploads uploads;
 
   public ApiRoutes(ActorSystem<?> system, boolean coordinatorRole, Coordinator.Here here, BlobStore blobs,
-      ServerMetrics metrics, String token, Executor blocking) {
+      ServerMetrics metrics, String token, Executor blocking, long partBytes) {
     this.system = system;
     this.coordinatorRole = coordinatorRole;
     this.here = here;
     this.blobs = blobs;
     this.metrics = metrics;
-    this.token = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
-    this.uploads = new Uploads(blobs, Materializer.matFromSystem(system), blocking);
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.uploads = new Uploads(blobs, Materializer.matFromSystem(system), blocking, partBytes);
   }
 
   public Route routes() {
@@ -170,7 +170,7 @@ public final class ApiRoutes extends AllDirectives {
         evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "numerics", e.numerics(),
             "candidates_scored", e.candidatesScored(),
             "candidates_per_second", Math.round(e.candidatesPerSecond() * 10) / 10.0, "last_seen_ms",
-            e.lastSeenMillis()));
+            e.lastSeenMillis(), "failing", e.failing(), "last_error", e.lastError()));
       }
     }
     return json(200, Map.of("self", Cluster.get(system).selfMember().address().toString(), "members", members,
@@ -223,8 +223,11 @@ public final class ApiRoutes extends AllDirectives {
   /** Every /api route: the bearer token, compared in constant time, or 401. */
   private Route authorized(Supplier<Route> inner) {
     return optionalHeaderValueByName("Authorization", header -> {
-      byte[] given = header.orElse("").getBytes(StandardCharsets.UTF_8);
-      return MessageDigest.isEqual(given, token) ? inner.get()
+      // The scheme's name is case-insensitive (RFC 7235); the token is compared in constant time.
+      String[] parts = header.orElse("").trim().split(" +", 2);
+      boolean bearer = parts.length == 2 && parts[0].equalsIgnoreCase("Bearer");
+      byte[] given = bearer ? parts[1].getBytes(StandardCharsets.UTF_8) : new byte[0];
+      return bearer && MessageDigest.isEqual(given, token) ? inner.get()
           : respondWithHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("WWW-Authenticate",
               "Bearer"), () -> json(401, Map.of("error", header.isEmpty() ? "missing bearer token"
                   : "wrong bearer token")));
@@ -283,7 +286,7 @@ public final class ApiRoutes extends AllDirectives {
       return json(b.status, Map.of("error", b.getMessage()));
     }
     if (e instanceof EntityStreamSizeException || e.getCause() instanceof EntityStreamSizeException) {
-      return json(413, Map.of("error", "upload larger than the limit (evoc.limits.upload-bytes)"));
+      return json(413, Map.of("error", "upload larger than the limit for a whole request (evoc.limits.request-bytes)"));
     }
     system.log().error("upload failed", e);
     return json(500, Map.of("error", "internal error: " + e));

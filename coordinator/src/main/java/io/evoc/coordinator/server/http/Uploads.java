@@ -39,11 +39,14 @@ final class Uploads {
   private final BlobStore blobs;
   private final Materializer materializer;
   private final Executor blocking;
+  /** Largest file part (evoc.limits.upload-bytes). */
+  private final long partBytes;
 
-  Uploads(BlobStore blobs, Materializer materializer, Executor blocking) {
+  Uploads(BlobStore blobs, Materializer materializer, Executor blocking, long partBytes) {
     this.blobs = blobs;
     this.materializer = materializer;
     this.blocking = blocking;
+    this.partBytes = partBytes;
   }
 
   /** The form's parts on disk, by part name. */
@@ -58,7 +61,14 @@ final class Uploads {
       }
       Path tmp = blobs.temporary();
       files.put(name, tmp);
-      return part.getEntity().getDataBytes().runWith(FileIO.toPath(tmp), materializer).thenApply(io -> name);
+      long[] received = {0};
+      return part.getEntity().getDataBytes().map(bytes -> {
+        received[0] += bytes.size();
+        if (received[0] > partBytes) {
+          throw new BadRequest(413, "part '" + name + "': larger than " + partBytes + " bytes (evoc.limits.upload-bytes)");
+        }
+        return bytes;
+      }).runWith(FileIO.toPath(tmp), materializer).thenApply(io -> name);
     }).runWith(Sink.ignore(), materializer)
         .thenApplyAsync(done -> check(files), blocking)
         .whenComplete((spec, failure) -> {

@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  */
 public final class JobRunner {
   /** Flags the server sets itself: inputs come as uploads, outputs go to the job. */
+  /** A setting's key is a long flag's name; anything else (an "=" above all) could smuggle in another. */
+  private static final java.util.regex.Pattern FLAG_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9-]*");
   static final Set<String> RESERVED = Set.of("model", "calib", "test", "out", "report", "device", "help", "version");
 
   private static final String ARTIFACT = "artifact.evoc";
@@ -43,12 +45,16 @@ public final class JobRunner {
       args.addAll(List.of("--test", work.resolve(spec.getTest().getName()).toString()));
     }
     for (Map.Entry<String, String> e : new TreeMap<>(spec.getSettingsMap()).entrySet()) {
+      if (!FLAG_NAME.matcher(e.getKey()).matches()) {
+        throw new IllegalArgumentException("'" + e.getKey() + "' is not a flag name (lower-case letters, digits and"
+            + " dashes, as in \"calib-limit\")");
+      }
       if (RESERVED.contains(e.getKey())) {
         throw new IllegalArgumentException("'" + e.getKey() + "' is set by the server (upload the file as a part, or"
             + " leave it out)");
       }
-      args.add("--" + e.getKey());
-      args.add(e.getValue());
+      // One argument, so that no value can pass for a flag of its own.
+      args.add("--" + e.getKey() + "=" + e.getValue());
     }
     args.addAll(List.of("--out", work.resolve(ARTIFACT).toString(), "--report", work.resolve(REPORT).toString()));
     return args;

@@ -22,14 +22,18 @@ class MixedNumericsTest {
   @Test
   void aNewEvaluatorThatComputesDifferentlyIsNamedOnce() {
     WorkQueue queue = new WorkQueue(Duration.ofSeconds(60), ref -> null);
-    assertThat(queue.request(request("a", "cpu", PINNED))).isNull();
-    assertThat(queue.request(request("b", "cpu", PINNED))).isNull();
+    queue.request(request("a", "cpu", PINNED));
+    queue.request(request("b", "cpu", PINNED));
+    assertThat(queue.takeWarnings()).isEmpty();
     String unpinned = Numerics.describe(java.util.Map.of());
-    String warning = queue.request(request("c", "cpu", unpinned));
-    assertThat(warning).contains("evaluator c (cpu: " + unpinned + ")", "(cpu: " + PINNED + ")");
+    queue.request(request("c", "cpu", unpinned));
+    assertThat(queue.takeWarnings()).singleElement().asString()
+        .contains("evaluator c (cpu: " + unpinned + ")", "(cpu: " + PINNED + ")");
     // Its later requests for work say nothing more; a GPU is named as one.
-    assertThat(queue.request(request("c", "cpu", unpinned))).isNull();
-    assertThat(queue.request(request("g", "gpu:0", "cuda"))).contains("evaluator g (gpu:0: cuda)");
+    queue.request(request("c", "cpu", unpinned));
+    assertThat(queue.takeWarnings()).isEmpty();
+    queue.request(request("g", "gpu:0", "cuda"));
+    assertThat(queue.takeWarnings()).singleElement().asString().contains("evaluator g (gpu:0: cuda)");
     assertThat(queue.evaluators()).extracting(WorkQueue.EvaluatorView::numerics)
         .containsExactlyInAnyOrder(PINNED, PINNED, unpinned, "cuda");
   }
