@@ -44,6 +44,7 @@ class ServerTest {
   @Test
   void aJobGivesTheCommandLinesBytesAndOutlivesARestart(@TempDir Path dir) throws Exception {
     byte[] artifact;
+    List<Map<String, Object>> feed;
     try (EvocServer server = start(dir.resolve("data"))) {
       Api api = new Api(server.port(), TOKEN);
       Response submitted = api.submit(Api.parts("model", MLP,
@@ -56,7 +57,7 @@ class ServerTest {
       assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
       assertThat(job).containsKey("progress");
       // A client that connected at once and one that connects after the end see the same feed.
-      List<Map<String, Object>> feed = early.get(1, java.util.concurrent.TimeUnit.MINUTES);
+      feed = early.get(1, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
       for (int i = 0; i < feed.size(); i++) {
         assertThat(feed.get(i).get("seq")).isEqualTo(i);
@@ -126,6 +127,8 @@ class ServerTest {
       assertThat(api.get("/ready").status()).isEqualTo(200);
       assertThat(api.get("/api/v1/jobs/j1").json().get("state")).isEqualTo("succeeded");
       assertThat(api.get("/api/v1/jobs/j1/artifact").body()).isEqualTo(artifact);
+      // The feed replayed from the journal: every generation too, as it was streamed live.
+      assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
     }
   }
 

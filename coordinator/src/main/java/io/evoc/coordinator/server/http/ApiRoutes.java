@@ -282,8 +282,11 @@ public final class ApiRoutes extends AllDirectives {
 
   private Route error(Throwable failure) {
     Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    if (e instanceof BadRequest b) {
-      return json(b.status, Map.of("error", b.getMessage()));
+    // A part's check fails inside the stream that writes it: the file sink wraps it.
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof BadRequest b) {
+        return json(b.status, Map.of("error", b.getMessage()));
+      }
     }
     if (e instanceof EntityStreamSizeException || e.getCause() instanceof EntityStreamSizeException) {
       return json(413, Map.of("error", "upload larger than the limit for a whole request (evoc.limits.request-bytes)"));

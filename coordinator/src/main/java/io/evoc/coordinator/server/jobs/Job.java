@@ -52,10 +52,13 @@ public final class Job {
   /** The cycle the latest attempt resumed after (0: from the start). */
   int resumedCycle;
   /**
-   * What the WebSocket streams, numbered from 0: the persisted history (commits among it) as it
-   * replays, then each generation as it happens (those are kept in memory, not persisted).
+   * What the WebSocket streams, numbered from 0: the persisted history as it replays, then each
+   * generation as it happens. Generations are persisted with the next checkpoint, so a restart
+   * replays those of every committed cycle (those after the last checkpoint are searched again).
    */
   final List<Map<String, Object>> feed = new ArrayList<>();
+  /** Generations streamed live since the last checkpoint: its event carries them. Not persisted. */
+  final List<JobEvent.GenerationRecord> unpersisted = new ArrayList<>();
 
   Job(String id, JobSpec spec, long submittedMillis) {
     this.id = id;

@@ -247,7 +247,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(GenerationDone.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
           if (job != null) {
-            job.publish("generation", System.currentTimeMillis(), generation(c.generation()));
+            JobEvent.GenerationRecord g = record(c.generation(), System.currentTimeMillis());
+            job.unpersisted.add(g);
+            job.publish("generation", g.getAtMillis(), generation(g));
             metrics.generation(c.id(), c.generation());
           }
           return Effect().none();
@@ -322,7 +324,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return Effect().none();
     }
     Blob old = job.checkpoint;
-    return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed()).build())
+    return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed().toBuilder()
+            .addAllGenerations(job.unpersisted)).build())
         .thenRun(after -> dropCheckpoint(old, c.checkpointed().getCheckpoint()));
   }
 
@@ -541,6 +544,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     applyTo(jobs, job, e);
     if (e.hasCheckpointed()) {
+      List<JobEvent.GenerationRecord> generations = e.getCheckpointed().getGenerationsList();
+      // Live, they were streamed as they happened; replayed, they are streamed now.
+      int live = Math.min(job.unpersisted.size(), generations.size());
+      job.unpersisted.subList(0, live).clear();
+      for (JobEvent.GenerationRecord g : generations.subList(live, generations.size())) {
+        job.publish("generation", g.getAtMillis(), generation(g));
+      }
       for (TraceRecord r : e.getCheckpointed().getTraceList()) {
         job.publish(r.getDistilled() > 0 ? "distilled" : "commit", e.getAtMillis(), Job.describe(TraceEntry.of(r)));
       }
@@ -626,16 +636,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     metrics.jobs(counts);
   }
 
-  private static Map<String, Object> generation(Generation g) {
+  private static JobEvent.GenerationRecord record(Generation g, long atMillis) {
+    return JobEvent.GenerationRecord.newBuilder().setCycle(g.cycle()).setLayer(g.layer())
+        .setGeneration(g.generation()).setBestDivergence(g.bestDivergence()).setCandidates(g.candidates())
+        .setScoringNanos(g.scoringNanos()).setElapsedMillis(g.elapsedMillis())
+        .setCandidatesScored(g.candidatesScored()).setAtMillis(atMillis).build();
+  }
+
+  private static Map<String, Object> generation(JobEvent.GenerationRecord g) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("cycle", g.cycle());
-    m.put("layer", g.layer());
-    m.put("generation", g.generation());
-    m.put("best_divergence", g.bestDivergence());
-    m.put("candidates", g.candidates());
-    m.put("scoring_ms", g.scoringNanos() / 1e6);
-    m.put("candidates_scored", g.candidatesScored());
-    m.put("elapsed_ms", g.elapsedMillis());
+    m.put("cycle", g.getCycle());
+    m.put("layer", g.getLayer());
+    m.put("generation", g.getGeneration());
+    m.put("best_divergence", g.getBestDivergence());
+    m.put("candidates", g.getCandidates());
+    m.put("scoring_ms", g.getScoringNanos() / 1e6);
+    m.put("candidates_scored", g.getCandidatesScored());
+    m.put("elapsed_ms", g.getElapsedMillis());
     return m;
   }
 
