@@ -45,6 +45,8 @@ class ServerTest {
   void aJobGivesTheCommandLinesBytesAndOutlivesARestart(@TempDir Path dir) throws Exception {
     byte[] artifact;
     List<Map<String, Object>> feed;
+    Object layerSparsity;
+    Object lastGeneration;
     try (EvocServer server = start(dir.resolve("data"))) {
       Api api = new Api(server.port(), TOKEN);
       Response submitted = api.submit(Api.parts("model", MLP,
@@ -55,7 +57,13 @@ class ServerTest {
       var early = api.events(id, TOKEN);
       Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(5));
       assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
-      assertThat(job).containsKey("progress");
+      assertThat(job).containsKeys("progress", "layer_sparsity", "last_generation");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> layers = (Map<String, Object>) job.get("layer_sparsity");
+      assertThat(layers).isNotEmpty().allSatisfy((layer, f) -> assertThat(((Number) f).doubleValue()).isBetween(0.0, 1.0));
+      assertThat(((Map<?, ?>) job.get("last_generation")).keySet()).asString().contains("cycle", "generation", "best_divergence");
+      layerSparsity = job.get("layer_sparsity");
+      lastGeneration = job.get("last_generation");
       // A client that connected at once and one that connects after the end see the same feed.
       feed = early.get(1, java.util.concurrent.TimeUnit.MINUTES);
       assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
@@ -125,7 +133,10 @@ class ServerTest {
     try (EvocServer again = start(dir.resolve("data"))) {
       Api api = new Api(again.port(), TOKEN);
       assertThat(api.get("/ready").status()).isEqualTo(200);
-      assertThat(api.get("/api/v1/jobs/j1").json().get("state")).isEqualTo("succeeded");
+      Map<String, Object> replayed = api.get("/api/v1/jobs/j1").json();
+      assertThat(replayed.get("state")).isEqualTo("succeeded");
+      assertThat(replayed.get("layer_sparsity")).isEqualTo(layerSparsity);
+      assertThat(replayed.get("last_generation")).isEqualTo(lastGeneration);
       assertThat(api.get("/api/v1/jobs/j1/artifact").body()).isEqualTo(artifact);
       // The feed replayed from the journal: every generation too, as it was streamed live.
       assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);

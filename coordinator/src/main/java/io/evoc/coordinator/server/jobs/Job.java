@@ -57,6 +57,10 @@ public final class Job {
    * replays those of every committed cycle (those after the last checkpoint are searched again).
    */
   final List<Map<String, Object>> feed = new ArrayList<>();
+  /** Each layer's sparsity as of its latest commit, by name. */
+  final Map<String, Double> layerSparsity = new java.util.TreeMap<>();
+  /** The search's latest generation: its cycle's best divergence so far. */
+  JobEvent.GenerationRecord lastGeneration;
   /** Generations streamed live since the last checkpoint: its event carries them. Not persisted. */
   final List<JobEvent.GenerationRecord> unpersisted = new ArrayList<>();
 
@@ -95,6 +99,20 @@ public final class Job {
     return m;
   }
 
+  /** A generation as the API shows it: in a job's view and in its feed. */
+  static Map<String, Object> describe(JobEvent.GenerationRecord g) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cycle", g.getCycle());
+    m.put("layer", g.getLayer());
+    m.put("generation", g.getGeneration());
+    m.put("best_divergence", g.getBestDivergence());
+    m.put("candidates", g.getCandidates());
+    m.put("scoring_ms", g.getScoringNanos() / 1e6);
+    m.put("candidates_scored", g.getCandidatesScored());
+    m.put("elapsed_ms", g.getElapsedMillis());
+    return m;
+  }
+
   /** Appends to the feed: {@code seq} and {@code type} first, then the fields. */
   void publish(String type, long atMillis, Map<String, Object> fields) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -122,6 +140,12 @@ public final class Job {
     m.put("finished_ms", finishedMillis == 0 ? null : finishedMillis);
     if (progress != null) {
       m.put("progress", describe(progress));
+    }
+    if (!layerSparsity.isEmpty()) {
+      m.put("layer_sparsity", new LinkedHashMap<>(layerSparsity));
+    }
+    if (lastGeneration != null) {
+      m.put("last_generation", describe(lastGeneration));
     }
     if (state == State.FINALIZING) {
       m.put("finalizing_on", finalizingOn);

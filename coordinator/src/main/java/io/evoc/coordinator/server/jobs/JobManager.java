@@ -240,6 +240,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           Job job = jobs.get(c.id());
           if (job != null) { // live; the feed gets it with the checkpoint that persists it
             job.progress = c.entry();
+            job.layerSparsity.put(c.entry().layer(), c.entry().layerSparsity());
             metrics.commit(c.id(), c.entry());
           }
           return Effect().none();
@@ -249,7 +250,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           if (job != null) {
             JobEvent.GenerationRecord g = record(c.generation(), System.currentTimeMillis());
             job.unpersisted.add(g);
-            job.publish("generation", g.getAtMillis(), generation(g));
+            job.lastGeneration = g;
+            job.publish("generation", g.getAtMillis(), Job.describe(g));
             metrics.generation(c.id(), c.generation());
           }
           return Effect().none();
@@ -549,9 +551,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       int live = Math.min(job.unpersisted.size(), generations.size());
       job.unpersisted.subList(0, live).clear();
       for (JobEvent.GenerationRecord g : generations.subList(live, generations.size())) {
-        job.publish("generation", g.getAtMillis(), generation(g));
+        job.lastGeneration = g;
+        job.publish("generation", g.getAtMillis(), Job.describe(g));
       }
       for (TraceRecord r : e.getCheckpointed().getTraceList()) {
+        job.layerSparsity.put(r.getLayer(), r.getLayerSparsity());
         job.publish(r.getDistilled() > 0 ? "distilled" : "commit", e.getAtMillis(), Job.describe(TraceEntry.of(r)));
       }
       return jobs;
@@ -643,18 +647,6 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .setCandidatesScored(g.candidatesScored()).setAtMillis(atMillis).build();
   }
 
-  private static Map<String, Object> generation(JobEvent.GenerationRecord g) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("cycle", g.getCycle());
-    m.put("layer", g.getLayer());
-    m.put("generation", g.getGeneration());
-    m.put("best_divergence", g.getBestDivergence());
-    m.put("candidates", g.getCandidates());
-    m.put("scoring_ms", g.getScoringNanos() / 1e6);
-    m.put("candidates_scored", g.getCandidatesScored());
-    m.put("elapsed_ms", g.getElapsedMillis());
-    return m;
-  }
 
   private static JobEvent.Builder event(String id) {
     return JobEvent.newBuilder().setJobId(id).setAtMillis(System.currentTimeMillis());
