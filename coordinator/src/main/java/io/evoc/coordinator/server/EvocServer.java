@@ -50,6 +50,7 @@ public final class EvocServer implements AutoCloseable {
     Config base = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultOverrides())
         .withFallback(ConfigFactory.defaultApplication()).withFallback(ConfigFactory.defaultReferenceUnresolved())
         .resolve();
+    checkRoles(base.getStringList("evoc.roles"));
     Path dataDir = Path.of(base.getString("evoc.data-dir")).toAbsolutePath().normalize();
     Files.createDirectories(dataDir);
     Map<String, Object> derived = new HashMap<>();
@@ -63,6 +64,20 @@ public final class EvocServer implements AutoCloseable {
     Config config = ConfigFactory.parseMap(derived).withFallback(base);
     String token = token(config, dataDir, out);
     return new EvocServer(config, dataDir, token, out);
+  }
+
+  /** A misspelt role would otherwise start a node that silently does nothing of it. */
+  private static void checkRoles(List<String> roles) {
+    List<String> known = List.of(Coordinator.ROLE, "evaluator", FinalizerActor.ROLE);
+    for (String role : roles) {
+      if (!known.contains(role)) {
+        throw new IllegalArgumentException("evoc.roles (--roles): unknown role '" + role + "'; expected "
+            + String.join(", ", known));
+      }
+    }
+    if (roles.isEmpty()) {
+      throw new IllegalArgumentException("evoc.roles (--roles): no role; expected some of " + String.join(", ", known));
+    }
   }
 
   private EvocServer(Config config, Path dataDir, String token, PrintWriter out) throws IOException {

@@ -77,6 +77,12 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void unknownServerRole(@TempDir Path dir) {
+    assertOneLineError(Cli.run("serve", "--roles", "coordinator,evaluater", "--data-dir", dir.toString()), "evaluater",
+        "expected coordinator, evaluator, finalizer");
+  }
+
+  @Test
   void badPreprocessingFlag() {
     assertOneLineError(Cli.run("eval", "--model", MLP, "--data", Cli.FASHION, "--mean", "0.5,abc"), "--mean", "abc");
   }
