@@ -647,7 +647,6 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .setCandidatesScored(g.candidatesScored()).setAtMillis(atMillis).build();
   }
 
-
   private static JobEvent.Builder event(String id) {
     return JobEvent.newBuilder().setJobId(id).setAtMillis(System.currentTimeMillis());
   }

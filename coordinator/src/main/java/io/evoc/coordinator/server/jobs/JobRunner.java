@@ -26,9 +26,9 @@ import java.util.stream.Stream;
  * Messages go to the work directory's {@code log.txt}; the outputs go into the blob store.
  */
 public final class JobRunner {
-  /** Flags the server sets itself: inputs come as uploads, outputs go to the job. */
   /** A setting's key is a long flag's name; anything else (an "=" above all) could smuggle in another. */
   private static final java.util.regex.Pattern FLAG_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9-]*");
+  /** Flags the server sets itself: inputs come as uploads, outputs go to the job. */
   static final Set<String> RESERVED = Set.of("model", "calib", "test", "out", "report", "device", "help", "version");
 
   private static final String ARTIFACT = "artifact.evoc";
