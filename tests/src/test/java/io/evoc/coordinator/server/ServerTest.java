@@ -178,6 +178,8 @@ class ServerTest {
       expect(api.submit(Api.parts("calib", images)), 400, "part 'model' is missing");
       expect(api.submit(Api.parts("model", MLP, "calib", FASHION.resolve("train-images-idx3-ubyte.gz"))), 413,
           "part 'calib': larger than 8388608 bytes (evoc.limits.upload-bytes)");
+      expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"seed\":\"" + "7".repeat(70_000) + "\"}")),
+          413, "part 'settings': larger than 65536 bytes");
       expect(api.get("/api/v1/jobs/j404"), 404, "no job 'j404'");
       assertThat(api.get("/api/v1/jobs").json().get("jobs")).asList().isEmpty();
       try (var files = Files.list(dir.resolve("data/incoming"))) {

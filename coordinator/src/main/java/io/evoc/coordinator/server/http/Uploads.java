@@ -61,11 +61,15 @@ final class Uploads {
       }
       Path tmp = blobs.temporary();
       files.put(name, tmp);
+      // Counted as it streams in: an oversized part is refused without being written out whole.
+      boolean settings = name.equals("settings");
+      long limit = settings ? MAX_SETTINGS_BYTES : partBytes;
       long[] received = {0};
       return part.getEntity().getDataBytes().map(bytes -> {
         received[0] += bytes.size();
-        if (received[0] > partBytes) {
-          throw new BadRequest(413, "part '" + name + "': larger than " + partBytes + " bytes (evoc.limits.upload-bytes)");
+        if (received[0] > limit) {
+          throw new BadRequest(413, "part '" + name + "': larger than " + limit + " bytes"
+              + (settings ? "" : " (evoc.limits.upload-bytes)"));
         }
         return bytes;
       }).runWith(FileIO.toPath(tmp), materializer).thenApply(io -> name);
@@ -215,9 +219,6 @@ final class Uploads {
   private static Map<String, String> settings(Path file) {
     JsonNode root;
     try {
-      if (Files.size(file) > MAX_SETTINGS_BYTES) {
-        throw new BadRequest(413, "part 'settings': larger than " + MAX_SETTINGS_BYTES + " bytes");
-      }
       root = JSON.readTree(file.toFile());
     } catch (IOException e) {
       throw new BadRequest(400, "part 'settings': not JSON (" + e.getMessage().split("\n")[0] + ")");
