@@ -12,10 +12,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** The API client as the tests use it: a server on loopback, and a few helpers. */
 final class Api {
   private final int port;
+  private final String token;
   private final ServerClient client;
 
   Api(int port, String token) {
     this.port = port;
+    this.token = token;
     this.client = new ServerClient("http://127.0.0.1:" + port, token);
   }
 
@@ -41,6 +43,19 @@ final class Api {
       m.put((String) nameValue[i], nameValue[i + 1]);
     }
     return m;
+  }
+
+  /** Any method, with the token, and a body of this content type (none when null). */
+  Response send(String method, String path, String contentType, String body) throws Exception {
+    java.net.http.HttpRequest.Builder r = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+        + port + path)).header("Authorization", "Bearer " + token).method(method, body == null
+            ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      r.header("Content-Type", contentType);
+    }
+    java.net.http.HttpResponse<byte[]> got = java.net.http.HttpClient.newHttpClient().send(r.build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    return new Response(got.statusCode(), got.body());
   }
 
   /** A request with this Authorization header, exactly as given. */

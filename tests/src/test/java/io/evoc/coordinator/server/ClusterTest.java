@@ -105,6 +105,7 @@ class ClusterTest {
       assertThat(shown.json().get("artifact_sha256")).as(shown.text()).isEqualTo(job.get("artifact_sha256"));
       assertThat(viaEvaluator.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(expected);
       assertThat(viaEvaluator.get("/api/v1/jobs/nope").status()).isEqualTo(404);
+      assertThat(viaEvaluator.eventsHandshake("nope", TOKEN)).as("an unknown job's feed, relayed").isEqualTo(404);
       assertThat(viaEvaluator.getWithToken("/api/v1/jobs/" + id, "wrong").status()).isEqualTo(401);
       // The cluster view is the coordinator's too: its work queue knows the evaluators.
       List<?> seenViaEvaluator = (List<?>) viaEvaluator.get("/api/v1/cluster").json().get("evaluators");

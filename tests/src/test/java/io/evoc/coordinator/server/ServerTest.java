@@ -181,6 +181,13 @@ class ServerTest {
       expect(api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"seed\":\"" + "7".repeat(70_000) + "\"}")),
           413, "part 'settings': larger than 65536 bytes");
       expect(api.get("/api/v1/jobs/j404"), 404, "no job 'j404'");
+      // Pekko's own rejections keep their status but answer in the API's JSON, on one line.
+      expect(api.send("POST", "/api/v1/jobs", "application/json", "{}"), 415, "Expected: multipart/form-data");
+      expect(api.send("PUT", "/api/v1/jobs", null, null), 405, "supported methods: POST, GET");
+      expect(api.send("POST", "/api/v1/jobs/j404", null, null), 405, "supported methods: GET, DELETE");
+      expect(api.send("POST", "/health", null, null), 405, "supported methods: GET");
+      expect(api.send("GET", "/api/v1/nothing", null, null), 404, "could not be found");
+      expect(api.send("GET", "/nothing", null, null), 404, "could not be found");
       assertThat(api.get("/api/v1/jobs").json().get("jobs")).asList().isEmpty();
       try (var files = Files.list(dir.resolve("data/incoming"))) {
         assertThat(files).as("nothing of a refused upload stays").isEmpty();

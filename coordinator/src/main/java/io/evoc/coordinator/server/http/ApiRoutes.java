@@ -39,7 +39,11 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketRequest;
@@ -47,6 +51,7 @@ import org.apache.pekko.http.javadsl.model.headers.ContentDisposition;
 import org.apache.pekko.http.javadsl.model.headers.ContentDispositionTypes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
@@ -87,6 +92,13 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   public Route routes() {
+    // Pekko's own answers (404 for an unknown path, 405 with Allow, 415 naming the content type
+    // expected) with their status and headers, but their one line as JSON like every other error.
+    return handleRejections(RejectionHandler.defaultHandler().mapRejectionResponse(ApiRoutes::asJsonError),
+        this::endpoints);
+  }
+
+  private Route endpoints() {
     return concat(
         path("health", () -> get(() -> json(200, Map.of("status", "ok")))),
         path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(HttpEntities.create(
@@ -101,8 +113,21 @@ public final class ApiRoutes extends AllDirectives {
             path(PathMatchers.segment("blobs").slash(PathMatchers.segment()), this::blob),
             // The evaluators and their throughput are the work queue's, which lives with the coordinator.
             path("cluster", () -> get(() -> extractRequestContext(ctx -> here.queue() == null
-                ? forwardToCoordinator(this::cluster) : cluster()))),
-            json(404, Map.of("error", "no such route")))))));
+                ? forwardToCoordinator(this::cluster) : cluster()))))))));
+  }
+
+  /** A plain-text rejection response with its text as the JSON error; others unchanged. */
+  private static HttpResponse asJsonError(HttpResponse response) {
+    if (!(response.entity() instanceof HttpEntity.Strict strict)
+        || !strict.getContentType().mediaType().equals(MediaTypes.TEXT_PLAIN)) {
+      return response;
+    }
+    try {
+      return response.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+          JSON.writeValueAsString(Map.of("error", strict.getData().utf8String().replace('\n', ' ')))));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unserializable response", e);
+    }
   }
 
   /**
@@ -118,10 +143,21 @@ public final class ApiRoutes extends AllDirectives {
       }
       String target = url.get() + request.getUri().getPathString()
           + request.getUri().rawQueryString().map(q -> "?" + q).orElse("");
+      HttpHeader authorization = request.getHeader("Authorization").orElseThrow();
       return concat(
-          pathPrefix(PathMatchers.segment(), id -> path("events", () -> handleWebSocketMessages(
-              Http.get(system).webSocketClientFlow(WebSocketRequest.create(target.replaceFirst("^http", "ws"))
-                  .addHeader(request.getHeader("Authorization").orElseThrow()))))),
+          // Once upgraded, a relay can only close: the job is looked up first, so that an unknown
+          // one is a 404 here as on the coordinator.
+          pathPrefix(PathMatchers.segment(), id -> path("events", () -> onComplete(
+              Http.get(system).singleRequest(HttpRequest.GET(url.get() + request.getUri().getPathString()
+                  .replaceFirst("/events$", "")).addHeader(authorization)),
+              job -> {
+                if (job.isSuccess()) {
+                  job.get().discardEntityBytes(system);
+                }
+                return job.isSuccess() && job.get().status().intValue() == 404 ? notFound(id)
+                    : handleWebSocketMessages(Http.get(system).webSocketClientFlow(
+                        WebSocketRequest.create(target.replaceFirst("^http", "ws")).addHeader(authorization)));
+              }))),
           completeWithFuture(Http.get(system).singleRequest(request.withUri(Uri.create(target))
               .removeHeader("Timeout-Access").removeHeader("Host"))));
     }));
