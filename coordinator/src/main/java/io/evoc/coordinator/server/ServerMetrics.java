@@ -2,6 +2,7 @@ package io.evoc.coordinator.server;
 
 import io.evoc.coordinator.search.Generation;
 import io.evoc.coordinator.search.TraceEntry;
+import io.evoc.coordinator.server.cluster.WorkQueue;
 import io.evoc.coordinator.server.jobs.Job;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -121,12 +122,12 @@ public final class ServerMetrics {
     }
   }
 
-  /** Answers a work queue took: {@code n} candidates or points scored by the evaluators. */
-  public void scored(String queue, int n) {
-    if (n > 0) {
-      Counter.builder("evoc.work.scored").tag("queue", queue)
-          .description("Candidates and points the evaluators scored, by work queue (coordinator, finalizer)")
-          .register(registry).increment(n);
+  /** An answer a work queue took: candidates or points scored by one evaluator. */
+  public void scored(String queue, WorkQueue.Scored s) {
+    if (s.count() > 0) {
+      Counter.builder("evoc.work.scored").tag("queue", queue).tag("evaluator", s.evaluator()).tag("device", s.device())
+          .description("Candidates and points scored, by work queue (coordinator, finalizer) and evaluator")
+          .register(registry).increment(s.count());
     }
   }
 

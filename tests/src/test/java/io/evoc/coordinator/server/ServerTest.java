@@ -99,8 +99,11 @@ class ServerTest {
           .get("evaluators");
       assertThat(evaluators).hasSize(1);
       assertThat(((Number) evaluators.get(0).get("candidates_scored")).longValue()).isGreaterThanOrEqualTo(searched);
-      assertThat(metric(metrics, "evoc_work_scored_total{queue=\"finalizer\"}"))
+      assertThat(metric(metrics, "evoc_work_scored_total", "queue=\"finalizer\""))
           .isGreaterThanOrEqualTo(((List<?>) report.get("front")).size());
+      // Per evaluator, named by its node's address and index, not its reference's uid.
+      assertThat(metric(metrics, "evoc_work_scored_total", "queue=\"coordinator\"")).isGreaterThanOrEqualTo(searched);
+      assertThat(metrics).containsPattern("evoc_work_scored_total\\{device=\"cpu\",evaluator=\"127\\.0\\.0\\.1:\\d+/0\",");
       assertThat((List<?>) api.get("/api/v1/jobs").json().get("jobs")).hasSize(1);
       // What the job published for the evaluators (scoring batch, students) and its checkpoints are
       // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.
@@ -250,9 +253,10 @@ class ServerTest {
   }
 
   /** A series' value in Prometheus text; 0 when it is absent. */
-  private static double metric(String text, String series) {
-    return text.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(
-        l.substring(series.length() + 1).trim())).findFirst().orElse(0);
+  /** The sum of a counter's series that carry {@code label} ({@code name="value"}). */
+  private static double metric(String text, String name, String label) {
+    return text.lines().filter(l -> l.startsWith(name + "{") && l.substring(0, l.indexOf('}')).contains(label))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   private static void expect(Response r, int status, String message) {

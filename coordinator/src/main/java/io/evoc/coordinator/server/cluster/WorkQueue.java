@@ -183,9 +183,28 @@ public final class WorkQueue {
     return null;
   }
 
-  /** @return the candidates or points it scored when it is the unit's answer; 0 otherwise */
-  synchronized int result(WorkResult r) {
+  /** A unit's answer as the metrics count it: who scored how many. */
+  public record Scored(String evaluator, String device, int count) {}
+
+  /**
+   * An evaluator as the metrics name it, stable across its node's restarts: its node's address and
+   * its index there ({@code 10.0.0.5:2552/0}), from its reference without scheme, system name or uid.
+   */
+  public static String label(String ref) {
+    return ref.replaceFirst("^[a-z]+://[^@/]*@", "").replaceFirst("#-?\\d+$", "")
+        .replaceFirst("/system/evaluators/", "/");
+  }
+
+  /**
+   * @return the candidates or points the answer scored (0 unless it is the unit's answer) and by
+   *     whom
+   */
+  synchronized Scored result(WorkResult r) {
     Evaluator e = evaluators.get(r.getEvaluator());
+    return new Scored(label(r.getEvaluator()), e == null ? "" : e.device, answer(r, e));
+  }
+
+  private int answer(WorkResult r, Evaluator e) {
     if (e != null) {
       e.lastSeenMillis = System.currentTimeMillis();
       e.scored += r.getDivergenceCount();

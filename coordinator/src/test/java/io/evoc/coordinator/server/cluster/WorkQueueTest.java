@@ -152,4 +152,11 @@ class WorkQueueTest {
     answer("a", next("a"), null);
     assertThat(result.get(5, TimeUnit.SECONDS).getDivergenceCount()).isEqualTo(1);
   }
+
+  @Test
+  void metricsNameAnEvaluatorByItsNodeAndIndexNotItsUid() {
+    assertThat(WorkQueue.label("pekko://evoc@10.0.0.5:2552/system/evaluators/1#-1234567")).isEqualTo("10.0.0.5:2552/1");
+    assertThat(WorkQueue.label("pekko://evoc@10.0.0.5:2552/system/evaluators/0#99"))
+        .isEqualTo(WorkQueue.label("pekko://evoc@10.0.0.5:2552/system/evaluators/0#-7"));
+  }
 }
