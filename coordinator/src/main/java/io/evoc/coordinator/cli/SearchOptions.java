@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.search.Ranges;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
 import io.evoc.coordinator.search.SearchSettings.Repair;
@@ -27,6 +28,9 @@ final class SearchOptions {
 
   @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score the candidates: best, samples the teacher was not trained on (default ${DEFAULT-VALUE}).")
   int searchSamples;
+
+  @Option(names = "--prior-samples", defaultValue = "10000", paramLabel = "N", description = "The first N calibration samples estimate the costs that direct the search (the curvature at the student; de only), at least the --search-samples (default ${DEFAULT-VALUE}).")
+  int priorSamples;
 
   @Option(names = "--sparsity", paramLabel = "F", description = "Overall weight sparsity of the prunable layers, split across them by measured sensitivity.")
   Double sparsity;
@@ -81,9 +85,15 @@ final class SearchOptions {
     if (calibLimit < 0 || searchSamples < 1 || testLimit < 0) {
       throw new IllegalArgumentException("--calib-limit must be >= 0 (0: all), --search-samples >= 1, --test-limit >= 0");
     }
+    Ranges.check("--prior-samples", priorSamples, 1, 1_000_000);
     return new SearchSettings(sparsity == null ? Double.NaN : sparsity, parseGoals(layerSparsity), method,
         population, generations, step, swaps, parseRepair(repair), distillEpochs, timeBudget(),
         divergenceBudget == null ? Double.POSITIVE_INFINITY : divergenceBudget, seed, 50);
+  }
+
+  /** The samples the prior is estimated on: never fewer than are scored, never more than there are. */
+  int priorSamples(int calibSamples) {
+    return Math.min(Math.max(priorSamples, searchSamples), calibSamples);
   }
 
   Duration timeBudget() {
@@ -97,6 +107,7 @@ final class SearchOptions {
     settings.put("calib", calib);
     settings.put("calib_samples", calibSamples);
     settings.put("search_samples", Math.min(searchSamples, calibSamples));
+    settings.put("prior_samples", priorSamples(calibSamples));
     settings.put("sparsity", s.sparsity());
     settings.put("layer_sparsity", s.layerGoals());
     settings.put("method", method);

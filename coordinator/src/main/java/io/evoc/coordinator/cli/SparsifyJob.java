@@ -28,6 +28,9 @@ final class SparsifyJob implements AutoCloseable {
   final ParameterTable student;
   final Metric metric;
   final CandidateScorer scorer;
+  /** Where directed evolution's prior is estimated, made for the first search that needs one over more samples. */
+  private CandidateScorer prior;
+  private final int priorSamples;
   private final HostTensor all;
   private final HostTensor searchBatch;
   private final AtomicBoolean interrupted = new AtomicBoolean();
@@ -49,6 +52,7 @@ final class SparsifyJob implements AutoCloseable {
     all = calibration.batch();
     searchBatch = all.head(o.searchSamples);
     scorer = new CandidateScorer(teacher, student, Devices.parse(o.device), searchBatch, metric);
+    priorSamples = o.priorSamples((int) all.shape()[0]);
     this.cancelled = cancelled != null ? cancelled : interrupted::get;
     hook = cancelled != null ? null : new Thread(() -> interrupted.set(true));
     if (hook != null) {
@@ -58,6 +62,17 @@ final class SparsifyJob implements AutoCloseable {
 
   boolean cancelled() {
     return cancelled.getAsBoolean();
+  }
+
+  /** The scorer over the first prior samples, for directed evolution; the scorer itself when they are no more. */
+  private CandidateScorer prior(SearchSettings settings) {
+    if (settings.method() != SearchSettings.Method.DE || priorSamples <= scorer.samples()) {
+      return scorer;
+    }
+    if (prior == null) {
+      prior = new CandidateScorer(teacher, student, scorer.device(), all.head(priorSamples), metric);
+    }
+    return prior;
   }
 
   /** Every calibration input, as distillation trains on them. */
@@ -83,10 +98,10 @@ final class SparsifyJob implements AutoCloseable {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
     try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
       if (listener == null) {
-        return new Sparsifier(scorer, all, student, settings, cancelled, progress).run();
+        return new Sparsifier(scorer, all, student, settings, cancelled, progress).priorFrom(prior(settings)).run();
       }
       Sparsifier s = new Sparsifier(scorer, all, student, settings, cancelled, progress.andThen(listener::trace))
-          .onGeneration(listener::generation);
+          .priorFrom(prior(settings)).onGeneration(listener::generation);
       CandidateScoring scoring = listener.scoring(scorer, teacher, student, searchBatch);
       return listener.prepare(scoring == null ? s : s.scoreWith(scoring)).run();
     }
@@ -100,6 +115,9 @@ final class SparsifyJob implements AutoCloseable {
 
   @Override
   public void close() {
+    if (prior != null) {
+      prior.close();
+    }
     scorer.close();
     if (hook == null) {
       return;

@@ -24,12 +24,12 @@ final class Checkpoints {
   private Checkpoints() {}
 
   /** What a checkpoint must have been taken under: the settings, key order fixed. */
-  static String settingsSha256(SearchSettings s, int samples) {
+  static String settingsSha256(SearchSettings s, int samples, int priorSamples) {
     String text = String.join("|", Double.toString(s.sparsity()), new TreeMap<>(s.layerGoals()).toString(),
         s.method().name(), Integer.toString(s.population()), Integer.toString(s.generations()),
         Double.toString(s.step()), Integer.toString(s.swaps()), s.repair().name(), Integer.toString(s.distillEpochs()),
         String.valueOf(s.timeBudget()), Double.toString(s.divergenceBudget()), Long.toString(s.seed()),
-        Integer.toString(s.refitIterations()), Integer.toString(samples));
+        Integer.toString(s.refitIterations()), Integer.toString(samples), Integer.toString(priorSamples));
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {

@@ -59,6 +59,8 @@ public final class Sparsifier {
   private static final int REFIT_SAMPLES = 10_000;
 
   private final CandidateScorer scorer;
+  /** Where the search's prior costs are estimated: the scorer, or one over more samples. */
+  private CandidateScorer prior;
   private final HostTensor distillInputs;
   private final HostTensor refitInputs;
   private final SearchSettings settings;
@@ -115,6 +117,7 @@ public final class Sparsifier {
     this.cancelled = cancelled;
     this.progress = progress;
     this.scoring = scorer;
+    this.prior = scorer;
     for (Layer l : scorer.layers()) {
       states.add(new LayerState(l, scorer.weights(l)));
     }
@@ -126,6 +129,17 @@ public final class Sparsifier {
   /** Also tells {@code listener} of every generation (the server streams them). */
   public Sparsifier onGeneration(Consumer<Generation> listener) {
     this.generations = listener;
+    return this;
+  }
+
+  /**
+   * The prior costs that direct each cycle (what zeroing or restoring a weight alone costs, from the
+   * curvature and gradient at the student) are estimated on {@code prior}'s samples instead of the
+   * scorer's: more of them than candidates can be scored on. It holds the same student table. The
+   * split across layers stays the scorer's, so both methods keep the same one.
+   */
+  public Sparsifier priorFrom(CandidateScorer prior) {
+    this.prior = prior;
     return this;
   }
 
@@ -256,7 +270,7 @@ public final class Sparsifier {
       s.decayEvidence();
       scoring.prepare(s.layer);
       Evolution evolution = new Evolution(scoring, s, Evolution.Move.ZERO,
-          Pruning.curvatureWeighted(scorer, s, settings.seed()), k, settings.population(), random);
+          Pruning.curvatureWeighted(prior, s, settings.seed()), k, settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null,
           observer(cycle + 1, s));
       scored += best.scored();
@@ -355,7 +369,8 @@ public final class Sparsifier {
       return;
     }
     SearchCheckpoint.Builder b = SearchCheckpoint.newBuilder().setFormat(Checkpoints.FORMAT).setJobId(jobId)
-        .setSettingsSha256(Checkpoints.settingsSha256(settings, scorer.samples())).setStage(stage).setCycles(cycles)
+        .setSettingsSha256(Checkpoints.settingsSha256(settings, scorer.samples(), prior.samples()))
+        .setStage(stage).setCycles(cycles)
         .setRootSplits(rootSplits).setAttempt(attempt).setDivergence(divergence).setAgreement(agreement)
         .setCandidatesScored(scored).setNextMilestone(nextMilestone).setDistilled(distilled)
         .setElapsedNanos(System.nanoTime() - started).setScoringNanos(scoringNanos)
@@ -373,7 +388,7 @@ public final class Sparsifier {
     if (c.getFormat() != Checkpoints.FORMAT) {
       throw new IllegalArgumentException("checkpoint format " + c.getFormat() + " is not " + Checkpoints.FORMAT);
     }
-    if (!c.getSettingsSha256().equals(Checkpoints.settingsSha256(settings, scorer.samples()))) {
+    if (!c.getSettingsSha256().equals(Checkpoints.settingsSha256(settings, scorer.samples(), prior.samples()))) {
       throw Checkpoints.mismatch("it was taken under other settings");
     }
     if (c.getLayersCount() != states.size() || c.getStage() == Stage.STAGE_UNSPECIFIED
@@ -415,7 +430,7 @@ public final class Sparsifier {
     s.decayEvidence();
     scoring.prepare(s.layer);
     Evolution.Result back = new Evolution(scoring, s, Evolution.Move.RESTORE,
-        Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
+        Pruning.restoreCost(prior, s, settings.seed()), m, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += back.scored();
     if (!(back.divergence() < before)) {
@@ -429,7 +444,7 @@ public final class Sparsifier {
     s.restore(back.best());
     scoring.prepare(s.layer);
     Evolution.Result out = new Evolution(scoring, s, Evolution.Move.ZERO,
-        Pruning.curvatureWeighted(scorer, s, settings.seed()), back.best().length, settings.population(), random)
+        Pruning.curvatureWeighted(prior, s, settings.seed()), back.best().length, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += out.scored();
     if (!(out.divergence() < before)) {

@@ -100,6 +100,7 @@ class SparsifyCommandTest {
     Map<String, Object> settings = (Map<String, Object>) report(dir, "distilled").get("settings");
     assertThat(((Number) settings.get("calib_samples")).intValue()).isEqualTo(200);
     assertThat(((Number) settings.get("search_samples")).intValue()).isEqualTo(100);
+    assertThat(((Number) settings.get("prior_samples")).intValue()).as("10,000 asked, 200 there").isEqualTo(200);
     // Zeros stay zero: the same weights are pruned.
     OnnxModel a = OnnxModel.read(dir.resolve("plain.onnx"));
     OnnxModel b = OnnxModel.read(dir.resolve("distilled.onnx"));
@@ -108,6 +109,22 @@ class SparsifyCommandTest {
     for (int i = 0; i < wa.length; i++) {
       assertThat(wb[i] == 0).isEqualTo(wa[i] == 0);
     }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void thePriorIsEstimatedOnMoreSamplesThanAreScored(@TempDir Path dir) throws IOException {
+    // Scored on the first 50 images either way; the prior on those 50, or on all 200.
+    Cli narrow = sparsify(dir, "p50", "--sparsity", "0.7", "--repair", "none", "--search-samples", "50",
+        "--prior-samples", "50");
+    Cli wide = sparsify(dir, "p200", "--sparsity", "0.7", "--repair", "none", "--search-samples", "50");
+    assertThat(narrow.exitCode()).as(narrow.err()).isZero();
+    assertThat(wide.exitCode()).as(wide.err()).isZero();
+    assertThat(((Map<String, Object>) report(dir, "p50").get("settings")).get("prior_samples")).isEqualTo(50);
+    assertThat(((Map<String, Object>) report(dir, "p200").get("settings")).get("prior_samples")).isEqualTo(200);
+    // The split is the scorer's, so it stays; the prior directs which weights go.
+    assertThat(goals(report(dir, "p200"))).isEqualTo(goals(report(dir, "p50")));
+    assertThat(Files.readAllBytes(dir.resolve("p200.onnx"))).isNotEqualTo(Files.readAllBytes(dir.resolve("p50.onnx")));
   }
 
   @Test
@@ -137,6 +154,7 @@ class SparsifyCommandTest {
         {"--sparsity", "0.5", "--divergence-budget", "-1"},
         {"--sparsity", "0.5", "--divergence", "l1"},
         {"--sparsity", "0.5", "--search-samples", "0"},
+        {"--sparsity", "0.5", "--prior-samples", "0"},
     };
     for (String[] c : cases) {
       Cli r = sparsify(dir, "bad", c);
