@@ -122,12 +122,7 @@ public final class ApiRoutes extends AllDirectives {
         || !strict.getContentType().mediaType().equals(MediaTypes.TEXT_PLAIN)) {
       return response;
     }
-    try {
-      return response.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-          JSON.writeValueAsString(Map.of("error", strict.getData().utf8String().replace('\n', ' ')))));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("unserializable response", e);
-    }
+    return response.withEntity(jsonEntity(Map.of("error", strict.getData().utf8String().replace('\n', ' '))));
   }
 
   /**
@@ -340,9 +335,12 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private Route json(int status, Object body) {
+    return complete(HttpResponse.create().withStatus(status).withEntity(jsonEntity(body)));
+  }
+
+  private static HttpEntity.Strict jsonEntity(Object body) {
     try {
-      return complete(HttpResponse.create().withStatus(status)
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body))));
+      return HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("unserializable response", e);
     }
