@@ -157,13 +157,25 @@ public final class Sparsifier {
   }
 
   /**
-   * Continues from {@code checkpoint} instead of starting afresh.
+   * Continues from {@code checkpoint} instead of starting afresh. Its format and settings are checked
+   * here (call it after {@link #priorFrom}), so that a caller can start over instead; the rest when run.
    *
-   * @throws IllegalArgumentException (when run) if it was taken by another search or model
+   * @throws IllegalArgumentException if it was taken by another search or evoc version, or (when
+   *     run) for another model
    */
   public Sparsifier resumeFrom(SearchCheckpoint checkpoint) {
+    checkTakenHere(checkpoint);
     this.resume = checkpoint;
     return this;
+  }
+
+  private void checkTakenHere(SearchCheckpoint c) {
+    if (c.getFormat() != Checkpoints.FORMAT) {
+      throw new IllegalArgumentException("checkpoint format " + c.getFormat() + " is not " + Checkpoints.FORMAT);
+    }
+    if (!c.getSettingsSha256().equals(Checkpoints.settingsSha256(settings, scorer.samples(), prior.samples()))) {
+      throw Checkpoints.mismatch("it was taken under other settings");
+    }
   }
 
   public SparsifyResult run() {
@@ -385,12 +397,7 @@ public final class Sparsifier {
   }
 
   private void restore(SearchCheckpoint c) {
-    if (c.getFormat() != Checkpoints.FORMAT) {
-      throw new IllegalArgumentException("checkpoint format " + c.getFormat() + " is not " + Checkpoints.FORMAT);
-    }
-    if (!c.getSettingsSha256().equals(Checkpoints.settingsSha256(settings, scorer.samples(), prior.samples()))) {
-      throw Checkpoints.mismatch("it was taken under other settings");
-    }
+    checkTakenHere(c); // again: the prior may have been set after resumeFrom
     if (c.getLayersCount() != states.size() || c.getStage() == Stage.STAGE_UNSPECIFIED
         || c.getStage() == Stage.UNRECOGNIZED) {
       throw Checkpoints.mismatch(c.getLayersCount() + " layers in stage " + c.getStage());

@@ -72,7 +72,8 @@ final class WorkerListener implements CompressCommand.Listener {
 
   /**
    * Checkpoints go into the blob store and the job's history; a run with one to resume from
-   * continues it. An unreadable checkpoint (damaged, lost) is a warning, and the search starts over.
+   * continues it. An unreadable checkpoint (damaged, lost) or one taken under other settings (an
+   * evoc version whose settings differ) is a warning, and the search starts over.
    */
   @Override
   public Sparsifier prepare(Sparsifier search) {
@@ -82,9 +83,10 @@ final class WorkerListener implements CompressCommand.Listener {
     }
     try {
       SearchCheckpoint checkpoint = SearchCheckpoint.parseFrom(blobs.read(resume));
+      Sparsifier resumed = search.resumeFrom(checkpoint);
       traced = checkpoint.getTraceCount();
-      return search.resumeFrom(checkpoint);
-    } catch (IOException e) {
+      return resumed;
+    } catch (IOException | IllegalArgumentException e) {
       LOG.warn("job {}: cannot resume from its checkpoint, starting the search over: {}", id, e.getMessage());
       return search;
     }
