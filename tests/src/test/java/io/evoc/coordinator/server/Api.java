@@ -47,8 +47,19 @@ final class Api {
 
   /** Any method, with the token, and a body of this content type (none when null). */
   Response send(String method, String path, String contentType, String body) throws Exception {
+    return exchange(method, path, "Bearer " + token, contentType, body);
+  }
+
+  /** A request with this Authorization header, exactly as given. */
+  int statusWithAuthorization(String path, String authorization) throws Exception {
+    return exchange("GET", path, authorization, null, null).status();
+  }
+
+  /** One request as given, past the client's own conventions. */
+  private Response exchange(String method, String path, String authorization, String contentType, String body)
+      throws Exception {
     java.net.http.HttpRequest.Builder r = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
-        + port + path)).header("Authorization", "Bearer " + token).method(method, body == null
+        + port + path)).header("Authorization", authorization).method(method, body == null
             ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body));
     if (contentType != null) {
       r.header("Content-Type", contentType);
@@ -56,14 +67,6 @@ final class Api {
     java.net.http.HttpResponse<byte[]> got = java.net.http.HttpClient.newHttpClient().send(r.build(),
         java.net.http.HttpResponse.BodyHandlers.ofByteArray());
     return new Response(got.statusCode(), got.body());
-  }
-
-  /** A request with this Authorization header, exactly as given. */
-  int statusWithAuthorization(String path, String authorization) throws Exception {
-    java.net.http.HttpRequest r = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-        + path)).header("Authorization", authorization).build();
-    return java.net.http.HttpClient.newHttpClient().send(r, java.net.http.HttpResponse.BodyHandlers.discarding())
-        .statusCode();
   }
 
   /** The status of the event WebSocket's upgrade: 101 when it was accepted. */
