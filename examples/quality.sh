@@ -50,18 +50,20 @@ for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: 
           f"| {drop:+.2f} | {t['kl']:.3f} | {100 * t['agreement']:.2f}% | {r['seconds']:.0f} s |")
 
 print()
-print("DE minus magnitude, same model, sparsity and repair: test accuracy in points, with its paired standard error")
-print("(from the test images only one of the two gets right: ./evoc eval --compare), test KL as a ratio, top-1")
-print("agreement with the teacher in points:")
+print("DE minus magnitude, same model, sparsity and repair, each with its paired standard error (./evoc eval --compare")
+print("--teacher): test accuracy in points (from the test images only one of the two gets right), test KL as a ratio")
+print("and as a difference (from the per-image KLs), top-1 agreement with the teacher in points:")
 for (model, sparsity, method, repair), r in sorted(runs.items()):
     base = runs.get((model, sparsity, "magnitude", repair))
     if method != "de" or base is None:
         continue
     name = lambda m: pathlib.Path(sys.argv[1], f"{model}-{sparsity}-{m}-{repair}.onnx")
     paired = json.loads(subprocess.run([sys.argv[2], "eval", "--engine", "ort", "--data", sys.argv[3], "--model",
-                                        str(name("de")), "--compare", str(name("magnitude"))],
+                                        str(name("de")), "--compare", str(name("magnitude")),
+                                        "--teacher", r["settings"]["model"]],
                                        check=True, capture_output=True, text=True).stdout)["compare"]
     dg = 100 * (r["test"]["agreement"] - base["test"]["agreement"])
     print(f"  {model} {sparsity:.0%} {repair}: {100 * paired['difference']:+.2f} ± {100 * paired['paired_standard_error']:.2f} "
-          f"points, KL x{r['test']['kl'] / base['test']['kl']:.2f}, agreement {dg:+.2f} points")
+          f"points, KL x{paired['kl_ratio']:.2f} ({paired['kl_difference']:+.4f} ± {paired['kl_paired_standard_error']:.4f}), "
+          f"agreement {dg:+.2f} points")
 EOF

@@ -2,10 +2,12 @@ package io.evoc.coordinator.cli;
 
 import io.evoc.evaluator.data.DataLoader;
 import io.evoc.evaluator.data.DataSet;
+import io.evoc.evaluator.data.Preprocessing;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.eval.Evaluation;
 import io.evoc.evaluator.eval.PairedAccuracy;
+import io.evoc.evaluator.eval.PairedDivergence;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -22,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Accuracy of a classifier on labelled data (argmax of the first output), as one JSON object; "
-        + "with --compare, also the paired difference to a second model on the same samples.")
+        + "with --compare, also the paired difference to a second model on the same samples; with --teacher, "
+        + "also the test KL from a teacher (and, with --compare, its paired difference).")
 final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
   Path model;
@@ -48,6 +51,12 @@ final class EvalCommand implements Callable<Integer> {
           + "difference (this minus other) and its paired standard error, from the samples only one gets right.")
   Path compare;
 
+  @Option(names = "--teacher", paramLabel = "TEACHER.onnx",
+      description = "The model both were made from: the JSON gains the mean KL(teacher || model) and top-1 "
+          + "agreement, run by ONNX Runtime as sparsify's report measures them, and with --compare the KL "
+          + "difference and its paired standard error.")
+  Path teacher;
+
   @Mixin PreprocessingOptions preprocessing;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -58,9 +67,14 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--limit must be >= 0 and --batch-size >= 1");
     }
     OnnxModel first = OnnxModel.read(model);
+    OnnxModel teacherModel = teacher == null ? null : OnnxModel.read(teacher);
     PreparedData.onlyInput(first); // before the data is read
+    if (teacherModel != null) {
+      PreparedData.onlyInput(teacherModel);
+    }
+    Preprocessing pre = preprocessing.parse();
     DataSet raw = DataLoader.load(data, limit); // read once, fitted to each model in turn
-    Run run = evaluate(first, raw);
+    Run run = evaluate(first, raw, pre);
     Evaluation result = run.result();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", model.toString());
@@ -72,8 +86,19 @@ final class EvalCommand implements Callable<Integer> {
     out.put("accuracy", result.accuracy());
     out.put("milliseconds", result.millis());
     out.put("predictions_sha256", digest(result.predictions()));
+    TestComparison.Reference reference = null;
+    TestComparison divergence = null;
+    if (teacherModel != null) {
+      reference = TestComparison.Reference.of(teacherModel, PreparedData.of(teacherModel, raw, pre), batchSize);
+      divergence = TestComparison.run(reference, first, PreparedData.of(first, raw, pre));
+      out.put("teacher", teacher.toString());
+      out.put("teacher_accuracy", divergence.teacherAccuracy());
+      out.put("kl", divergence.kl());
+      out.put("agreement", divergence.agreement());
+    }
     if (compare != null) {
-      Evaluation other = evaluate(OnnxModel.read(compare), raw).result();
+      OnnxModel second = OnnxModel.read(compare);
+      Evaluation other = evaluate(second, raw, pre).result();
       PairedAccuracy paired = PairedAccuracy.of(result.predictions(), other.predictions(), run.labels());
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("model", compare.toString());
@@ -85,6 +110,15 @@ final class EvalCommand implements Callable<Integer> {
       c.put("only_compare_correct", paired.onlySecond());
       c.put("same_predictions", paired.agree());
       c.put("predictions_sha256", digest(other.predictions()));
+      if (reference != null) {
+        TestComparison otherDivergence = TestComparison.run(reference, second, PreparedData.of(second, raw, pre));
+        PairedDivergence kl = PairedDivergence.of(divergence.divergences(), otherDivergence.divergences());
+        c.put("kl", kl.second());
+        c.put("agreement", otherDivergence.agreement());
+        c.put("kl_difference", kl.difference());
+        c.put("kl_paired_standard_error", kl.standardError());
+        c.put("kl_ratio", kl.ratio());
+      }
       out.put("compare", c);
     }
     spec.commandLine().getOut().println(Json.line(out));
@@ -95,8 +129,8 @@ final class EvalCommand implements Callable<Integer> {
   private record Run(Evaluation result, String engine, int[] labels) {}
 
   /** One model on the data as that model takes it (two models may lay their inputs out differently). */
-  private Run evaluate(OnnxModel m, DataSet raw) {
-    PreparedData prepared = PreparedData.of(m, raw, preprocessing.parse());
+  private Run evaluate(OnnxModel m, DataSet raw, Preprocessing pre) {
+    PreparedData prepared = PreparedData.of(m, raw, pre);
     if (!prepared.data().hasLabels()) {
       throw new IllegalArgumentException(data + ": has no labels; eval needs labelled data");
     }

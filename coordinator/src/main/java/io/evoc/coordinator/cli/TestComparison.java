@@ -8,7 +8,6 @@ import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.scoring.OutputKind;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,13 +16,41 @@ import java.util.Map;
  * Teacher and student side by side on held-out data, both run by ONNX Runtime from their files:
  * the independent check of what the search wrote. Accuracy of each (with labels), and the mean
  * KL(teacher || student) and top-1 agreement over all samples.
+ *
+ * @param divergences KL(teacher || student) of each sample, in data order (for paired comparisons)
  */
-record TestComparison(int samples, double teacherAccuracy, double studentAccuracy, double kl, double agreement) {
-  /** The teacher's first output on every test batch: computed once, compared with any number of students. */
-  record Reference(OnnxModel teacher, PreparedData data, BatchPlan plan, List<HostTensor> outputs) {
+record TestComparison(int samples, double teacherAccuracy, double studentAccuracy, double kl, double agreement,
+    double[] divergences) {
+  /** The teacher's first output on every sample: computed once, compared with any number of students. */
+  record Reference(OnnxModel teacher, PreparedData data, int batchSize, Outputs outputs) {
     static Reference of(OnnxModel teacher, PreparedData data, int batchSize) {
+      return new Reference(teacher, data, batchSize, Outputs.of(teacher, data, batchSize));
+    }
+  }
+
+  /** A model's first output, one row of {@code width} values per sample, padding dropped. */
+  private record Outputs(float[] rows, int width) {
+    static Outputs of(OnnxModel model, PreparedData data, int batchSize) {
       BatchPlan plan = BatchPlan.of(data.data(), data.input(), batchSize);
-      return new Reference(teacher, data, plan, TestComparison.outputs(teacher, data, plan));
+      float[] padded = plan.newBuffer();
+      float[] rows = null;
+      int width = 0;
+      try (InferenceEngine engine = Engines.open(model, "ort", "cpu", null)) {
+        List<String> first = List.of(engine.outputNames().get(0));
+        for (Batch b : plan.batches()) {
+          FloatBuffer view = plan.values(b, padded);
+          float[] x = new float[view.remaining()];
+          view.get(x);
+          Map<String, HostTensor> feed = Map.of(data.input().name(), new HostTensor(x, plan.shape(b)));
+          HostTensor out = engine.run(feed, first).get(first.get(0));
+          if (rows == null) {
+            width = out.rowLength();
+            rows = new float[Math.multiplyExact(data.data().size(), width)];
+          }
+          System.arraycopy(out.data(), 0, rows, b.offset() * width, b.count() * width);
+        }
+      }
+      return new Outputs(rows == null ? new float[0] : rows, width);
     }
   }
 
@@ -31,57 +58,48 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
     return run(Reference.of(teacher, data, batchSize), student);
   }
 
+  /** A student that takes its input as the teacher does (a sparse copy of it). */
   static TestComparison run(Reference reference, OnnxModel student) {
+    return run(reference, student, reference.data());
+  }
+
+  /** Any classifier of the teacher's classes, fed the same samples laid out as it takes them. */
+  static TestComparison run(Reference reference, OnnxModel student, PreparedData studentData) {
     OutputKind kind = OutputKind.detect(reference.teacher());
-    PreparedData data = reference.data();
-    int[] labels = data.data().labels();
+    Outputs to = reference.outputs();
+    Outputs so = Outputs.of(student, studentData, reference.batchSize());
+    if (so.width() != to.width()) {
+      throw new IllegalArgumentException(student.source() + ": its first output has " + so.width()
+          + " values per sample, the teacher " + reference.teacher().source() + "'s " + to.width());
+    }
+    int[] labels = reference.data().data().labels();
+    int n = reference.data().data().size();
+    int classes = to.width();
     long teacherCorrect = 0;
     long studentCorrect = 0;
     long agree = 0;
+    double[] divergences = new double[n];
     double kl = 0;
-    List<HostTensor> studentOutputs = outputs(student, data, reference.plan());
-    List<Batch> batches = reference.plan().batches();
-    for (int k = 0; k < batches.size(); k++) {
-      Batch b = batches.get(k);
-      HostTensor to = reference.outputs().get(k);
-      HostTensor so = studentOutputs.get(k);
-      int classes = to.rowLength();
-      for (int i = 0; i < b.count(); i++) {
-        double[] lt = logProbabilities(to.data(), i * classes, classes, kind);
-        double[] ls = logProbabilities(so.data(), i * classes, classes, kind);
-        int ta = argmax(lt);
-        int sa = argmax(ls);
-        agree += ta == sa ? 1 : 0;
-        for (int c = 0; c < classes; c++) {
-          kl += Math.exp(lt[c]) * (lt[c] - ls[c]);
-        }
-        if (labels != null) {
-          teacherCorrect += ta == labels[b.offset() + i] ? 1 : 0;
-          studentCorrect += sa == labels[b.offset() + i] ? 1 : 0;
-        }
+    for (int i = 0; i < n; i++) {
+      double[] lt = logProbabilities(to.rows(), i * classes, classes, kind);
+      double[] ls = logProbabilities(so.rows(), i * classes, classes, kind);
+      int ta = argmax(lt);
+      int sa = argmax(ls);
+      agree += ta == sa ? 1 : 0;
+      double d = 0;
+      for (int c = 0; c < classes; c++) {
+        d += Math.exp(lt[c]) * (lt[c] - ls[c]);
+      }
+      divergences[i] = d;
+      kl += d;
+      if (labels != null) {
+        teacherCorrect += ta == labels[i] ? 1 : 0;
+        studentCorrect += sa == labels[i] ? 1 : 0;
       }
     }
-    int n = data.data().size();
     double nan = Double.NaN;
     return new TestComparison(n, labels == null ? nan : (double) teacherCorrect / n,
-        labels == null ? nan : (double) studentCorrect / n, kl / n, (double) agree / n);
-  }
-
-  /** A model's first output on every batch, by ONNX Runtime. */
-  private static List<HostTensor> outputs(OnnxModel model, PreparedData data, BatchPlan plan) {
-    List<HostTensor> out = new ArrayList<>();
-    float[] padded = plan.newBuffer();
-    try (InferenceEngine engine = Engines.open(model, "ort", "cpu", null)) {
-      List<String> first = List.of(engine.outputNames().get(0));
-      for (Batch b : plan.batches()) {
-        FloatBuffer view = plan.values(b, padded);
-        float[] x = new float[view.remaining()];
-        view.get(x);
-        Map<String, HostTensor> feed = Map.of(data.input().name(), new HostTensor(x, plan.shape(b)));
-        out.add(engine.run(feed, first).get(first.get(0)));
-      }
-    }
-    return out;
+        labels == null ? nan : (double) studentCorrect / n, kl / n, (double) agree / n, divergences);
   }
 
   /** As a report holds it. */

@@ -44,6 +44,36 @@ class ExampleModelsTest {
     assertThat((Integer) c.get("same_predictions")).isBetween(8000, 9900);
   }
 
+  /**
+   * Test KL from a teacher, each model fed as it takes its input: the teacher against itself
+   * diverges by nothing, and the paired KL difference is the other model's whole KL.
+   */
+  @Test
+  void measuresEachModelsDivergenceFromATeacher() {
+    String teacher = Cli.path("examples/models/fashion-mlp.onnx");
+    String lenet = Cli.path("examples/models/fashion-lenet5.onnx");
+    Cli r = Cli.run("eval", "--model", teacher, "--data", Cli.FASHION + ":test", "--limit", "2000",
+        "--teacher", teacher, "--compare", lenet);
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    Map<String, Object> out = r.json();
+    assertThat((Double) out.get("kl")).isZero();
+    assertThat((Double) out.get("agreement")).isEqualTo(1.0);
+    assertThat(out.get("teacher_accuracy")).isEqualTo(out.get("accuracy"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> c = (Map<String, Object>) out.get("compare");
+    double kl = (Double) c.get("kl");
+    assertThat(kl).isBetween(0.05, 2.0);
+    assertThat((Double) c.get("kl_difference")).isCloseTo(-kl, within(1e-12));
+    assertThat((Double) c.get("kl_ratio")).isZero();
+    assertThat((Double) c.get("kl_paired_standard_error")).isBetween(kl / 200, kl / 5);
+    // The same figure as LeNet-5 measured alone against the teacher.
+    Cli alone = Cli.run("eval", "--model", lenet, "--data", Cli.FASHION + ":test", "--limit", "2000",
+        "--teacher", teacher);
+    assertThat(alone.exitCode()).as(alone.err()).isZero();
+    assertThat((Double) alone.json().get("kl")).isCloseTo(kl, within(1e-12));
+    assertThat(alone.json().get("agreement")).isEqualTo(c.get("agreement"));
+  }
+
   private static Map<String, Object> eval(String model, String engine) {
     Cli r = Cli.run("eval", "--model", Cli.path(model), "--data", Cli.FASHION + ":test", "--engine", engine);
     assertThat(r.exitCode()).as(r.err()).isZero();
