@@ -107,7 +107,9 @@ final class SearchOptions {
     settings.put("calib", calib);
     settings.put("calib_samples", calibSamples);
     settings.put("search_samples", Math.min(searchSamples, calibSamples));
-    settings.put("prior_samples", priorSamples(calibSamples));
+    if (method.equals("de")) { // magnitude pruning has no prior to estimate
+      settings.put("prior_samples", priorSamples(calibSamples));
+    }
     settings.put("sparsity", s.sparsity());
     settings.put("layer_sparsity", s.layerGoals());
     settings.put("method", method);
