@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evoc.coordinator.cli.CliAccess;
 import io.evoc.coordinator.client.ServerClient.Response;
+import io.evoc.evaluator.cluster.BlobRoute;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -123,15 +124,7 @@ class ServerTest {
       assertThat(Files.readAllBytes(dir.resolve("submitted.evoc"))).isEqualTo(artifact);
     }
     // The same job on the command line.
-    Path out = dir.resolve("cli.evoc");
-    List<String> args = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib",
-        FASHION + ":train", "--out", out.toString(), "--report", dir.resolve("cli.json").toString()));
-    new com.fasterxml.jackson.databind.ObjectMapper().readTree(SETTINGS).fields().forEachRemaining(e -> {
-      args.add("--" + e.getKey());
-      args.add(e.getValue().asText());
-    });
-    assertThat(CliAccess.run(args.toArray(String[]::new))).isZero();
-    assertThat(artifact).isEqualTo(Files.readAllBytes(out));
+    assertThat(artifact).isEqualTo(commandLineArtifact(SETTINGS, dir));
 
     try (EvocServer again = start(dir.resolve("data"))) {
       Api api = new Api(again.port(), TOKEN);
@@ -144,6 +137,71 @@ class ServerTest {
       // The feed replayed from the journal: every generation too, as it was streamed live.
       assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
     }
+  }
+
+  /**
+   * A job whose checkpoint is lost while the server is down searches again from the start when it
+   * comes back, and says so: a {@code started_over} event, and a view that no longer names the
+   * lost checkpoint's cycle. The result is still the command line's.
+   */
+  @Test
+  void aJobWhoseCheckpointIsLostStartsOverAndSaysSo(@TempDir Path dir) throws Exception {
+    String settings = "{\"method\":\"de+bits\",\"sparsity\":0.9,\"seed\":4,\"calib-limit\":300,\"population\":8,"
+        + "\"generations\":2,\"step\":0.05,\"repair\":\"none\",\"swaps\":0,\"pareto-population\":8,"
+        + "\"pareto-generations\":2}";
+    Path data = dir.resolve("data");
+    String id;
+    int lost;
+    try (EvocServer server = start(data)) {
+      Api api = new Api(server.port(), TOKEN);
+      Response submitted = api.submit(Api.parts("model", MLP, "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
+          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", settings));
+      assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+      id = (String) submitted.json().get("id");
+      lost = api.awaitCheckpoint(id, 2);
+    }
+    // The server stopped mid-search; its blobs other than the inputs are checkpoints (the latest, and
+    // the one before it when the stop came before that was let go).
+    java.util.Set<String> inputs = java.util.Set.of(BlobRoute.sha256(MLP),
+        BlobRoute.sha256(FASHION.resolve("train-images-idx3-ubyte.gz")),
+        BlobRoute.sha256(FASHION.resolve("train-labels-idx1-ubyte.gz")));
+    try (var blobs = Files.list(data.resolve("blobs"))) {
+      List<Path> checkpoints = blobs.filter(b -> !inputs.contains(b.getFileName().toString())).toList();
+      assertThat(checkpoints).hasSizeBetween(1, 2);
+      for (Path c : checkpoints) {
+        Files.delete(c);
+      }
+    }
+    try (EvocServer again = start(data)) {
+      Api api = new Api(again.port(), TOKEN);
+      Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(5));
+      assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
+      assertThat(job.get("attempt")).isEqualTo(2);
+      assertThat(job.get("resumed_cycle")).as("started over, not resumed after cycle " + lost).isEqualTo(0);
+      List<Map<String, Object>> feed = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
+      List<Object> types = feed.stream().map(m -> m.get("type")).toList();
+      int startedOver = types.indexOf("started_over");
+      assertThat(startedOver).as(types.toString()).isGreaterThan(types.lastIndexOf("started"));
+      assertThat((String) feed.get(startedOver).get("reason")).startsWith("cannot resume from the checkpoint: missing ");
+      assertThat(feed.get(startedOver).get("attempt")).isEqualTo(2);
+      // The new search commits from cycle 1 again after it.
+      assertThat(feed.subList(startedOver, feed.size())).filteredOn(m -> m.get("type").equals("commit"))
+          .first().satisfies(m -> assertThat(m.get("cycle")).isEqualTo(1));
+      assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(commandLineArtifact(settings, dir));
+    }
+  }
+
+  /** What {@code evoc compress} writes for the same inputs and settings. */
+  private static byte[] commandLineArtifact(String settings, Path dir) throws IOException {
+    Path out = dir.resolve("cli.evoc");
+    List<String> args = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib",
+        FASHION + ":train", "--out", out.toString(), "--report", dir.resolve("cli.json").toString()));
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(settings).fields().forEachRemaining(e -> {
+      args.add("--" + e.getKey());
+      args.add(e.getValue().asText());
+    });
+    assertThat(CliAccess.run(args.toArray(String[]::new))).isZero();
+    return Files.readAllBytes(out);
   }
 
   @Test

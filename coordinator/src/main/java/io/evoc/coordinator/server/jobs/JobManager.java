@@ -58,8 +58,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
   public sealed interface Command
-      permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, Phase, Progress, GenerationDone, Checkpoint,
-      Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished {}
+      permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, StartedOver, Phase, Progress, GenerationDone,
+      Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished {}
 
   /** Replies the new job's id, or an error (the queue is full). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
@@ -89,6 +89,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   /** What the worker reports: see {@link WorkerListener}. */
   record Phase(String id, String phase) implements Command {}
+
+  /** The attempt could not resume from the job's checkpoint and searches from the start. */
+  record StartedOver(String id, String reason) implements Command {}
 
   record Progress(String id, TraceEntry entry) implements Command {}
 
@@ -227,6 +230,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
               .setResumedCycle(job.checkpoint == null ? 0 : job.checkpointCycle)).build());
         })
         .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
+        .onCommand(StartedOver.class, (jobs, c) -> Effect().persist(event(c.id()).setStartedOver(c.reason()).build()))
         .onCommand(Feed.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
           if (job == null) {
@@ -562,6 +566,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     job.publish(e.getKindCase().name().toLowerCase(java.util.Locale.ROOT), e.getAtMillis(), switch (e.getKindCase()) {
       case STARTED -> Map.of("attempt", job.attempt, "resumed_cycle", e.getStarted().getResumedCycle());
+      case STARTED_OVER -> Map.of("attempt", job.attempt, "reason", e.getStartedOver());
       case PHASE -> Map.of("phase", job.phase);
       case FAILED -> Map.of("error", job.error);
       case SUCCEEDED -> Map.of("artifact_bytes", job.outputs.getArtifact().getBytes(), "artifact_sha256",
@@ -580,6 +585,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         job.attempt = e.getStarted().getAttempt();
         job.startedMillis = e.getAtMillis();
         job.resumedCycle = e.getStarted().getResumedCycle();
+      }
+      case STARTED_OVER -> { // what the old checkpoint held no longer stands
+        job.resumedCycle = 0;
+        job.checkpoint = null;
+        job.checkpointCycle = 0;
+        job.progress = null;
+        job.layerSparsity.clear();
+        job.lastGeneration = null;
       }
       case CHECKPOINTED -> {
         job.checkpoint = e.getCheckpointed().getCheckpoint();

@@ -73,7 +73,8 @@ final class WorkerListener implements CompressCommand.Listener {
   /**
    * Checkpoints go into the blob store and the job's history; a run with one to resume from
    * continues it. An unreadable checkpoint (damaged, lost) or one taken under other settings (an
-   * evoc version whose settings differ) is a warning, and the search starts over.
+   * evoc version whose settings differ) is a warning, and the search starts over: the job's
+   * history says so, so that its view no longer names the old checkpoint's cycle.
    */
   @Override
   public Sparsifier prepare(Sparsifier search) {
@@ -87,7 +88,11 @@ final class WorkerListener implements CompressCommand.Listener {
       traced = checkpoint.getTraceCount();
       return resumed;
     } catch (IOException | IllegalArgumentException e) {
-      LOG.warn("job {}: cannot resume from its checkpoint, starting the search over: {}", id, e.getMessage());
+      String reason = "cannot resume from the checkpoint: " + (e instanceof java.nio.file.NoSuchFileException
+          ? "missing " + e.getMessage() : JobManager.oneLine(e));
+      LOG.warn("job {}: {}; starting the search over", id, reason);
+      latest = null;
+      book.tell(new JobManager.StartedOver(id, reason));
       return search;
     }
   }
