@@ -12,9 +12,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, defaultValueProvider = ServeEnvironment.class,
     description = "Runs a node of the compression cluster: jobs over HTTP, kept in a data directory. With no "
-        + "options, a single node with every role and an embedded journal.")
+        + "options, a single node with every role and an embedded journal. Each flag can also come from the "
+        + "environment: --seed-nodes from EVOC_SEED_NODES, --port from EVOC_PORT, and so on; a flag given wins.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", paramLabel = "P", description = "HTTP port (evoc.http.port, default 8080; 0: any free).")
   Integer port;
