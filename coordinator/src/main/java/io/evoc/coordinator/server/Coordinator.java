@@ -43,7 +43,7 @@ public final class Coordinator {
   }
 
   /** What a coordinator needs of its node. */
-  public record Settings(BlobStore blobs, Path workRoot, int maxQueued, Duration unitTimeout, ServerMetrics metrics,
+  public record Settings(BlobStore blobs, Path workRoot, JobManager.Limits limits, Duration unitTimeout, ServerMetrics metrics,
       String apiUrl, String token) {}
 
   private Coordinator() {}
@@ -59,7 +59,7 @@ public final class Coordinator {
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
       WorkQueue queue = new WorkQueue(s.unitTimeout(), resolver::resolveActorRef);
       ctx.spawn(WorkQueueActor.create(queue, s.metrics(), ROLE), "work-queue");
-      ActorRef<JobManager.Command> jobs = ctx.spawn(JobManager.create(s.blobs(), s.workRoot(), s.maxQueued(),
+      ActorRef<JobManager.Command> jobs = ctx.spawn(JobManager.create(s.blobs(), s.workRoot(), s.limits(),
           s.metrics(), queue, s.apiUrl(), s.token()), "jobs");
       // Nodes without the coordinator (any role) find its API here and forward jobs to it.
       ctx.spawn(ApiDirectory.create(s.apiUrl()), "api-directory");

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.evoc.coordinator.server.finalizer.FinalizerActor;
 import io.evoc.coordinator.server.http.ApiRoutes;
+import io.evoc.coordinator.server.jobs.JobManager;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -138,7 +139,8 @@ public final class EvocServer implements AutoCloseable {
       }
       if (coordinator) {
         Coordinator.init(system, new Coordinator.Settings(blobs, dataDir.resolve("jobs"),
-            config.getInt("evoc.limits.queued-jobs"), unitTimeout, metrics, apiUrl, token), here);
+            new JobManager.Limits(config.getInt("evoc.limits.queued-jobs"), config.getInt("evoc.limits.full-feeds")),
+            unitTimeout, metrics, apiUrl, token), here);
         if (alone) {
           // A cluster of its own: the coordinator will run here; serving starts once it does.
           awaitCoordinator(here);

@@ -48,7 +48,9 @@ class ServerTest {
     List<Map<String, Object>> feed;
     Object layerSparsity;
     Object lastGeneration;
-    try (EvocServer server = start(dir.resolve("data"))) {
+    // One finished job's feed keeps its generations: the latest.
+    Map<String, Object> oneFullFeed = Map.of("evoc.limits.full-feeds", 1);
+    try (EvocServer server = start(dir.resolve("data"), oneFullFeed)) {
       Api api = new Api(server.port(), TOKEN);
       Response submitted = api.submit(Api.parts("model", MLP,
           "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
@@ -122,11 +124,16 @@ class ServerTest {
           submit.addAll(List.of("--set", e.getKey() + "=" + e.getValue().asText())));
       assertThat(CliAccess.run(submit.toArray(String[]::new))).isZero();
       assertThat(Files.readAllBytes(dir.resolve("submitted.evoc"))).isEqualTo(artifact);
+      // With the second job finished, the first one's feed is what it was but its generations, each
+      // entry numbered as before; the second's is whole.
+      assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(withoutGenerations(feed));
+      assertThat(api.events("j2", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES))
+          .anySatisfy(m -> assertThat(m.get("type")).isEqualTo("generation"));
     }
     // The same job on the command line.
     assertThat(artifact).isEqualTo(commandLineArtifact(SETTINGS, dir));
 
-    try (EvocServer again = start(dir.resolve("data"))) {
+    try (EvocServer again = start(dir.resolve("data"), oneFullFeed)) {
       Api api = new Api(again.port(), TOKEN);
       assertThat(api.get("/ready").status()).isEqualTo(200);
       Map<String, Object> replayed = api.get("/api/v1/jobs/j1").json();
@@ -134,18 +141,24 @@ class ServerTest {
       assertThat(replayed.get("layer_sparsity")).isEqualTo(layerSparsity);
       assertThat(replayed.get("last_generation")).isEqualTo(lastGeneration);
       assertThat(api.get("/api/v1/jobs/j1/artifact").body()).isEqualTo(artifact);
-      // The feed replayed from the journal: every generation too, as it was streamed live.
+      // The feed replayed from the journal, as it was before the restart.
+      assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(withoutGenerations(feed));
+    }
+    // Every generation too, as it was streamed live, where the node keeps more whole feeds.
+    try (EvocServer again = start(dir.resolve("data"))) {
+      Api api = new Api(again.port(), TOKEN);
       assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(feed);
     }
   }
 
   /**
-   * A job whose checkpoint is lost while the server is down searches again from the start when it
-   * comes back, and says so: a {@code started_over} event, and a view that no longer names the
-   * lost checkpoint's cycle. The result is still the command line's.
+   * A job whose checkpoint is damaged while the server is down searches again from the start when
+   * it comes back, and says so: a {@code started_over} event, and a view that no longer names the
+   * damaged checkpoint's cycle. The damaged blob is dropped, and the result is still the command
+   * line's.
    */
   @Test
-  void aJobWhoseCheckpointIsLostStartsOverAndSaysSo(@TempDir Path dir) throws Exception {
+  void aJobWhoseCheckpointIsDamagedStartsOverAndSaysSo(@TempDir Path dir) throws Exception {
     String settings = "{\"method\":\"de+bits\",\"sparsity\":0.9,\"seed\":4,\"calib-limit\":300,\"population\":8,"
         + "\"generations\":2,\"step\":0.05,\"repair\":\"none\",\"swaps\":0,\"pareto-population\":8,"
         + "\"pareto-generations\":2}";
@@ -160,17 +173,18 @@ class ServerTest {
       id = (String) submitted.json().get("id");
       lost = api.awaitCheckpoint(id, 2);
     }
-    // The server stopped mid-search; its blobs other than the inputs are checkpoints (the latest, and
-    // the one before it when the stop came before that was let go).
+    // The server stopped mid-search; its blobs other than the inputs are checkpoints: the job's, and
+    // one the search stored as the server stopped, before the job book could take it.
     java.util.Set<String> inputs = java.util.Set.of(BlobRoute.sha256(MLP),
         BlobRoute.sha256(FASHION.resolve("train-images-idx3-ubyte.gz")),
         BlobRoute.sha256(FASHION.resolve("train-labels-idx1-ubyte.gz")));
+    List<Path> checkpoints;
     try (var blobs = Files.list(data.resolve("blobs"))) {
-      List<Path> checkpoints = blobs.filter(b -> !inputs.contains(b.getFileName().toString())).toList();
-      assertThat(checkpoints).hasSizeBetween(1, 2);
-      for (Path c : checkpoints) {
-        Files.delete(c);
-      }
+      checkpoints = blobs.filter(b -> !inputs.contains(b.getFileName().toString())).toList();
+    }
+    assertThat(checkpoints).hasSizeBetween(1, 2);
+    for (Path c : checkpoints) {
+      Files.writeString(c, "not a checkpoint");
     }
     try (EvocServer again = start(data)) {
       Api api = new Api(again.port(), TOKEN);
@@ -182,13 +196,19 @@ class ServerTest {
       List<Object> types = feed.stream().map(m -> m.get("type")).toList();
       int startedOver = types.indexOf("started_over");
       assertThat(startedOver).as(types.toString()).isGreaterThan(types.lastIndexOf("started"));
-      assertThat((String) feed.get(startedOver).get("reason")).startsWith("cannot resume from the checkpoint: missing ");
+      assertThat((String) feed.get(startedOver).get("reason")).startsWith("cannot resume from the checkpoint: ");
+      assertThat(checkpoints.stream().filter(Files::exists)).as("the job's damaged checkpoint is dropped")
+          .hasSizeLessThan(checkpoints.size());
       assertThat(feed.get(startedOver).get("attempt")).isEqualTo(2);
       // The new search commits from cycle 1 again after it.
       assertThat(feed.subList(startedOver, feed.size())).filteredOn(m -> m.get("type").equals("commit"))
           .first().satisfies(m -> assertThat(m.get("cycle")).isEqualTo(1));
       assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(commandLineArtifact(settings, dir));
     }
+  }
+
+  private static List<Map<String, Object>> withoutGenerations(List<Map<String, Object>> feed) {
+    return feed.stream().filter(m -> !m.get("type").equals("generation")).toList();
   }
 
   /** What {@code evoc compress} writes for the same inputs and settings. */

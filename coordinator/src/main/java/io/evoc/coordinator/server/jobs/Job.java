@@ -56,7 +56,11 @@ public final class Job {
    * generation as it happens. Generations are persisted with the next checkpoint, so a restart
    * replays those of every committed cycle (those after the last checkpoint are searched again).
    */
-  final List<Map<String, Object>> feed = new ArrayList<>();
+  private final List<Map<String, Object>> feed = new ArrayList<>();
+  /** The number the next feed entry takes. */
+  private int nextSeq;
+  /** False once the feed has dropped its generations: entries are then no longer numbered by position. */
+  private boolean feedWhole = true;
   /** Each layer's sparsity as of its latest commit, by name. */
   final Map<String, Double> layerSparsity = new java.util.TreeMap<>();
   /** The search's latest generation: its cycle's best divergence so far. */
@@ -113,10 +117,29 @@ public final class Job {
     return m;
   }
 
+  /** The feed's entries numbered above {@code after} (-1: all of them). */
+  List<Map<String, Object>> feedAfter(int after) {
+    int from = 0;
+    if (feedWhole) { // entry i is numbered i
+      from = Math.max(0, Math.min(feed.size(), after + 1));
+    } else {
+      while (from < feed.size() && (Integer) feed.get(from).get("seq") <= after) {
+        from++;
+      }
+    }
+    return List.copyOf(feed.subList(from, feed.size()));
+  }
+
+  /** Keeps every entry but the generations, each numbered as it was (see JobManager.Jobs#finished). */
+  void dropGenerations() {
+    feed.removeIf(m -> m.get("type").equals("generation"));
+    feedWhole = false;
+  }
+
   /** Appends to the feed: {@code seq} and {@code type} first, then the fields. */
   void publish(String type, long atMillis, Map<String, Object> fields) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("seq", feed.size());
+    m.put("seq", nextSeq++);
     m.put("job", id);
     m.put("type", type);
     m.put("at_ms", atMillis);

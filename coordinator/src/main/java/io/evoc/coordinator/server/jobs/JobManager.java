@@ -136,6 +136,26 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     final Map<String, Job> byId = new LinkedHashMap<>();
     /** Jobs not finished, in the order they run: a job that was running when the node went down first. */
     final Deque<String> queue = new ArrayDeque<>();
+    /** How many finished jobs keep every generation in their feed (evoc.limits.full-feeds). */
+    private final int fullFeeds;
+    /** Finished jobs whose feed is still whole, the earliest finished first. */
+    private final Deque<Job> whole = new ArrayDeque<>();
+
+    Jobs(int fullFeeds) {
+      this.fullFeeds = fullFeeds;
+    }
+
+    /**
+     * A job has finished: beyond the latest {@code fullFeeds}, a finished job's feed drops its
+     * generations (the bulk of it), so that a long-lived node's memory does not grow with every
+     * generation it ever ran. The journal keeps them all.
+     */
+    void finished(Job job) {
+      whole.addLast(job);
+      while (whole.size() > fullFeeds) {
+        whole.removeFirst().dropGenerations();
+      }
+    }
 
     Job get(String id) {
       return byId.get(id);
@@ -146,6 +166,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final BlobStore blobs;
   private final Path workRoot;
   private final int maxQueued;
+  private final int fullFeeds;
   private final ServerMetrics metrics;
   /** Where the search's populations are scored: the cluster's evaluators. */
   private final WorkQueue queue;
@@ -179,18 +200,22 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private volatile boolean stopped;
 
-  public static Behavior<Command> create(BlobStore blobs, Path workRoot, int maxQueued, ServerMetrics metrics,
+  /** The book's bounds: jobs waiting or running at once, finished jobs whose feed keeps its generations. */
+  public record Limits(int queued, int fullFeeds) {}
+
+  public static Behavior<Command> create(BlobStore blobs, Path workRoot, Limits limits, ServerMetrics metrics,
       WorkQueue queue, String blobUrl, String token) {
-    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, maxQueued, metrics, queue, blobUrl, token));
+    return Behaviors.setup(ctx -> new JobManager(ctx, blobs, workRoot, limits, metrics, queue, blobUrl, token));
   }
 
-  private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, int maxQueued,
+  private JobManager(ActorContext<Command> context, BlobStore blobs, Path workRoot, Limits limits,
       ServerMetrics metrics, WorkQueue queue, String blobUrl, String token) {
     super(PersistenceId.ofUniqueId("evoc-jobs"));
     this.context = context;
     this.blobs = blobs;
     this.workRoot = workRoot;
-    this.maxQueued = maxQueued;
+    this.maxQueued = limits.queued();
+    this.fullFeeds = limits.fullFeeds();
     this.metrics = metrics;
     this.queue = queue;
     this.blobUrl = blobUrl;
@@ -207,7 +232,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   @Override
   public Jobs emptyState() {
-    return new Jobs();
+    return new Jobs(fullFeeds);
   }
 
   @Override
@@ -230,15 +255,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
               .setResumedCycle(job.checkpoint == null ? 0 : job.checkpointCycle)).build());
         })
         .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
-        .onCommand(StartedOver.class, (jobs, c) -> Effect().persist(event(c.id()).setStartedOver(c.reason()).build()))
+        .onCommand(StartedOver.class, (jobs, c) -> {
+          Blob refused = jobs.get(c.id()).checkpoint; // of no use to any later attempt
+          return Effect().persist(event(c.id()).setStartedOver(c.reason()).build())
+              .thenRun(after -> dropCheckpoint(refused, null));
+        })
         .onCommand(Feed.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
           if (job == null) {
             return Effect().reply(c.replyTo(), new FeedReply(false, List.of(), true));
           }
-          int from = Math.max(0, Math.min(job.feed.size(), c.after() + 1));
-          return Effect().reply(c.replyTo(), new FeedReply(true, List.copyOf(job.feed.subList(from, job.feed.size())),
-              job.state.finished()));
+          return Effect().reply(c.replyTo(), new FeedReply(true, job.feedAfter(c.after()), job.state.finished()));
         })
         .onCommand(Progress.class, (jobs, c) -> {
           Job job = jobs.get(c.id());
@@ -573,6 +600,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           job.outputs.getArtifact().getSha256());
       default -> Map.of();
     });
+    if (job.state.finished()) {
+      jobs.finished(job);
+    }
     return jobs;
   }
 
