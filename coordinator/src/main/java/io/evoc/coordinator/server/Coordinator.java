@@ -43,8 +43,8 @@ public final class Coordinator {
   }
 
   /** What a coordinator needs of its node. */
-  public record Settings(BlobStore blobs, Path workRoot, JobManager.Limits limits, Duration unitTimeout, ServerMetrics metrics,
-      String apiUrl, String token) {}
+  public record Settings(BlobStore blobs, Path workRoot, JobManager.Limits limits, Duration unitTimeout,
+      ServerMetrics metrics, String apiUrl, String token) {}
 
   private Coordinator() {}
 

@@ -14,7 +14,8 @@ package io.evoc.evaluator.eval;
 public record PairedDivergence(int samples, double first, double second, double difference, double standardError) {
   public static PairedDivergence of(double[] first, double[] second) {
     if (first.length != second.length || first.length == 0) {
-      throw new IllegalArgumentException(first.length + " and " + second.length + " divergences; expected the same, non-zero count");
+      throw new IllegalArgumentException(first.length + " and " + second.length
+          + " divergences; expected the same, non-zero count");
     }
     int n = first.length;
     double a = 0;

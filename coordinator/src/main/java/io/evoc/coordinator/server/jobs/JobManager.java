@@ -256,7 +256,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         })
         .onCommand(Phase.class, (jobs, c) -> Effect().persist(event(c.id()).setPhase(c.phase()).build()))
         .onCommand(StartedOver.class, (jobs, c) -> {
-          Blob refused = jobs.get(c.id()).checkpoint; // of no use to any later attempt
+          Job job = jobs.get(c.id());
+          if (job == null || job.state.finished()) {
+            return Effect().none();
+          }
+          Blob refused = job.checkpoint; // of no use to any later attempt
           return Effect().persist(event(c.id()).setStartedOver(c.reason()).build())
               .thenRun(after -> dropCheckpoint(refused, null));
         })
