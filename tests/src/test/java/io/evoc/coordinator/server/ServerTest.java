@@ -27,9 +27,11 @@ class ServerTest {
   private static final Path MLP = ROOT.resolve("examples/models/fashion-mlp.onnx");
   private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
   /** Small and fast: a few hundred calibration samples, two generations, two epochs of distillation. */
-  private static final String SETTINGS = "{\"method\":\"de+bits\",\"sparsity\":0.6,\"seed\":3,\"calib-limit\":300,"
-      + "\"population\":8,\"generations\":2,\"step\":0.2,\"pareto-population\":8,\"pareto-generations\":2,"
-      + "\"repair\":\"distill\",\"distill-epochs\":2,\"swaps\":4}";
+  private static final MlpJob JOB = new MlpJob(new String[][] {{"method", "de+bits"}, {"sparsity", "0.6"},
+      {"seed", "3"}, {"calib-limit", "300"}, {"population", "8"}, {"generations", "2"}, {"step", "0.2"},
+      {"pareto-population", "8"}, {"pareto-generations", "2"}, {"repair", "distill"}, {"distill-epochs", "2"},
+      {"swaps", "4"}});
+  private static final String SETTINGS = JOB.json();
 
   private static EvocServer start(Path dataDir) throws IOException {
     return start(dataDir, Map.of());
@@ -52,9 +54,7 @@ class ServerTest {
     Map<String, Object> oneFullFeed = Map.of("evoc.limits.full-feeds", 1);
     try (EvocServer server = start(dir.resolve("data"), oneFullFeed)) {
       Api api = new Api(server.port(), TOKEN);
-      Response submitted = api.submit(Api.parts("model", MLP,
-          "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
-          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", SETTINGS));
+      Response submitted = api.submit(JOB.parts());
       assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
       String id = (String) submitted.json().get("id");
       var early = api.events(id, TOKEN);
@@ -131,7 +131,7 @@ class ServerTest {
           .anySatisfy(m -> assertThat(m.get("type")).isEqualTo("generation"));
     }
     // The same job on the command line.
-    assertThat(artifact).isEqualTo(commandLineArtifact(SETTINGS, dir));
+    assertThat(artifact).isEqualTo(JOB.commandLineArtifact(dir));
 
     try (EvocServer again = start(dir.resolve("data"), oneFullFeed)) {
       Api api = new Api(again.port(), TOKEN);
@@ -159,16 +159,16 @@ class ServerTest {
    */
   @Test
   void aJobWhoseCheckpointIsDamagedStartsOverAndSaysSo(@TempDir Path dir) throws Exception {
-    String settings = "{\"method\":\"de+bits\",\"sparsity\":0.9,\"seed\":4,\"calib-limit\":300,\"population\":8,"
-        + "\"generations\":2,\"step\":0.05,\"repair\":\"none\",\"swaps\":0,\"pareto-population\":8,"
-        + "\"pareto-generations\":2}";
+    // Many small commits, so that the server stops mid-search.
+    MlpJob job = new MlpJob(new String[][] {{"method", "de+bits"}, {"sparsity", "0.9"}, {"seed", "4"},
+        {"calib-limit", "300"}, {"population", "8"}, {"generations", "2"}, {"step", "0.05"}, {"repair", "none"},
+        {"swaps", "0"}, {"pareto-population", "8"}, {"pareto-generations", "2"}});
     Path data = dir.resolve("data");
     String id;
     int lost;
     try (EvocServer server = start(data)) {
       Api api = new Api(server.port(), TOKEN);
-      Response submitted = api.submit(Api.parts("model", MLP, "calib", FASHION.resolve("train-images-idx3-ubyte.gz"),
-          "calib_labels", FASHION.resolve("train-labels-idx1-ubyte.gz"), "settings", settings));
+      Response submitted = api.submit(job.parts());
       assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
       id = (String) submitted.json().get("id");
       lost = api.awaitCheckpoint(id, 2);
@@ -188,10 +188,10 @@ class ServerTest {
     }
     try (EvocServer again = start(data)) {
       Api api = new Api(again.port(), TOKEN);
-      Map<String, Object> job = api.awaitFinished(id, Duration.ofMinutes(5));
-      assertThat(job.get("state")).as(job.toString()).isEqualTo("succeeded");
-      assertThat(job.get("attempt")).isEqualTo(2);
-      assertThat(job.get("resumed_cycle")).as("started over, not resumed after cycle " + lost).isEqualTo(0);
+      Map<String, Object> view = api.awaitFinished(id, Duration.ofMinutes(5));
+      assertThat(view.get("state")).as(view.toString()).isEqualTo("succeeded");
+      assertThat(view.get("attempt")).isEqualTo(2);
+      assertThat(view.get("resumed_cycle")).as("started over, not resumed after cycle " + lost).isEqualTo(0);
       List<Map<String, Object>> feed = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
       List<Object> types = feed.stream().map(m -> m.get("type")).toList();
       int startedOver = types.indexOf("started_over");
@@ -203,25 +203,12 @@ class ServerTest {
       // The new search commits from cycle 1 again after it.
       assertThat(feed.subList(startedOver, feed.size())).filteredOn(m -> m.get("type").equals("commit"))
           .first().satisfies(m -> assertThat(m.get("cycle")).isEqualTo(1));
-      assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(commandLineArtifact(settings, dir));
+      assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(job.commandLineArtifact(dir));
     }
   }
 
   private static List<Map<String, Object>> withoutGenerations(List<Map<String, Object>> feed) {
     return feed.stream().filter(m -> !m.get("type").equals("generation")).toList();
-  }
-
-  /** What {@code evoc compress} writes for the same inputs and settings. */
-  private static byte[] commandLineArtifact(String settings, Path dir) throws IOException {
-    Path out = dir.resolve("cli.evoc");
-    List<String> args = new ArrayList<>(List.of("compress", "--model", MLP.toString(), "--calib",
-        FASHION + ":train", "--out", out.toString(), "--report", dir.resolve("cli.json").toString()));
-    new com.fasterxml.jackson.databind.ObjectMapper().readTree(settings).fields().forEachRemaining(e -> {
-      args.add("--" + e.getKey());
-      args.add(e.getValue().asText());
-    });
-    assertThat(CliAccess.run(args.toArray(String[]::new))).isZero();
-    return Files.readAllBytes(out);
   }
 
   @Test
