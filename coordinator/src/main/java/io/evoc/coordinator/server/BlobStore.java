@@ -140,7 +140,12 @@ public final class BlobStore {
    * @throws IOException when it is missing or damaged
    */
   public byte[] read(Blob blob) throws IOException {
-    byte[] bytes = Files.readAllBytes(path(blob));
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path(blob));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") is missing", e);
+    }
     String sha = BlobRoute.sha256(bytes);
     if (!sha.equals(blob.getSha256())) {
       throw new IOException("blob " + blob.getSha256() + " (" + blob.getName() + ") is damaged: its SHA-256 is " + sha);

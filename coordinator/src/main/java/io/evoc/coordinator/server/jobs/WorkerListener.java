@@ -88,8 +88,7 @@ final class WorkerListener implements CompressCommand.Listener {
       traced = checkpoint.getTraceCount();
       return resumed;
     } catch (IOException | IllegalArgumentException e) {
-      String reason = "cannot resume from the checkpoint: " + (e instanceof java.nio.file.NoSuchFileException
-          ? "missing " + e.getMessage() : JobManager.oneLine(e));
+      String reason = "cannot resume from the checkpoint: " + JobManager.oneLine(e);
       LOG.warn("job {}: {}; starting the search over", id, reason);
       latest = null;
       book.tell(new JobManager.StartedOver(id, reason));
