@@ -90,7 +90,7 @@ final class EvalCommand implements Callable<Integer> {
     TestComparison divergence = null;
     if (teacherModel != null) {
       reference = TestComparison.Reference.of(teacherModel, PreparedData.of(teacherModel, raw, pre), batchSize);
-      divergence = TestComparison.run(reference, first, PreparedData.of(first, raw, pre));
+      divergence = TestComparison.run(reference, first, run.data());
       out.put("teacher", teacher.toString());
       out.put("teacher_accuracy", divergence.teacherAccuracy());
       out.put("kl", divergence.kl());
@@ -98,8 +98,9 @@ final class EvalCommand implements Callable<Integer> {
     }
     if (compare != null) {
       OnnxModel second = OnnxModel.read(compare);
-      Evaluation other = evaluate(second, raw, pre).result();
-      PairedAccuracy paired = PairedAccuracy.of(result.predictions(), other.predictions(), run.labels());
+      Run otherRun = evaluate(second, raw, pre);
+      Evaluation other = otherRun.result();
+      PairedAccuracy paired = PairedAccuracy.of(result.predictions(), other.predictions(), run.data().data().labels());
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("model", compare.toString());
       c.put("correct", other.correct());
@@ -111,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
       c.put("same_predictions", paired.agree());
       c.put("predictions_sha256", digest(other.predictions()));
       if (reference != null) {
-        TestComparison otherDivergence = TestComparison.run(reference, second, PreparedData.of(second, raw, pre));
+        TestComparison otherDivergence = TestComparison.run(reference, second, otherRun.data());
         PairedDivergence kl = PairedDivergence.of(divergence.divergences(), otherDivergence.divergences());
         c.put("kl", kl.second());
         c.put("agreement", otherDivergence.agreement());
@@ -126,7 +127,8 @@ final class EvalCommand implements Callable<Integer> {
     return 0;
   }
 
-  private record Run(Evaluation result, String engine, int[] labels) {}
+  /** A model's evaluation, and the data as it took it (for its KL from a teacher). */
+  private record Run(Evaluation result, String engine, PreparedData data) {}
 
   /** One model on the data as that model takes it (two models may lay their inputs out differently). */
   private Run evaluate(OnnxModel m, DataSet raw, Preprocessing pre) {
@@ -135,8 +137,7 @@ final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException(data + ": has no labels; eval needs labelled data");
     }
     try (InferenceEngine e = Engines.open(m, engine, device, null)) {
-      return new Run(Evaluation.run(e, prepared.input(), prepared.data(), batchSize), e.name(),
-          prepared.data().labels());
+      return new Run(Evaluation.run(e, prepared.input(), prepared.data(), batchSize), e.name(), prepared);
     }
   }
 
