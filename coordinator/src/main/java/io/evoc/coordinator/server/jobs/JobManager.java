@@ -604,7 +604,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
           job.outputs.getArtifact().getSha256());
       default -> Map.of();
     });
-    if (job.state.finished()) {
+    if (e.hasSucceeded() || e.hasFailed() || e.hasCancelled()) {
       jobs.finished(job);
     }
     return jobs;
