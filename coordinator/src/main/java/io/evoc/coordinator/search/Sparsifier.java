@@ -133,10 +133,11 @@ public final class Sparsifier {
   }
 
   /**
-   * The prior costs that direct each cycle (what zeroing or restoring a weight alone costs, from the
-   * curvature and gradient at the student) are estimated on {@code prior}'s samples instead of the
-   * scorer's: more of them than candidates can be scored on. It holds the same student table. The
-   * split across layers stays the scorer's, so both methods keep the same one.
+   * The prior cost that directs each cycle (what zeroing a weight alone costs, from the curvature at
+   * the student) is estimated on {@code prior}'s samples instead of the scorer's: more of them than
+   * candidates can be scored on. It holds the same student table. The split across layers stays the
+   * scorer's, so both methods keep the same one; so does a swap's restore cost (gradient and
+   * curvature), since a swap is kept only when it lowers the divergence on the scored samples.
    */
   public Sparsifier priorFrom(CandidateScorer prior) {
     this.prior = prior;
@@ -436,8 +437,10 @@ public final class Sparsifier {
     float[] weights = student.get(s.layer.weight());
     s.decayEvidence();
     scoring.prepare(s.layer);
+    // The restore prior comes from the scored samples, not the prior's: a swap is kept only when it
+    // lowers their divergence, and the gradient there is what predicts that (see priorFrom).
     Evolution.Result back = new Evolution(scoring, s, Evolution.Move.RESTORE,
-        Pruning.restoreCost(prior, s, settings.seed()), m, settings.population(), random)
+        Pruning.restoreCost(scorer, s, settings.seed()), m, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += back.scored();
     if (!(back.divergence() < before)) {
