@@ -29,7 +29,7 @@ final class SearchOptions {
   @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score the candidates: best, samples the teacher was not trained on (default ${DEFAULT-VALUE}).")
   int searchSamples;
 
-  @Option(names = "--prior-samples", defaultValue = "10000", paramLabel = "N", description = "The first N calibration samples estimate the costs that direct the search (the curvature at the student; de only), at least the --search-samples (default ${DEFAULT-VALUE}).")
+  @Option(names = "--prior-samples", defaultValue = "10000", paramLabel = "N", description = "The first N calibration samples estimate the zeroing costs that direct the search (the curvature at the student; de only; the swaps' restore costs come from the scored samples), at least the --search-samples (default ${DEFAULT-VALUE}).")
   int priorSamples;
 
   @Option(names = "--sparsity", paramLabel = "F", description = "Overall weight sparsity of the prunable layers, split across them by measured sensitivity.")
