@@ -530,7 +530,12 @@ public final class Sparsifier {
 
   /**
    * Fine-tunes the survivors toward the teacher for some epochs; keeps the result only when it
-   * lowers the divergence, and records it in the trace.
+   * lowers the divergence on the prior's samples, and records it in the trace.
+   *
+   * <p>Judged there, not on the scored samples: the swaps before the last distillation lower the
+   * divergence on the scored samples alone (only there are swaps kept), and a distillation that
+   * brought the student closer to the teacher everywhere else could look worse on them and be
+   * thrown away (the held-out LeNet-5 at 90% with seed 2: test KL 0.080 instead of about 0.05).
    */
   private void distill(int epochs, int cycle) {
     Map<String, float[]> before = new LinkedHashMap<>();
@@ -539,11 +544,13 @@ public final class Sparsifier {
       before.put(s.layer.weight(), student.get(s.layer.weight()));
       masks.put(s.layer.weight(), s.zeroed);
     }
+    float judgedBefore = prior == scorer ? divergence : prior.scoreStudent().divergence()[0];
     Distillation.run(scorer.model(), student, masks, distillInputs, scorer.device(), epochs,
         DISTILL_BATCH, DISTILL_LEARNING_RATE, settings.seed());
     distilled += epochs;
     Scores after = scorer.scoreStudent();
-    if (after.divergence()[0] < divergence) {
+    float judgedAfter = prior == scorer ? after.divergence()[0] : prior.scoreStudent().divergence()[0];
+    if (judgedAfter < judgedBefore) {
       divergence = after.divergence()[0];
       agreement = after.agreement()[0];
     } else {
