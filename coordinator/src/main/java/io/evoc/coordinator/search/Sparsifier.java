@@ -138,6 +138,7 @@ public final class Sparsifier {
    * candidates can be scored on. It holds the same student table. The split across layers stays the
    * scorer's, so both methods keep the same one; so does a swap's restore cost (gradient and
    * curvature), since a swap is kept only when it lowers the divergence on the scored samples.
+   * Whether a distillation is kept is judged on the prior's samples (see distill).
    */
   public Sparsifier priorFrom(CandidateScorer prior) {
     this.prior = prior;
