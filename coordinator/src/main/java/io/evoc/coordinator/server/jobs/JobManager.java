@@ -165,8 +165,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private final ActorContext<Command> context;
   private final BlobStore blobs;
   private final Path workRoot;
-  private final int maxQueued;
-  private final int fullFeeds;
+  private final Limits limits;
   private final ServerMetrics metrics;
   /** Where the search's populations are scored: the cluster's evaluators. */
   private final WorkQueue queue;
@@ -214,8 +213,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     this.context = context;
     this.blobs = blobs;
     this.workRoot = workRoot;
-    this.maxQueued = limits.queued();
-    this.fullFeeds = limits.fullFeeds();
+    this.limits = limits;
     this.metrics = metrics;
     this.queue = queue;
     this.blobUrl = blobUrl;
@@ -232,7 +230,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   @Override
   public Jobs emptyState() {
-    return new Jobs(fullFeeds);
+    return new Jobs(limits.fullFeeds());
   }
 
   @Override
@@ -319,9 +317,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   private Effect<JobEvent, Jobs> submit(Jobs jobs, Submit c) {
     long waiting = jobs.byId.values().stream().filter(j -> !j.state.finished()).count();
-    if (waiting >= maxQueued) {
+    if (waiting >= limits.queued()) {
       return Effect().reply(c.replyTo(), new SubmitReply(null, waiting + " jobs are waiting or running; the limit is "
-          + maxQueued + " (evoc.limits.queued-jobs)"));
+          + limits.queued() + " (evoc.limits.queued-jobs)"));
     }
     String id = "j" + (jobs.byId.size() + 1);
     return Effect().persist(event(id).setSubmitted(c.spec()).build())
