@@ -133,6 +133,42 @@ class SearchTest {
   }
 
   /**
+   * With the prior on other samples, a distillation is kept only when it lowers the divergence
+   * there: the scored samples do not decide (on them the swaps before it are kept, and a repair
+   * better everywhere else can look worse). The prior's samples here are the images inverted, so
+   * that the two disagree.
+   */
+  @Test
+  void distillationIsJudgedOnThePriorsSamples() {
+    OnnxModel model = scorer.model();
+    ParameterTable student = ParameterTable.of(model);
+    HostTensor calibration = calibration(model);
+    float[] inverted = calibration.data().clone();
+    for (int i = 0; i < inverted.length; i++) {
+      inverted[i] = 1 - inverted[i];
+    }
+    SearchSettings settings = settings(0, SearchSettings.Repair.DISTILL, 9);
+    List<float[]> judged = new ArrayList<>(); // per trace entry: {distilled epochs, prior's divergence, scored}
+    try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL);
+        CandidateScorer prior = new CandidateScorer(model, student, Device.cpu(),
+            new HostTensor(inverted, calibration.shape()), Metric.KL)) {
+      new Sparsifier(own, calibration, student, settings, () -> false,
+          e -> judged.add(new float[] {e.distilled(), prior.scoreStudent().divergence()[0], e.divergence()}))
+          .priorFrom(prior).run();
+    }
+    int thrownAway = 0;
+    for (int i = 1; i < judged.size(); i++) {
+      if (judged.get(i)[0] > 0) {
+        assertThat(judged.get(i)[1]).as("prior's divergence after distillation %d", i)
+            .isLessThanOrEqualTo(judged.get(i - 1)[1]);
+        thrownAway += judged.get(i)[2] == judged.get(i - 1)[2] ? 1 : 0;
+      }
+    }
+    // Judged on the scored images, which they train on, these epochs would have been kept.
+    assertThat(thrownAway).as("distillations thrown away").isPositive();
+  }
+
+  /**
    * A search resumed from any of its checkpoints (mid-search, mid-refinement, after distillations,
    * at the end), read back from bytes, ends with the uninterrupted search's weights and trace; a
    * checkpoint taken under other settings is refused by name.
@@ -238,13 +274,18 @@ class SearchTest {
     OnnxModel model = scorer.model();
     ParameterTable student = ParameterTable.of(model);
     HostTensor calibration = calibration(model);
-    SearchSettings settings = new SearchSettings(0.9, java.util.Map.of(), SearchSettings.Method.DE, 8, 2, 0.1, swaps,
-        repair, distillEpochs, null, Double.POSITIVE_INFINITY, 3, 10);
+    SearchSettings settings = settings(swaps, repair, distillEpochs);
     try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
       SparsifyResult result = prepare.apply(new Sparsifier(own, calibration, student, settings, () -> false, e -> { }))
           .run();
       return new Run(result, own.layers().stream().map(l -> student.get(l.weight())).toArray(float[][]::new));
     }
+  }
+
+  /** The MLP to 90%, a small population. */
+  private static SearchSettings settings(int swaps, SearchSettings.Repair repair, int distillEpochs) {
+    return new SearchSettings(0.9, java.util.Map.of(), SearchSettings.Method.DE, 8, 2, 0.1, swaps, repair,
+        distillEpochs, null, Double.POSITIVE_INFINITY, 3, 10);
   }
 
   /** The selection the sampler uses picks exactly the n smallest keys, for every n, on random and sorted input. */
