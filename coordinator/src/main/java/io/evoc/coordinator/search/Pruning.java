@@ -19,15 +19,31 @@ final class Pruning {
   }
 
   /**
-   * 0.5·h·w², the divergence that zeroing each weight alone adds by the curvature at the current
-   * student (Optimal Brain Damage): the search's prior cost, re-estimated every cycle.
+   * The search's damping of the curvature, in units of the layer's mean curvature. Undamped, a
+   * weight whose inputs the samples seldom use, or whose unit matters little to the student as it
+   * is now, looks free to zero however large it is; distillation then lacks it. Damped by the mean,
+   * such weights rank by magnitude among themselves. Measured in session 25 (MLPs, distillation,
+   * test KL undamped → 0.1 → 1 → 10): 80% 0.0135 → 0.0105 → 0.0092 → 0.0121 (held-out teacher
+   * 0.0152 → 0.0106 → 0.0088 → 0.0114); 90% 0.0268 → 0.0224 → 0.0206 (0.0293 → 0.0264 → 0.0250).
    */
-  static float[] curvatureWeighted(CandidateScorer scorer, LayerState state, long seed) {
+  static final float SEARCH_DAMPING = 1f;
+
+  /**
+   * 0.5·(h + λ·mean h)·w², the divergence that zeroing each weight alone adds by the curvature at
+   * the current student (Optimal Brain Damage), damped by λ = {@code damping} (see
+   * {@link #SEARCH_DAMPING}): the search's prior cost, re-estimated every cycle.
+   */
+  static float[] curvatureWeighted(CandidateScorer scorer, LayerState state, long seed, float damping) {
     float[] w = scorer.weights(state.layer);
     float[] h = scorer.curvature(state.layer, seed);
+    double sum = 0;
+    for (float v : h) {
+      sum += v;
+    }
+    float floor = (float) (damping * sum / h.length);
     float[] out = new float[w.length];
     for (int i = 0; i < w.length; i++) {
-      out[i] = 0.5f * h[i] * w[i] * w[i];
+      out[i] = 0.5f * (h[i] + floor) * w[i] * w[i];
     }
     return out;
   }

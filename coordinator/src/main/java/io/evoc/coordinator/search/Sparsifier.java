@@ -284,7 +284,7 @@ public final class Sparsifier {
       s.decayEvidence();
       scoring.prepare(s.layer);
       Evolution evolution = new Evolution(scoring, s, Evolution.Move.ZERO,
-          Pruning.curvatureWeighted(prior, s, settings.seed()), k, settings.population(), random);
+          zeroingCost(s), k, settings.population(), random);
       Evolution.Result best = evolution.run(settings.generations(), () -> stopReason() != null,
           observer(cycle + 1, s));
       scored += best.scored();
@@ -455,7 +455,7 @@ public final class Sparsifier {
     s.restore(back.best());
     scoring.prepare(s.layer);
     Evolution.Result out = new Evolution(scoring, s, Evolution.Move.ZERO,
-        Pruning.curvatureWeighted(prior, s, settings.seed()), back.best().length, settings.population(), random)
+        zeroingCost(s), back.best().length, settings.population(), random)
         .run(settings.generations(), () -> stopReason() != null, observer(cycle, s));
     scored += out.scored();
     if (!(out.divergence() < before)) {
@@ -465,6 +465,11 @@ public final class Sparsifier {
     }
     commit(cycle, s, out.best(), back.best().length, out.divergence(), out.agreement());
     return true;
+  }
+
+  /** The prior cost of zeroing each weight of the layer, on the prior's samples. */
+  private float[] zeroingCost(LayerState s) {
+    return Pruning.curvatureWeighted(prior, s, settings.seed(), Pruning.SEARCH_DAMPING);
   }
 
   /** Reports a cycle's generations as {@link Generation}s; {@code scored} counts from the cycle's start. */

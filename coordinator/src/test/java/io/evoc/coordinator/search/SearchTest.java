@@ -75,7 +75,7 @@ class SearchTest {
   @Test
   void evolutionIsSeededAndNeverWorseThanGreedy() {
     LayerState state = states().get(1);
-    float[] prior = Pruning.curvatureWeighted(scorer, state, 1);
+    float[] prior = Pruning.curvatureWeighted(scorer, state, 1, Pruning.SEARCH_DAMPING);
     int k = state.size / 20;
     Evolution.Result a = new Evolution(scorer, state, Evolution.Move.ZERO, prior, k, 16, new SplittableRandom(5)).run(3, () -> false);
     LayerState again = states().get(1);
@@ -136,7 +136,9 @@ class SearchTest {
    * With the prior on other samples, a distillation is kept only when it lowers the divergence
    * there: the scored samples do not decide (on them the swaps before it are kept, and a repair
    * better everywhere else can look worse). The prior's samples here are the images inverted, so
-   * that the two disagree.
+   * that the two can disagree. (Judged on the scored images, one of these distillations raised the
+   * prior's divergence before the prior was damped; with it, none does, so this pins the rule
+   * without showing the difference.)
    */
   @Test
   void distillationIsJudgedOnThePriorsSamples() {
@@ -147,25 +149,20 @@ class SearchTest {
     for (int i = 0; i < inverted.length; i++) {
       inverted[i] = 1 - inverted[i];
     }
-    SearchSettings settings = settings(0, SearchSettings.Repair.DISTILL, 9);
-    List<float[]> judged = new ArrayList<>(); // per trace entry: {distilled epochs, prior's divergence, scored}
+    List<float[]> judged = new ArrayList<>(); // per trace entry: {distilled epochs, prior's divergence}
     try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL);
         CandidateScorer prior = new CandidateScorer(model, student, Device.cpu(),
             new HostTensor(inverted, calibration.shape()), Metric.KL)) {
-      new Sparsifier(own, calibration, student, settings, () -> false,
-          e -> judged.add(new float[] {e.distilled(), prior.scoreStudent().divergence()[0], e.divergence()}))
-          .priorFrom(prior).run();
+      new Sparsifier(own, calibration, student, settings(0, SearchSettings.Repair.DISTILL, 9), () -> false,
+          e -> judged.add(new float[] {e.distilled(), prior.scoreStudent().divergence()[0]})).priorFrom(prior).run();
     }
-    int thrownAway = 0;
+    assertThat(judged.stream().filter(j -> j[0] > 0)).hasSize(5);
     for (int i = 1; i < judged.size(); i++) {
       if (judged.get(i)[0] > 0) {
         assertThat(judged.get(i)[1]).as("prior's divergence after distillation %d", i)
             .isLessThanOrEqualTo(judged.get(i - 1)[1]);
-        thrownAway += judged.get(i)[2] == judged.get(i - 1)[2] ? 1 : 0;
       }
     }
-    // Judged on the scored images, which they train on, these epochs would have been kept.
-    assertThat(thrownAway).as("distillations thrown away").isPositive();
   }
 
   /**
