@@ -89,6 +89,30 @@ class SearchTest {
   }
 
   /**
+   * Undamped, a weight on a pixel that is black in every sample is free to zero, however large;
+   * damped, it costs its square times half the layer's mean curvature, so such weights rank by
+   * magnitude among themselves.
+   */
+  @Test
+  void dampingPricesWeightsTheSamplesNeverExercise() {
+    LayerState fc1 = states().get(0);
+    float[] plain = Pruning.curvatureWeighted(scorer, fc1, 1, 0);
+    float[] damped = Pruning.curvatureWeighted(scorer, fc1, 1, Pruning.SEARCH_DAMPING);
+    float[] w = scorer.weights(fc1.layer);
+    List<Double> perSquare = new ArrayList<>();
+    for (int i = 0; i < w.length; i++) {
+      assertThat(damped[i]).isGreaterThanOrEqualTo(plain[i]);
+      if (plain[i] == 0 && w[i] != 0) {
+        perSquare.add((double) damped[i] / ((double) w[i] * w[i]));
+      }
+    }
+    assertThat(perSquare).hasSizeGreaterThan(100);
+    assertThat(perSquare.get(0)).isPositive();
+    assertThat(perSquare).allSatisfy(r -> assertThat(r).isCloseTo(perSquare.get(0),
+        org.assertj.core.api.Assertions.withinPercentage(0.01)));
+  }
+
+  /**
    * The refinement keeps every layer's sparsity, only ever lowers the divergence, lowers it below
    * what the search alone reached, and is seeded like the rest.
    */
