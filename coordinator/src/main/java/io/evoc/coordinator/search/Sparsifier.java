@@ -467,9 +467,14 @@ public final class Sparsifier {
     return true;
   }
 
-  /** The prior cost of zeroing each weight of the layer, on the prior's samples. */
+  /**
+   * The prior cost of zeroing each weight of the layer, on the prior's samples: damped when a
+   * repair will change the student, undamped when the raw student is the result. With no repair,
+   * damping sent LeNet-5's search at 90% astray (divergence 0.56 at 86% sparsity, 0.26 undamped).
+   */
   private float[] zeroingCost(LayerState s) {
-    return Pruning.curvatureWeighted(prior, s, settings.seed(), Pruning.SEARCH_DAMPING);
+    float damping = settings.repair() == Repair.NONE ? 0 : Pruning.SEARCH_DAMPING;
+    return Pruning.curvatureWeighted(prior, s, settings.seed(), damping);
   }
 
   /** Reports a cycle's generations as {@link Generation}s; {@code scored} counts from the cycle's start. */
