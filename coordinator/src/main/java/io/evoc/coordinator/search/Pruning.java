@@ -25,6 +25,7 @@ final class Pruning {
    * such weights rank by magnitude among themselves. Measured in session 25 (MLPs, distillation,
    * test KL undamped → 0.1 → 1 → 10): 80% 0.0135 → 0.0105 → 0.0092 → 0.0121 (held-out teacher
    * 0.0152 → 0.0106 → 0.0088 → 0.0114); 90% 0.0268 → 0.0224 → 0.0206 (0.0293 → 0.0264 → 0.0250).
+   * Only when a repair follows; with none the search stays undamped (see Sparsifier.zeroingCost).
    */
   static final float SEARCH_DAMPING = 1f;
 
