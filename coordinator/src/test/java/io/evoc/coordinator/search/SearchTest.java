@@ -135,7 +135,7 @@ class SearchTest {
   }
 
   /**
-   * Under distill, directed evolution stops for one epoch at 50/70/85/100% of the goal and runs
+   * Under distill, directed evolution stops for one epoch at 70/85/95/100% of the goal and runs
    * the rest at the end: the epochs add up to the setting, the mask still holds, and the student
    * ends closer to the teacher than the raw search left it.
    */
@@ -145,7 +145,7 @@ class SearchTest {
     List<TraceEntry> distilled = run.result().trace().stream().filter(e -> e.distilled() > 0).toList();
     assertThat(distilled).extracting(TraceEntry::distilled).containsExactly(1, 1, 1, 1, 5);
     assertThat(distilled).allSatisfy(e -> assertThat(e.layer()).isEqualTo(TraceEntry.ALL_LAYERS));
-    assertThat(distilled.get(0).sparsity()).isBetween(0.45, 0.7);
+    assertThat(distilled.get(0).sparsity()).isBetween(0.62, 0.8);
     assertThat(run.result().sparsity()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-3));
     assertThat(run.result().layerSparsity()).isEqualTo(sparsify(0).result().layerSparsity());
     TraceEntry lastCommit = run.result().trace().stream().filter(e -> e.distilled() == 0).reduce((a, b) -> b).orElseThrow();
@@ -185,6 +185,35 @@ class SearchTest {
       if (judged.get(i)[0] > 0) {
         assertThat(judged.get(i)[1]).as("prior's divergence after distillation %d", i)
             .isLessThanOrEqualTo(judged.get(i - 1)[1]);
+      }
+    }
+  }
+
+  /**
+   * Under distill without milestones (too few epochs to spare here; goals below 90% alike),
+   * directed evolution refits the touched layer after its commits as under ls, so surviving
+   * weights move before any distillation; magnitude pruning keeps the teacher's values until
+   * distillation. With 0 epochs there is none, so what moved was refit, and zeros stay zero.
+   */
+  @Test
+  void withoutMilestonesDirectedEvolutionRefitsUnderDistill() {
+    float[][] teacher = scorer.layers().stream().map(scorer::weights).toArray(float[][]::new);
+    for (SearchSettings.Method method : SearchSettings.Method.values()) {
+      SearchSettings settings = new SearchSettings(0.9, java.util.Map.of(), method, 8, 2, 0.1, 0,
+          SearchSettings.Repair.DISTILL, 0, null, Double.POSITIVE_INFINITY, 3, 10);
+      float[][] weights = sparsify(settings, s -> s).weights();
+      int moved = 0;
+      for (int l = 0; l < weights.length; l++) {
+        for (int i = 0; i < weights[l].length; i++) {
+          if (weights[l][i] != 0 && weights[l][i] != teacher[l][i]) {
+            moved++;
+          }
+        }
+      }
+      if (method == SearchSettings.Method.DE) {
+        assertThat(moved).as("surviving weights refit").isGreaterThan(1000);
+      } else {
+        assertThat(moved).as("surviving weights changed by magnitude pruning").isZero();
       }
     }
   }
@@ -292,10 +321,13 @@ class SearchTest {
   /** The MLP to 90% on the 100 images, a small population: a few seconds. */
   private static Run sparsify(int swaps, SearchSettings.Repair repair, int distillEpochs,
       java.util.function.UnaryOperator<Sparsifier> prepare) {
+    return sparsify(settings(swaps, repair, distillEpochs), prepare);
+  }
+
+  private static Run sparsify(SearchSettings settings, java.util.function.UnaryOperator<Sparsifier> prepare) {
     OnnxModel model = scorer.model();
     ParameterTable student = ParameterTable.of(model);
     HostTensor calibration = calibration(model);
-    SearchSettings settings = settings(swaps, repair, distillEpochs);
     try (CandidateScorer own = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
       SparsifyResult result = prepare.apply(new Sparsifier(own, calibration, student, settings, () -> false, e -> { }))
           .run();
