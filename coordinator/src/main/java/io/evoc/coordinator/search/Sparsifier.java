@@ -536,9 +536,9 @@ public final class Sparsifier {
    * later cycles judge candidates on close to a repaired one, and distillation still gives the
    * final weights. Example and held-out MLP at 80%: test KL 0.0092 → 0.0066 and 0.0088 → 0.0066;
    * held-out LeNet-5 89.55% → 90.00%. With the milestones as well they added nothing (MLPs at 90%
-   * and 95%) or cost (LeNet-5 at 90%, with the earlier 50/70/85/100% milestones: test KL 0.065 → 0.070). Not for
-   * magnitude pruning: refit, then distilled, its students ended further from the teacher (MLP at
-   * 95%: test KL 0.074 → 0.095), and the baseline keeps its better recipe.
+   * and 95%) or cost (LeNet-5 at 90% with the earlier 50/70/85/100% milestones: test KL 0.065 →
+   * 0.070). Not for magnitude pruning: refit, then distilled, its students ended further from the
+   * teacher (MLP at 95%: test KL 0.074 → 0.095), and the baseline keeps its better recipe.
    */
   private boolean refitsAfterCommits() {
     return settings.repair() == Repair.LS
