@@ -203,13 +203,19 @@ class SearchTest {
           SearchSettings.Repair.DISTILL, 0, null, Double.POSITIVE_INFINITY, 3, 10);
       float[][] weights = sparsify(settings, s -> s).weights();
       int moved = 0;
+      long zeros = 0;
+      long total = 0;
       for (int l = 0; l < weights.length; l++) {
         for (int i = 0; i < weights[l].length; i++) {
-          if (weights[l][i] != 0 && weights[l][i] != teacher[l][i]) {
+          if (weights[l][i] == 0) {
+            zeros++;
+          } else if (weights[l][i] != teacher[l][i]) {
             moved++;
           }
         }
+        total += weights[l].length;
       }
+      assertThat(zeros).as("zeros after the refits").isGreaterThanOrEqualTo(Math.round(0.9 * total));
       if (method == SearchSettings.Method.DE) {
         assertThat(moved).as("surviving weights refit").isGreaterThan(1000);
       } else {
