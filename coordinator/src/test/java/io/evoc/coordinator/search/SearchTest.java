@@ -199,9 +199,7 @@ class SearchTest {
   void withoutMilestonesDirectedEvolutionRefitsUnderDistill() {
     float[][] teacher = scorer.layers().stream().map(scorer::weights).toArray(float[][]::new);
     for (SearchSettings.Method method : SearchSettings.Method.values()) {
-      SearchSettings settings = new SearchSettings(0.9, java.util.Map.of(), method, 8, 2, 0.1, 0,
-          SearchSettings.Repair.DISTILL, 0, null, Double.POSITIVE_INFINITY, 3, 10);
-      float[][] weights = sparsify(settings, s -> s).weights();
+      float[][] weights = sparsify(settings(method, 0, SearchSettings.Repair.DISTILL, 0), s -> s).weights();
       int moved = 0;
       long zeros = 0;
       long total = 0;
@@ -341,10 +339,15 @@ class SearchTest {
     }
   }
 
-  /** The MLP to 90%, a small population. */
+  /** The MLP to 90% by directed evolution, a small population. */
   private static SearchSettings settings(int swaps, SearchSettings.Repair repair, int distillEpochs) {
-    return new SearchSettings(0.9, java.util.Map.of(), SearchSettings.Method.DE, 8, 2, 0.1, swaps, repair,
-        distillEpochs, null, Double.POSITIVE_INFINITY, 3, 10);
+    return settings(SearchSettings.Method.DE, swaps, repair, distillEpochs);
+  }
+
+  private static SearchSettings settings(SearchSettings.Method method, int swaps, SearchSettings.Repair repair,
+      int distillEpochs) {
+    return new SearchSettings(0.9, java.util.Map.of(), method, 8, 2, 0.1, swaps, repair, distillEpochs, null,
+        Double.POSITIVE_INFINITY, 3, 10);
   }
 
   /** The selection the sampler uses picks exactly the n smallest keys, for every n, on random and sorted input. */
