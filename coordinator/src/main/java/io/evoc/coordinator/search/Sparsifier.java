@@ -522,7 +522,7 @@ public final class Sparsifier {
     s.commit(set);
     divergence = scoredDivergence;
     agreement = scoredAgreement;
-    if (refitsAfterCommits() && LeastSquaresRefit.supports(s.layer)) {
+    if (refitsAfterCommits() && LeastSquaresRefit.supports(scorer, s.layer)) {
       refit(s, w);
     }
     cycles = cycle;

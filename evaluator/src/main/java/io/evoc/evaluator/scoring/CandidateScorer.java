@@ -350,6 +350,11 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
   }
 
+  /** The student's layer node alone, on {@code feeds} (its input, and any weight or bias to replace). */
+  NDArray runLayerNode(Layer layer, Map<String, NDArray> feeds, NDManager scope) {
+    return executor.run(feeds, List.of(layer.output()), scope).get(layer.output());
+  }
+
   float alpha(Layer layer) {
     return alphas.get(layer.weight());
   }

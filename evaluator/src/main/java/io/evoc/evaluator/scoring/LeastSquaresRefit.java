@@ -7,11 +7,12 @@ import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
 
 /**
- * The {@code ls} repair: refits a Gemm or MatMul layer's surviving weights so that, fed the
+ * The {@code ls} repair: refits a Gemm, MatMul or Conv layer's surviving weights so that, fed the
  * student's own activations, the layer's output on calibration inputs comes closest to the
- * teacher's. Each output row is a ridge regression on its surviving inputs; all rows are solved
- * together by conjugate gradients on the masked normal equations, on the scorer's device, so no
- * per-row factorization is ever formed. Zeros stay zero.
+ * teacher's. Each output row (a Conv's output channel, over every position, see {@link
+ * ConvPatches}) is a ridge regression on its surviving inputs; all rows are solved together by
+ * conjugate gradients on the masked normal equations, on the scorer's device, so no per-row
+ * factorization is ever formed. Zeros stay zero.
  */
 public final class LeastSquaresRefit {
   /** Ridge strength relative to the mean diagonal of XᵀX: keeps rows with few inputs well posed. */
@@ -19,12 +20,14 @@ public final class LeastSquaresRefit {
   private static final float TINY = 1e-30f;
   /** Inputs per pass when accumulating the normal equations: bounds the activations held at once. */
   private static final int CHUNK = 1000;
+  /** Conv patch entries formed at once: a 3×3×256 layer on 56×56 maps has 7.2M per input. */
+  private static final long PATCH_ENTRIES = 1L << 24;
 
   private LeastSquaresRefit() {}
 
-  /** Whether the layer can be refit (Gemm and MatMul; not Conv). */
-  public static boolean supports(Layer layer) {
-    return CandidateScorer.route(layer) == CandidateScorer.Route.DELTA;
+  /** Whether the layer can be refit: Gemm, MatMul, and Conv with one group. */
+  public static boolean supports(CandidateScorer scorer, Layer layer) {
+    return CandidateScorer.route(layer) == CandidateScorer.Route.DELTA || ConvPatches.of(scorer.model(), layer) != null;
   }
 
   /**
@@ -36,32 +39,46 @@ public final class LeastSquaresRefit {
    * @param iterations conjugate-gradient steps; a fixed count keeps the result bit-reproducible
    */
   public static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, HostTensor inputs, int iterations) {
-    if (!supports(layer)) {
-      throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm and MatMul, not "
-          + layer.opType());
+    ConvPatches conv = ConvPatches.of(scorer.model(), layer);
+    if (CandidateScorer.route(layer) != CandidateScorer.Route.DELTA && conv == null) {
+      throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm, MatMul and group-1 Conv, not "
+          + layer.opType() + " with groups");
     }
     ParameterTable table = scorer.student();
-    long[] shape = layer.shape();
-    int out = (int) shape[layer.outAxis()];
-    int in = (int) shape[layer.inAxis()];
+    int out = (int) layer.shape()[layer.outAxis()];
+    int in = (int) (layer.size() / out);
     boolean outFirst = layer.outAxis() == 0;
     float alpha = scorer.alpha(layer);
     float[] result;
     try (NDManager scope = scorer.manager().newSubManager()) {
-      NDArray w = rows(scope.create(table.entry(layer.weight()).values(), new Shape(shape)), outFirst);
-      NDArray mask = rows(scope.create(survivors(zeroed), new Shape(shape)), outFirst);
+      Shape rowsShape = outFirst ? new Shape(out, in) : new Shape(in, out);
+      NDArray w = rows(scope.create(table.entry(layer.weight()).values(), rowsShape), outFirst);
+      NDArray mask = rows(scope.create(survivors(zeroed), rowsShape), outFirst);
       NDArray gram = scope.zeros(new Shape(in, in));
       NDArray h = scope.zeros(new Shape(out, in));
       int n = (int) inputs.shape()[0];
       for (int from = 0; from < n; from += CHUNK) {
         try (NDManager chunk = scope.newSubManager()) {
           NDArray[] a = scorer.layerActivations(layer, rows(inputs, from, Math.min(n, from + CHUNK), chunk), chunk);
-          NDArray x = a[0].reshape(-1, in);
-          // What the weight does not produce (bias, beta*C) is the same before and after the refit,
-          // so the weight's target is (teacher - student) / alpha + x·wᵀ.
-          NDArray target = a[2].reshape(-1, out).sub(a[1].reshape(-1, out)).div(alpha).add(x.matMul(w.transpose()));
-          gram.addi(x.transpose().matMul(x));
-          h.addi(target.transpose().matMul(x));
+          if (conv == null) {
+            accumulate(a[0].reshape(-1, in), a[1].reshape(-1, out), a[2].reshape(-1, out), w, alpha, gram, h);
+            continue;
+          }
+          long count = a[0].getShape().get(0);
+          long positions = a[1].size() / (count * out);
+          long step = Math.max(1, PATCH_ENTRIES / (positions * in));
+          for (long s = 0; s < count; s += step) {
+            try (NDManager part = chunk.newSubManager()) {
+              // Sliced into this scope, so that each part's temporaries die with it.
+              String slice = s + ":" + Math.min(count, s + step);
+              NDArray[] p = {a[0].get(slice), a[1].get(slice), a[2].get(slice)};
+              for (NDArray keep : p) {
+                keep.attach(part);
+              }
+              accumulate(conv.rows(scorer, p[0], part), ConvPatches.channelsLast(p[1]), ConvPatches.channelsLast(p[2]),
+                  w, alpha, gram, h);
+            }
+          }
         }
       }
       h.muli(mask);
@@ -91,6 +108,18 @@ public final class LeastSquaresRefit {
       result = (outFirst ? masked : masked.transpose()).toFloatArray();
     }
     table.set(layer.weight(), result);
+  }
+
+  /**
+   * Adds one batch of rows to the normal equations: x [rows, in], the student's and the teacher's
+   * outputs [rows, out]. What the weight does not produce (bias, beta*C) is the same before and
+   * after the refit, so the weight's target is (teacher - student) / alpha + x·wᵀ.
+   */
+  private static void accumulate(NDArray x, NDArray student, NDArray teacher, NDArray w, float alpha, NDArray gram,
+      NDArray h) {
+    NDArray target = teacher.sub(student).div(alpha).add(x.matMul(w.transpose()));
+    gram.addi(x.transpose().matMul(x));
+    h.addi(target.transpose().matMul(x));
   }
 
   /** Rows [from, to) of the first axis, on the device. */

@@ -3,6 +3,9 @@ package io.evoc.evaluator.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.engine.RandomInputs;
 import io.evoc.evaluator.graph.ParameterTable;
@@ -15,9 +18,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LeastSquaresRefitTest {
   private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
 
-  /** Gemm (weight [out, in]) and MatMul (weight [in, out]) layers alike. */
+  /** Gemm (weight [out, in]), MatMul (weight [in, out]) and Conv (LeNet-5's second) layers alike. */
   @ParameterizedTest
-  @ValueSource(strings = {"models/fashion-mlp.onnx", "fixtures/matmul-mlp.onnx"})
+  @ValueSource(strings = {"models/fashion-mlp.onnx", "fixtures/matmul-mlp.onnx", "models/fashion-lenet5.onnx"})
   void refitLowersDivergenceAndKeepsZerosZero(String file) {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
     HostTensor calibration = RandomInputs.of(model, 10, 5).values().iterator().next();
@@ -46,7 +49,36 @@ class LeastSquaresRefitTest {
         }
       }
       assertThat(changed).isGreaterThan(refit.length / 4);
-      assertThat(LeastSquaresRefit.supports(scorer.layers().get(0))).isTrue();
+      assertThat(LeastSquaresRefit.supports(scorer, scorer.layers().get(0))).isTrue();
+    }
+  }
+
+  /**
+   * A Conv layer's output is its patches times the weight's rows, plus the bias: LeNet-5's first
+   * layer (padding 2) and second (none), and a Keras export's (stride 2, asymmetric padding).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"models/fashion-lenet5.onnx:0", "models/fashion-lenet5.onnx:1", "fixtures/keras-style.onnx:0"})
+  void convPatchesReproduceTheLayer(String fileAndLayer) {
+    String[] parts = fileAndLayer.split(":");
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(parts[0]));
+    HostTensor calibration = RandomInputs.of(model, 3, 8).values().iterator().next();
+    try (CandidateScorer scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration,
+            Metric.KL);
+        NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      Layer layer = scorer.layers().get(Integer.parseInt(parts[1]));
+      assertThat(layer.opType()).isEqualTo("Conv");
+      ConvPatches conv = ConvPatches.of(model, layer);
+      NDArray[] a = scorer.layerActivations(layer, scope.create(calibration.data(), new Shape(calibration.shape())),
+          scope);
+      long out = layer.shape()[0];
+      NDArray w = scope.create(scorer.weights(layer), new Shape(out, conv.width()));
+      NDArray y = ConvPatches.channelsLast(a[1]);
+      NDArray product = conv.rows(scorer, a[0], scope).matMul(w.transpose());
+      // What remains is the bias, the same in every row.
+      NDArray rest = y.sub(product);
+      assertThat(rest.sub(rest.get("0:1")).abs().max().getFloat()).isLessThan(1e-4f);
+      assertThat(y.getShape().get(0)).isGreaterThan(3);
     }
   }
 

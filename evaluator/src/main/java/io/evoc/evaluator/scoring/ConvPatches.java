@@ -1,0 +1,77 @@
+package io.evoc.evaluator.scoring;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.evoc.protocol.model.OnnxModel;
+import io.evoc.protocol.onnx.AttributeProto;
+import io.evoc.protocol.onnx.NodeProto;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A Conv layer's input as rows of patches, [samples·positions, C·k₁·k₂…], so that its output is
+ * patches · weightᵀ and the {@code ls} refit solves it as it solves a Gemm. The patches come from
+ * the layer's own node run with an identity kernel (output channel j copies patch entry j), so
+ * strides, pads, dilations and auto_pad are the node's, not a second implementation of them.
+ * Grouped convolutions are not covered: each group would be a separate regression.
+ */
+final class ConvPatches {
+  private final Layer layer;
+  private final String bias;
+  /** Entries of one patch: the weight's size over its output channels. */
+  private final int width;
+
+  private ConvPatches(Layer layer, String bias) {
+    this.layer = layer;
+    this.bias = bias;
+    this.width = (int) (layer.size() / layer.shape()[0]);
+  }
+
+  /** The layer's patches, or null where it is not a group-1 Conv. */
+  static ConvPatches of(OnnxModel model, Layer layer) {
+    if (!layer.opType().equals("Conv")) {
+      return null;
+    }
+    for (NodeProto n : model.graph().getNodeList()) {
+      if (n.getOpType().equals("Conv") && n.getOutputCount() > 0 && n.getOutput(0).equals(layer.output())) {
+        for (AttributeProto a : n.getAttributeList()) {
+          if (a.getName().equals("group") && a.getI() != 1) {
+            return null;
+          }
+        }
+        return new ConvPatches(layer, n.getInputCount() > 2 ? n.getInput(2) : "");
+      }
+    }
+    return null;
+  }
+
+  int width() {
+    return width;
+  }
+
+  /** The patches of {@code x} (the layer's input, [n, C, ...]) as rows, attached to {@code scope}. */
+  NDArray rows(CandidateScorer scorer, NDArray x, NDManager scope) {
+    long[] kernel = layer.shape();
+    kernel[0] = width;
+    Map<String, NDArray> feeds = new HashMap<>();
+    feeds.put(layer.input(), x);
+    feeds.put(layer.weight(), scope.eye(width).reshape(new Shape(kernel)));
+    if (!bias.isEmpty()) {
+      feeds.put(bias, scope.zeros(new Shape(width)));
+    }
+    return channelsLast(scorer.runLayerNode(layer, feeds, scope));
+  }
+
+  /** [n, C, s₁, s₂…] as rows [n·s₁·s₂…, C]: one row per output position. */
+  static NDArray channelsLast(NDArray y) {
+    int rank = y.getShape().dimension();
+    int[] order = new int[rank];
+    order[0] = 0;
+    for (int i = 1; i < rank - 1; i++) {
+      order[i] = i + 1;
+    }
+    order[rank - 1] = 1;
+    return y.transpose(order).reshape(-1, y.getShape().get(1));
+  }
+}
