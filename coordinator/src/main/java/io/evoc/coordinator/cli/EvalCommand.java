@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = "Accuracy of a classifier on labelled data (argmax of the first output), as one JSON object; "
         + "with --compare, also the paired difference to a second model on the same samples; with --teacher, "
-        + "also the test KL from a teacher (and, with --compare, its paired difference).")
+        + "also the test KL from a teacher (and, with --compare, its paired difference and the paired counts "
+        + "split by whether the teacher is right).")
 final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
   Path model;
@@ -119,6 +121,10 @@ final class EvalCommand implements Callable<Integer> {
         c.put("kl_difference", kl.difference());
         c.put("kl_paired_standard_error", kl.standardError());
         c.put("kl_ratio", kl.ratio());
+        int[] labels = run.data().data().labels();
+        int[] top = reference.predictions();
+        c.put("where_teacher_right", split(result.predictions(), other.predictions(), labels, top, true));
+        c.put("where_teacher_wrong", split(result.predictions(), other.predictions(), labels, top, false));
       }
       out.put("compare", c);
     }
@@ -139,6 +145,24 @@ final class EvalCommand implements Callable<Integer> {
     try (InferenceEngine e = Engines.open(m, engine, device, null)) {
       return new Run(Evaluation.run(e, prepared.input(), prepared.data(), batchSize), e.name(), prepared);
     }
+  }
+
+  /**
+   * The paired counts on the samples the teacher gets right (or wrong): whether one student's lead
+   * comes from following the teacher where it is right or from leaving it where it is wrong.
+   */
+  private static Map<String, Object> split(int[] first, int[] second, int[] labels, int[] teacher, boolean right) {
+    int[] keep = IntStream.range(0, labels.length).filter(i -> (teacher[i] == labels[i]) == right).toArray();
+    PairedAccuracy p = PairedAccuracy.of(pick(first, keep), pick(second, keep), pick(labels, keep));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("samples", p.samples());
+    m.put("only_model_correct", p.onlyFirst());
+    m.put("only_compare_correct", p.onlySecond());
+    return m;
+  }
+
+  private static int[] pick(int[] values, int[] indices) {
+    return IntStream.of(indices).map(i -> values[i]).toArray();
   }
 
   /** Two runs agree on every sample exactly when these digests are equal. */

@@ -26,6 +26,20 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
     static Reference of(OnnxModel teacher, PreparedData data, int batchSize) {
       return new Reference(teacher, data, batchSize, Outputs.of(teacher, data, batchSize));
     }
+
+    /** The teacher's top-1 class of each sample (the largest output: the same under every output kind). */
+    int[] predictions() {
+      int width = outputs.width();
+      int[] top = new int[outputs.rows().length / Math.max(1, width)];
+      for (int i = 0; i < top.length; i++) {
+        for (int c = 1; c < width; c++) {
+          if (outputs.rows()[i * width + c] > outputs.rows()[i * width + top[i]]) {
+            top[i] = c;
+          }
+        }
+      }
+      return top;
+    }
   }
 
   /** A model's first output, one row of {@code width} values per sample, padding dropped. */

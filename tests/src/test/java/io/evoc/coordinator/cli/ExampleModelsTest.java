@@ -66,6 +66,18 @@ class ExampleModelsTest {
     assertThat((Double) c.get("kl_difference")).isCloseTo(-kl, within(1e-12));
     assertThat((Double) c.get("kl_ratio")).isZero();
     assertThat((Double) c.get("kl_paired_standard_error")).isBetween(kl / 200, kl / 5);
+    // The model is the teacher: right wherever the teacher is, wrong wherever it is not.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> right = (Map<String, Object>) c.get("where_teacher_right");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> wrong = (Map<String, Object>) c.get("where_teacher_wrong");
+    assertThat((Integer) right.get("samples") + (Integer) wrong.get("samples")).isEqualTo(2000);
+    assertThat((Integer) right.get("samples")).isEqualTo((int) Math.round(2000 * (Double) out.get("accuracy")));
+    assertThat(right.get("only_compare_correct")).isEqualTo(0);
+    assertThat(wrong.get("only_model_correct")).isEqualTo(0);
+    assertThat((Integer) right.get("only_model_correct")).isEqualTo(c.get("only_model_correct"));
+    assertThat((Integer) wrong.get("only_compare_correct")).isEqualTo(c.get("only_compare_correct"))
+        .isPositive();
     // The same figure as LeNet-5 measured alone against the teacher.
     Cli alone = Cli.run("eval", "--model", lenet, "--data", Cli.FASHION + ":test", "--limit", "2000",
         "--teacher", teacher);
