@@ -41,8 +41,8 @@ public final class LeastSquaresRefit {
   public static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, HostTensor inputs, int iterations) {
     ConvPatches conv = ConvPatches.of(scorer.model(), layer);
     if (CandidateScorer.route(layer) != CandidateScorer.Route.DELTA && conv == null) {
-      throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm, MatMul and group-1 Conv, not "
-          + layer.opType() + " with groups");
+      throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm, MatMul with the weight "
+          + "second and Conv with one group; this " + layer.opType() + " is none of them");
     }
     ParameterTable table = scorer.student();
     int out = (int) layer.shape()[layer.outAxis()];
