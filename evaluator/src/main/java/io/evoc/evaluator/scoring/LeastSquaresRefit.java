@@ -39,6 +39,12 @@ public final class LeastSquaresRefit {
    * @param iterations conjugate-gradient steps; a fixed count keeps the result bit-reproducible
    */
   public static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, HostTensor inputs, int iterations) {
+    refit(scorer, layer, zeroed, inputs, iterations, PATCH_ENTRIES);
+  }
+
+  /** As above, forming at most {@code patchEntries} Conv patch entries at once. */
+  static void refit(CandidateScorer scorer, Layer layer, boolean[] zeroed, HostTensor inputs, int iterations,
+      long patchEntries) {
     ConvPatches conv = ConvPatches.of(scorer.model(), layer);
     if (CandidateScorer.route(layer) != CandidateScorer.Route.DELTA && conv == null) {
       throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm, MatMul with the weight "
@@ -66,7 +72,7 @@ public final class LeastSquaresRefit {
           }
           long count = a[0].getShape().get(0);
           long positions = a[1].size() / (count * out);
-          long step = Math.max(1, PATCH_ENTRIES / (positions * in));
+          long step = Math.max(1, patchEntries / (positions * in));
           for (long s = 0; s < count; s += step) {
             try (NDManager part = chunk.newSubManager()) {
               // Sliced into this scope, so that each part's temporaries die with it.

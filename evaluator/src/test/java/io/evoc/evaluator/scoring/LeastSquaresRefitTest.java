@@ -124,6 +124,46 @@ class LeastSquaresRefitTest {
     assertThat(Math.sqrt(diff / norm)).isLessThan(1e-3);
   }
 
+  /**
+   * A Conv layer's patches are formed a few inputs at a time (here 7 per part, the last part
+   * shorter): the same normal equations, so the same refit as in one part.
+   */
+  @org.junit.jupiter.api.Test
+  void convPatchesInPartsGiveTheSameRefit() {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("models/fashion-lenet5.onnx"));
+    HostTensor calibration = RandomInputs.of(model, 40, 6).values().iterator().next();
+    float[][] refits = new float[2][];
+    boolean[] zeroed = null;
+    float[] original = null;
+    for (int v = 0; v < 2; v++) {
+      ParameterTable student = ParameterTable.of(model);
+      try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
+        Layer layer = scorer.layers().get(0);
+        original = student.get(layer.weight());
+        long perInput = 28 * 28 * layer.size() / layer.shape()[0];
+        zeroed = new boolean[(int) layer.size()];
+        float[] w = student.get(layer.weight());
+        for (int i : CandidateScorerTest.candidates(layer, 1, 0.4, 5).get(0)) {
+          zeroed[i] = true;
+          w[i] = 0;
+        }
+        student.set(layer.weight(), w);
+        LeastSquaresRefit.refit(scorer, layer, zeroed, calibration, 100, v == 0 ? Long.MAX_VALUE : 7 * perInput);
+        refits[v] = student.get(layer.weight());
+      }
+    }
+    double diff = 0;
+    double norm = 0;
+    int changed = 0;
+    for (int i = 0; i < refits[0].length; i++) {
+      diff += Math.pow(refits[0][i] - refits[1][i], 2);
+      norm += Math.pow(refits[0][i], 2);
+      changed += !zeroed[i] && refits[0][i] != original[i] ? 1 : 0;
+    }
+    assertThat(Math.sqrt(diff / norm)).isLessThan(1e-4);
+    assertThat(changed).isGreaterThan(refits[0].length / 4);
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void scoresDoNotDependOnThreadCount(int threads) {
