@@ -52,7 +52,8 @@ for (model, sparsity, method, repair), r in sorted(runs.items(), key=lambda kv: 
 print()
 print("DE minus magnitude, same model, sparsity and repair, each with its paired standard error (./evoc eval --compare")
 print("--teacher): test accuracy in points (from the test images only one of the two gets right), test KL as a ratio")
-print("and as a difference (from the per-image KLs), top-1 agreement with the teacher in points:")
+print("and as a difference (from the per-image KLs), top-1 agreement with the teacher in points, and the test images only")
+print("one of the two gets right, split by whether the teacher gets them right:")
 for (model, sparsity, method, repair), r in sorted(runs.items()):
     base = runs.get((model, sparsity, "magnitude", repair))
     if method != "de" or base is None:
@@ -63,7 +64,10 @@ for (model, sparsity, method, repair), r in sorted(runs.items()):
                                         "--teacher", r["settings"]["model"]],
                                        check=True, capture_output=True, text=True).stdout)["compare"]
     dg = 100 * (r["test"]["agreement"] - base["test"]["agreement"])
+    right, wrong = paired["where_teacher_right"], paired["where_teacher_wrong"]
     print(f"  {model} {sparsity:.0%} {repair}: {100 * paired['difference']:+.2f} ± {100 * paired['paired_standard_error']:.2f} "
           f"points, KL x{paired['kl_ratio']:.2f} ({paired['kl_difference']:+.4f} ± {paired['kl_paired_standard_error']:.4f}), "
-          f"agreement {dg:+.2f} points")
+          f"agreement {dg:+.2f} points; only one right where the teacher is right "
+          f"{right['only_model_correct']} DE, {right['only_compare_correct']} magnitude, where it is wrong "
+          f"{wrong['only_model_correct']}, {wrong['only_compare_correct']}")
 EOF
