@@ -5,6 +5,7 @@ import io.evoc.evaluator.data.BatchPlan;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.engine.InferenceEngine;
+import io.evoc.evaluator.eval.Evaluation;
 import io.evoc.evaluator.scoring.OutputKind;
 import io.evoc.protocol.model.OnnxModel;
 import java.nio.FloatBuffer;
@@ -27,16 +28,15 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
       return new Reference(teacher, data, batchSize, Outputs.of(teacher, data, batchSize));
     }
 
-    /** The teacher's top-1 class of each sample (the largest output: the same under every output kind). */
+    /**
+     * The teacher's top-1 class of each sample: the largest output (the same under every output
+     * kind), by the rule eval applies to the models it compares.
+     */
     int[] predictions() {
       int width = outputs.width();
       int[] top = new int[outputs.rows().length / Math.max(1, width)];
       for (int i = 0; i < top.length; i++) {
-        for (int c = 1; c < width; c++) {
-          if (outputs.rows()[i * width + c] > outputs.rows()[i * width + top[i]]) {
-            top[i] = c;
-          }
-        }
+        top[i] = Evaluation.argmax(outputs.rows(), i * width, width);
       }
       return top;
     }

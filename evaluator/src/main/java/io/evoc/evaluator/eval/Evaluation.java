@@ -65,7 +65,7 @@ public record Evaluation(int[] predictions, int correct, long millis) {
   }
 
   /** First index of the largest value; NaN never wins over a number. */
-  static int argmax(float[] v, int from, int n) {
+  public static int argmax(float[] v, int from, int n) {
     int best = 0;
     for (int i = 1; i < n; i++) {
       float x = v[from + i];

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.evoc.protocol.model.OnnxModel;
-import io.evoc.protocol.onnx.AttributeProto;
 import io.evoc.protocol.onnx.NodeProto;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,12 +34,8 @@ final class ConvPatches {
     }
     for (NodeProto n : model.graph().getNodeList()) {
       if (n.getOpType().equals("Conv") && n.getOutputCount() > 0 && n.getOutput(0).equals(layer.output())) {
-        for (AttributeProto a : n.getAttributeList()) {
-          if (a.getName().equals("group") && a.getI() != 1) {
-            return null;
-          }
-        }
-        return new ConvPatches(layer, n.getInputCount() > 2 ? n.getInput(2) : "");
+        String bias = n.getInputCount() > 2 ? n.getInput(2) : "";
+        return Layers.attr(n, "group", 1) == 1 ? new ConvPatches(layer, bias) : null;
       }
     }
     return null;
@@ -50,16 +45,25 @@ final class ConvPatches {
     return width;
   }
 
-  /** The patches of {@code x} (the layer's input, [n, C, ...]) as rows, attached to {@code scope}. */
-  NDArray rows(CandidateScorer scorer, NDArray x, NDManager scope) {
+  /**
+   * What turns the layer's node into the patch extractor: an identity kernel in place of the weight
+   * and a zero bias. Made once per refit, in {@code scope}, and passed to every {@link #rows} call.
+   */
+  Map<String, NDArray> identity(NDManager scope) {
     long[] kernel = layer.shape();
     kernel[0] = width;
     Map<String, NDArray> feeds = new HashMap<>();
-    feeds.put(layer.input(), x);
     feeds.put(layer.weight(), scope.eye(width).reshape(new Shape(kernel)));
     if (!bias.isEmpty()) {
       feeds.put(bias, scope.zeros(new Shape(width)));
     }
+    return feeds;
+  }
+
+  /** The patches of {@code x} (the layer's input, [n, C, ...]) as rows, attached to {@code scope}. */
+  NDArray rows(CandidateScorer scorer, NDArray x, Map<String, NDArray> identity, NDManager scope) {
+    Map<String, NDArray> feeds = new HashMap<>(identity);
+    feeds.put(layer.input(), x);
     return channelsLast(scorer.runLayerNode(layer, feeds, scope));
   }
 

@@ -35,10 +35,10 @@ public final class Layers {
   }
 
   private static Layer gemm(OnnxModel model, NodeProto n) {
-    if (!floatWeight(model, n.getInput(1)) || attr(n, "transA") != 0) {
+    if (!floatWeight(model, n.getInput(1)) || attr(n, "transA", 0) != 0) {
       return null;
     }
-    boolean transB = attr(n, "transB") != 0;
+    boolean transB = attr(n, "transB", 0) != 0;
     return new Layer(n.getInput(1), "Gemm", n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)),
         transB ? 0 : 1, transB ? 1 : 0);
   }
@@ -63,12 +63,13 @@ public final class Layers {
     return TensorData.dims(model.initializers().get(name));
   }
 
-  private static long attr(NodeProto n, String name) {
+  /** An integer attribute of the node, or {@code fallback} where it is absent. */
+  static long attr(NodeProto n, String name, long fallback) {
     for (AttributeProto a : n.getAttributeList()) {
       if (a.getName().equals(name)) {
         return a.getI();
       }
     }
-    return 0;
+    return fallback;
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.graph.ParameterTable;
+import java.util.Map;
 
 /**
  * The {@code ls} repair: refits a Gemm, MatMul or Conv layer's surviving weights so that, fed the
@@ -62,6 +63,7 @@ public final class LeastSquaresRefit {
       NDArray mask = rows(scope.create(survivors(zeroed), rowsShape), outFirst);
       NDArray gram = scope.zeros(new Shape(in, in));
       NDArray h = scope.zeros(new Shape(out, in));
+      Map<String, NDArray> identity = conv == null ? null : conv.identity(scope);
       int n = (int) inputs.shape()[0];
       for (int from = 0; from < n; from += CHUNK) {
         try (NDManager chunk = scope.newSubManager()) {
@@ -81,8 +83,8 @@ public final class LeastSquaresRefit {
               for (NDArray keep : p) {
                 keep.attach(part);
               }
-              accumulate(conv.rows(scorer, p[0], part), ConvPatches.channelsLast(p[1]), ConvPatches.channelsLast(p[2]),
-                  w, alpha, gram, h);
+              accumulate(conv.rows(scorer, p[0], identity, part), ConvPatches.channelsLast(p[1]),
+                  ConvPatches.channelsLast(p[2]), w, alpha, gram, h);
             }
           }
         }

@@ -74,7 +74,7 @@ class LeastSquaresRefitTest {
       long out = layer.shape()[0];
       NDArray w = scope.create(scorer.weights(layer), new Shape(out, conv.width()));
       NDArray y = ConvPatches.channelsLast(a[1]);
-      NDArray product = conv.rows(scorer, a[0], scope).matMul(w.transpose());
+      NDArray product = conv.rows(scorer, a[0], conv.identity(scope), scope).matMul(w.transpose());
       // What remains is the bias, the same in every row.
       NDArray rest = y.sub(product);
       assertThat(rest.sub(rest.get("0:1")).abs().max().getFloat()).isLessThan(1e-4f);
