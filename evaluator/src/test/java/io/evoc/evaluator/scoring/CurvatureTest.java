@@ -74,6 +74,32 @@ class CurvatureTest {
     }
   }
 
+  /**
+   * The samples go through in chunks (see Curvature.unitCurvature); each sample's gradient is its
+   * own, so chunks of 30 (and a last one of 10) must give the bits of one pass, or the search's
+   * results would depend on the chunk size.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "models/fashion-lenet5.onnx, conv1.weight, KL",
+      "models/fashion-lenet5.onnx, conv2.weight, KL",
+      "models/fashion-lenet5.onnx, fc1.weight, KL",
+      "models/fashion-mlp.onnx, fc1.weight, MSE",
+      "fixtures/multi-softmax.onnx, w1, KL",
+  })
+  void chunksOfSamplesGiveTheBitsOfOnePass(String file, String weight, Metric metric) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
+    try (CandidateScorer scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(),
+        calibration(model), metric)) {
+      Layer layer = scorer.layer(weight);
+      long perSample = scorer.studentActivations(layer)[1].size() / scorer.samples();
+      float[] whole = Curvature.diagonal(scorer, layer, 3, Long.MAX_VALUE);
+      float[] chunked = Curvature.diagonal(scorer, layer, 3, 30 * perSample);
+      assertThat(chunked).as(file + " " + weight).containsExactly(whole);
+      assertThat(whole).as("not all zero").isNotEqualTo(new float[whole.length]);
+    }
+  }
+
   /** Every layer of every exporter's graph: one finite, non-negative value per weight, not all zero. */
   @ParameterizedTest
   @CsvSource({
