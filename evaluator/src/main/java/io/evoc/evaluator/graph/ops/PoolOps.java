@@ -7,6 +7,8 @@ import io.evoc.evaluator.graph.Kernel;
 import io.evoc.evaluator.graph.Node;
 import io.evoc.evaluator.graph.OpFactory;
 import io.evoc.evaluator.graph.PlanContext;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
@@ -37,7 +39,7 @@ final class PoolOps {
       NDArray x = in[0];
       long[] pads = w.pads(x.getShape());
       if (slices) {
-        return new NDArray[] {slicedMax(x, w, pads, ceil)};
+        return new NDArray[] {tiles(x, w, pads) ? tiledMax(x, w) : slicedMax(x, w, pads, ceil)};
       }
       Shape padding;
       if (Windows.symmetric(pads) && fitsTorch(pads, w.kernel)) {
@@ -106,7 +108,7 @@ final class PoolOps {
   }
 
   /** Max over the kernel's strided slices of the padded input: any dilation, any padding. */
-  private static NDArray slicedMax(NDArray x, Windows w, long[] pads, boolean ceil) {
+  static NDArray slicedMax(NDArray x, Windows w, long[] pads, boolean ceil) {
     int r = w.rank();
     long[] extra = new long[pads.length];
     long[] out = w.outputAndFullPads(x.getShape(), pads, ceil, extra);
@@ -128,6 +130,48 @@ final class PoolOps {
       best = best == null ? slice : best.maximum(slice);
     }
     return best;
+  }
+
+  /** Whether the windows tile the input: no padding or dilation, strides equal to the kernel, dividing each axis. */
+  private static boolean tiles(NDArray x, Windows w, long[] pads) {
+    for (int i = 0; i < w.rank(); i++) {
+      if (w.dilations[i] != 1 || w.strides[i] != w.kernel[i] || x.getShape().get(2 + i) % w.kernel[i] != 0) {
+        return false;
+      }
+    }
+    return java.util.Arrays.stream(pads).allMatch(p -> p == 0);
+  }
+
+  /**
+   * {@link #slicedMax} for windows that tile the input, with the same values and gradient: the
+   * window offsets are split off the reshaped input as views, in the same order. Autograd then
+   * joins their gradients with one concatenation per axis; behind strided slices it fills a zeroed
+   * copy of the input per offset and adds them up (LeNet-5's curvature on 10,000 samples spent
+   * most of its backward there).
+   */
+  static NDArray tiledMax(NDArray x, Windows w) {
+    int r = w.rank();
+    long[] shape = new long[2 + 2 * r];
+    long[] out = new long[2 + r];
+    shape[0] = out[0] = x.getShape().get(0);
+    shape[1] = out[1] = x.getShape().get(1);
+    for (int i = 0; i < r; i++) {
+      shape[2 + 2 * i] = out[2 + i] = x.getShape().get(2 + i) / w.kernel[i];
+      shape[3 + 2 * i] = w.kernel[i];
+    }
+    List<NDArray> pieces = List.of(x.reshape(new Shape(shape)));
+    for (int i = 0; i < r; i++) { // the last axis's offset varies fastest, as in slicedMax
+      List<NDArray> next = new ArrayList<>();
+      for (NDArray p : pieces) {
+        next.addAll(p.split(w.kernel[i], 3 + 2 * i));
+      }
+      pieces = next;
+    }
+    NDArray best = null;
+    for (NDArray p : pieces) {
+      best = best == null ? p : best.maximum(p);
+    }
+    return best.reshape(new Shape(out));
   }
 
   /** Reduces every spatial axis, keeping it as size 1; torch's reductions here take one axis at a time. */
