@@ -133,7 +133,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       out.printf("in process: %.1f candidates/s%n", local.rate());
       runs.forEach(r -> out.printf("%d evaluator%s: %.1f candidates/s, %.2fx in-process%n", r.evaluators(),
           r.evaluators() == 1 ? "" : "s", r.rate(), r.rate() / local.rate()));
-      ceilings.forEach((n, c) -> out.printf("%d in-process runs at once: %.2fx one alone%n", n, medianOf(c)));
+      ceilings.forEach((n, c) -> out.printf("%d in-process runs at once: %.2fx one alone%n", n, Medians.of(c)));
     }
     for (Run r : runs) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -142,7 +142,7 @@ final class BenchClusterCommand implements Callable<Integer> {
       m.put("evaluators_busy_s", Json.hundredths(r.busySeconds()));
       m.put("search_s", Json.hundredths(r.searchSeconds()));
       if (ceilings.containsKey(r.evaluators())) {
-        m.put("machine_ceiling", Json.hundredths(medianOf(ceilings.get(r.evaluators()))));
+        m.put("machine_ceiling", Json.hundredths(Medians.of(ceilings.get(r.evaluators()))));
       }
       if (one != null) {
         // Per added evaluator: what each one beyond the first adds, against what the first delivers.
@@ -151,10 +151,10 @@ final class BenchClusterCommand implements Callable<Integer> {
       }
       json.add(m);
     }
-    Double overhead = oneRatios.isEmpty() ? null : 1 - medianOf(oneRatios);
+    Double overhead = oneRatios.isEmpty() ? null : 1 - Medians.of(oneRatios);
     if (overhead != null) {
       out.printf("cluster overhead with one evaluator: %.1f%% (median of the rounds' own ratios; target <= 10%%), "
-          + "of which the evaluator waited %.1f%%%n", 100 * overhead, 100 * medianOf(oneWaiting));
+          + "of which the evaluator waited %.1f%%%n", 100 * overhead, 100 * Medians.of(oneWaiting));
     }
     out.printf("artifacts %s%n", same ? "identical in every run" : "DIFFER between runs");
     Map<String, Object> line = new LinkedHashMap<>();
@@ -168,7 +168,7 @@ final class BenchClusterCommand implements Callable<Integer> {
     line.put("in_process_search_s", Json.hundredths(local.searchSeconds()));
     line.put("runs", json);
     line.put("overhead_one_evaluator", overhead == null ? null : Json.hundredths(overhead));
-    line.put("waiting_one_evaluator", oneWaiting.isEmpty() ? null : Json.hundredths(medianOf(oneWaiting)));
+    line.put("waiting_one_evaluator", oneWaiting.isEmpty() ? null : Json.hundredths(Medians.of(oneWaiting)));
     line.put("identical_artifacts", same);
     out.println(new ObjectMapper().writeValueAsString(line));
     out.flush();
@@ -186,13 +186,6 @@ final class BenchClusterCommand implements Callable<Integer> {
     double rate() {
       return seconds > 0 ? candidates / seconds : 0;
     }
-  }
-
-  /** The middle value; with an even count the mean of the middle two (the upper one alone flattered). */
-  private static double medianOf(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    int mid = sorted.size() / 2;
-    return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
   }
 
   /** `evoc compress` in a JVM of its own, held to the same threads as an evaluator. */

@@ -13,6 +13,7 @@ import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
 /**
  * The same candidates scored three ways: a full executor pass each, incremental batched scoring, and
  * ONNX Runtime with the weights fed as inputs (what a user would write with a stock runtime). Each
- * way is warmed up and timed alone. The candidates are those of one search cycle per layer (the
+ * way is timed alone, the three in turn for {@code --rounds} rounds after one round of warm-up,
+ * and the medians are reported. The candidates are those of one search cycle per layer (the
  * population times the generations); incremental scoring rebuilds each layer's cache once per
  * cycle, as after a commit, and that time is counted.
  */
@@ -58,22 +60,27 @@ final class BenchScoringCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1")
   long seed;
 
+  @Option(names = "--rounds", defaultValue = "3",
+      description = "Timed rounds of the three ways in turn, after one of warm-up; medians are reported (default ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Mixin PreprocessingOptions preprocessing;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    if (population < 1 || generations < 1 || !(step > 0 && step < 1) || calibLimit < 1) {
-      throw new IllegalArgumentException("--population, --generations and --calib-limit must be positive, --step in (0, 1)");
+    if (population < 1 || generations < 1 || !(step > 0 && step < 1) || calibLimit < 1 || rounds < 1 || rounds > 100) {
+      throw new IllegalArgumentException(
+          "--population, --generations and --calib-limit must be positive, --rounds 1 to 100, --step in (0, 1)");
     }
     OnnxModel m = OnnxModel.read(model);
     HostTensor calibration = PreparedData.load(m, calib, calibLimit, preprocessing.parse()).batch();
     PrintWriter err = spec.commandLine().getErr();
     ParameterTable student = ParameterTable.of(m);
-    double full;
-    double incremental;
-    double ort;
+    double[] full = new double[rounds];
+    double[] incremental = new double[rounds];
+    double[] ort = new double[rounds];
     float worst = 0;
     List<Layer> layers;
     Map<Layer, List<List<int[]>>> candidates = new LinkedHashMap<>();
@@ -87,45 +94,76 @@ final class BenchScoringCommand implements Callable<Integer> {
         }
         candidates.put(layer, cycle);
       }
-      Layer first = layers.get(0);
-      List<int[]> warmUp = candidates.get(first).get(0);
       Map<Layer, Scores> reference = new LinkedHashMap<>();
-      scorer.scoreFull(first, warmUp.subList(0, Math.min(8, warmUp.size())));
-      full = time(() -> candidates.forEach((l, cycle) -> cycle.forEach(c -> reference.put(l, scorer.scoreFull(l, c)))));
-      scorer.score(first, warmUp);
       Map<Layer, Double> perLayer = new LinkedHashMap<>();
-      incremental = time(() -> candidates.forEach((l, cycle) -> perLayer.put(l, time(() -> {
-        bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
-        cycle.forEach(c -> scorer.score(l, c));
-      }))));
+      // The three ways take turns, round after round: a machine that speeds up or slows down
+      // between rounds moves all three, and the medians of the rounds are reported. ONNX Runtime
+      // is opened for its turn only: its idle threads spinning beside libtorch's slowed the executor.
+      // Round 0 warms up and is not counted: after a warm-up of a few candidates the first round
+      // ran 25-40% slower than the next two (the JIT, the heap growing), incremental scoring most.
+      for (int r = 0; r <= rounds; r++) {
+        double f = time(() -> candidates.forEach((l, cycle) -> cycle.forEach(c -> reference.put(l, scorer.scoreFull(l, c)))));
+        Map<Layer, Double> layerSeconds = new LinkedHashMap<>();
+        double i = time(() -> candidates.forEach((l, cycle) -> layerSeconds.put(l, time(() -> {
+          bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
+          cycle.forEach(c -> scorer.score(l, c));
+        }))));
+        double o = ortTime(m, calibration, scorer, candidates);
+        err.printf("  %s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s%n",
+            r == 0 ? "warm-up" : "round " + r, perRound(layers) / f, perRound(layers) / i, perRound(layers) / o);
+        if (r > 0) {
+          full[r - 1] = f;
+          incremental[r - 1] = i;
+          ort[r - 1] = o;
+          layerSeconds.forEach((l, seconds) -> perLayer.merge(l, seconds, Double::sum));
+        }
+      }
       perLayer.forEach((l, seconds) -> err.printf("  incremental %s (%s): %.2f ms per candidate%n",
           l.weight(), CandidateScorer.route(l).name().toLowerCase(Locale.ROOT),
-          1e3 * seconds / (population * generations)));
+          1e3 * seconds / (population * generations * rounds)));
       for (Layer l : layers) {
         List<List<int[]>> cycle = candidates.get(l);
         worst = Math.max(worst, maxRelativeDifference(scorer.score(l, cycle.get(cycle.size() - 1)), reference.get(l)));
       }
       err.printf("incremental vs full forward: largest relative difference in divergence %.2e%n", worst);
-      ort = ortRate(m, calibration, scorer, candidates);
     }
-    int perRound = population * generations * layers.size();
+    int perRound = perRound(layers);
+    double[] overFull = new double[rounds];
+    double[] overOrt = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      overFull[r] = full[r] / incremental[r];
+      overOrt[r] = ort[r] / incremental[r];
+    }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("model", model.toString());
     out.put("calib_samples", calibration.shape()[0]);
     out.put("layers", layers.size());
     out.put("candidates", perRound);
-    out.put("full_per_s", Json.hundredths(perRound / full));
-    out.put("incremental_per_s", Json.hundredths(perRound / incremental));
-    out.put("ort_per_s", Json.hundredths(perRound / ort));
-    out.put("incremental_over_full", Json.hundredths(full / incremental));
-    out.put("incremental_over_ort", Json.hundredths(ort / incremental));
+    out.put("rounds", rounds);
+    out.put("full_per_s", Json.hundredths(perRound / Medians.of(full)));
+    out.put("incremental_per_s", Json.hundredths(perRound / Medians.of(incremental)));
+    out.put("ort_per_s", Json.hundredths(perRound / Medians.of(ort)));
+    out.put("incremental_over_full", Json.hundredths(Medians.of(overFull)));
+    out.put("incremental_over_ort", Json.hundredths(Medians.of(overOrt)));
+    out.put("incremental_over_full_rounds", Arrays.stream(overFull).mapToObj(Json::hundredths).toList());
+    out.put("incremental_over_ort_rounds", Arrays.stream(overOrt).mapToObj(Json::hundredths).toList());
     out.put("peak_rss_mb", ProcessMemory.peakRssMb());
-    err.printf("%s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s: incremental is %.1fx full, %.1fx ORT%n",
-        model.getFileName(), perRound / full, perRound / incremental, perRound / ort, full / incremental, ort / incremental);
+    err.printf("%s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s (medians of %d rounds): "
+        + "incremental is %.1fx full (rounds %s), %.1fx ORT (rounds %s)%n", model.getFileName(),
+        perRound / Medians.of(full), perRound / Medians.of(incremental), perRound / Medians.of(ort), rounds, Medians.of(overFull),
+        brief(overFull), Medians.of(overOrt), brief(overOrt));
     err.flush();
     spec.commandLine().getOut().println(Json.line(out));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  private int perRound(List<Layer> layers) {
+    return population * generations * layers.size();
+  }
+
+  private static String brief(double[] values) {
+    return String.join(" ", Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, "%.1f", v)).toList());
   }
 
   /** Seconds one run of {@code work} takes. */
@@ -135,7 +173,8 @@ final class BenchScoringCommand implements Callable<Integer> {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  private static double ortRate(OnnxModel m, HostTensor calibration, CandidateScorer scorer,
+  /** Seconds ONNX Runtime takes for every candidate, its weights fed as inputs (opened and warmed up first). */
+  private static double ortTime(OnnxModel m, HostTensor calibration, CandidateScorer scorer,
       Map<Layer, List<List<int[]>>> candidates) {
     ParameterTable weights = ParameterTable.of(m);
     String input = m.inputs().get(0).name();
