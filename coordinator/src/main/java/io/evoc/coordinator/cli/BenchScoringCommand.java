@@ -61,7 +61,8 @@ final class BenchScoringCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--rounds", defaultValue = "3",
-      description = "Timed rounds of the three ways in turn, after one of warm-up; medians are reported (default ${DEFAULT-VALUE}).")
+      description = "Timed rounds of the three ways in turn, after one of warm-up; medians are reported "
+          + "(default ${DEFAULT-VALUE}).")
   int rounds;
 
   @Mixin PreprocessingOptions preprocessing;
@@ -100,7 +101,8 @@ final class BenchScoringCommand implements Callable<Integer> {
       // between rounds moves all three, and the medians of the rounds are reported. ONNX Runtime
       // is opened for its turn only: its idle threads spinning beside libtorch's slowed the executor.
       // Round 0 warms up and is not counted: after a warm-up of a few candidates the first round
-      // ran 25-40% slower than the next two (the JIT, the heap growing), incremental scoring most.
+      // ran 25-40% slower than the next two, incremental scoring most (the JIT and the heap still
+      // warming up, presumably).
       for (int r = 0; r <= rounds; r++) {
         double f = time(() -> candidates.forEach((l, cycle) -> cycle.forEach(c -> reference.put(l, scorer.scoreFull(l, c)))));
         Map<Layer, Double> layerSeconds = new LinkedHashMap<>();
@@ -150,8 +152,8 @@ final class BenchScoringCommand implements Callable<Integer> {
     out.put("peak_rss_mb", ProcessMemory.peakRssMb());
     err.printf("%s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s (medians of %d rounds): "
         + "incremental is %.1fx full (rounds %s), %.1fx ORT (rounds %s)%n", model.getFileName(),
-        perRound / Medians.of(full), perRound / Medians.of(incremental), perRound / Medians.of(ort), rounds, Medians.of(overFull),
-        brief(overFull), Medians.of(overOrt), brief(overOrt));
+        perRound / Medians.of(full), perRound / Medians.of(incremental), perRound / Medians.of(ort), rounds,
+        Medians.of(overFull), brief(overFull), Medians.of(overOrt), brief(overOrt));
     err.flush();
     spec.commandLine().getOut().println(Json.line(out));
     spec.commandLine().getOut().flush();

@@ -67,7 +67,7 @@ final class Curvature {
    * sample and unit. Each sample's gradient is its own, so the samples go through in chunks of
    * about {@value #CHUNK_FLOATS} floats of layer output: on LeNet-5's conv2 with 10,000 samples, one
    * pass of all of them made 64 MB temporaries that glibc maps fresh each time, and the backward
-   * took 400-700 ms per probe; in chunks it gives the same bits (tested) in a fraction of that.
+   * took 400-850 ms per probe; in chunks it gives the same bits (tested) in a fraction of that.
    */
   private static NDArray unitCurvature(CandidateScorer scorer, Layer layer, NDArray layerOutput, NDManager scope,
       long seed, long chunkFloats) {
