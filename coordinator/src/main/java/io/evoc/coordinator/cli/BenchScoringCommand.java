@@ -84,9 +84,11 @@ final class BenchScoringCommand implements Callable<Integer> {
     double[] ort = new double[rounds];
     float worst = 0;
     List<Layer> layers;
+    int perRound;
     Map<Layer, List<List<int[]>>> candidates = new LinkedHashMap<>();
     try (CandidateScorer scorer = new CandidateScorer(m, student, Devices.parse(device), calibration, Metric.detect(m))) {
       layers = scorer.layers();
+      perRound = population * generations * layers.size();
       SplittableRandom random = new SplittableRandom(seed);
       for (Layer layer : layers) {
         List<List<int[]>> cycle = new ArrayList<>();
@@ -112,7 +114,7 @@ final class BenchScoringCommand implements Callable<Integer> {
         }))));
         double o = ortTime(m, calibration, scorer, candidates);
         err.printf("  %s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s%n",
-            r == 0 ? "warm-up" : "round " + r, perRound(layers) / f, perRound(layers) / i, perRound(layers) / o);
+            r == 0 ? "warm-up" : "round " + r, perRound / f, perRound / i, perRound / o);
         if (r > 0) {
           full[r - 1] = f;
           incremental[r - 1] = i;
@@ -129,7 +131,6 @@ final class BenchScoringCommand implements Callable<Integer> {
       }
       err.printf("incremental vs full forward: largest relative difference in divergence %.2e%n", worst);
     }
-    int perRound = perRound(layers);
     double[] overFull = new double[rounds];
     double[] overOrt = new double[rounds];
     for (int r = 0; r < rounds; r++) {
@@ -158,10 +159,6 @@ final class BenchScoringCommand implements Callable<Integer> {
     spec.commandLine().getOut().println(Json.line(out));
     spec.commandLine().getOut().flush();
     return 0;
-  }
-
-  private int perRound(List<Layer> layers) {
-    return population * generations * layers.size();
   }
 
   private static String brief(double[] values) {

@@ -37,9 +37,7 @@ class CurvatureTest {
       "fixtures/multi-softmax.onnx, w2, KL",
   })
   void predictsTheCostOfZeroingOneWeight(String file, String weight, Metric metric) {
-    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
-    try (CandidateScorer scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(),
-        calibration(model), metric)) {
+    try (CandidateScorer scorer = scorer(file, metric)) {
       Layer layer = scorer.layer(weight);
       float[] h = scorer.curvature(layer, 1);
       float[] w = scorer.weights(layer);
@@ -88,9 +86,7 @@ class CurvatureTest {
       "fixtures/multi-softmax.onnx, w1, KL",
   })
   void chunksOfSamplesGiveTheBitsOfOnePass(String file, String weight, Metric metric) {
-    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
-    try (CandidateScorer scorer = new CandidateScorer(model, ParameterTable.of(model), Device.cpu(),
-        calibration(model), metric)) {
+    try (CandidateScorer scorer = scorer(file, metric)) {
       Layer layer = scorer.layer(weight);
       long perSample = scorer.studentActivations(layer)[1].size() / scorer.samples();
       float[] whole = Curvature.diagonal(scorer, layer, 3, Long.MAX_VALUE);
@@ -125,6 +121,12 @@ class CurvatureTest {
         assertThat(sum).as(file + " " + layer.weight()).isPositive();
       }
     }
+  }
+
+  /** A scorer of an example file's model on the 100 test images, its student the model's weights. */
+  static CandidateScorer scorer(String file, Metric metric) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
+    return new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration(model), metric);
   }
 
   static HostTensor calibration(OnnxModel model) {

@@ -2,10 +2,7 @@ package io.evoc.evaluator.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.Device;
 import io.evoc.evaluator.graph.ParameterTable;
-import io.evoc.protocol.model.OnnxModel;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,8 +14,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * layers, for KL and MSE.
  */
 class GradientTest {
-  private static final Path EXAMPLES = Path.of(System.getProperty("evoc.repo.root", ".."), "examples");
-
   @ParameterizedTest
   @CsvSource({
       "models/fashion-mlp.onnx, fc1.weight, fc2.weight, KL",
@@ -26,10 +21,8 @@ class GradientTest {
       "models/fashion-lenet5.onnx, fc1.weight, conv2.weight, KL",
   })
   void matchesCentralDifferences(String file, String pruned, String weight, Metric metric) {
-    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
-    ParameterTable student = ParameterTable.of(model);
-    try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(),
-        CurvatureTest.calibration(model), metric)) {
+    try (CandidateScorer scorer = CurvatureTest.scorer(file, metric)) {
+      ParameterTable student = scorer.student();
       float[] p = student.get(pruned);
       for (int i : CandidateScorerTest.candidates(scorer.layer(pruned), 1, 0.2, 3).get(0)) {
         p[i] = 0;
