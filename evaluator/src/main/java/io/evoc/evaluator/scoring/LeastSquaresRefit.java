@@ -13,7 +13,8 @@ import java.util.Map;
  * teacher's. Each output row (a Conv's output channel, over every position, see {@link
  * ConvPatches}) is a ridge regression on its surviving inputs; all rows are solved together by
  * conjugate gradients on the masked normal equations, on the scorer's device, so no per-row
- * factorization is ever formed. Zeros stay zero.
+ * factorization is ever formed. A grouped Conv has one set of normal equations per group, held as
+ * a batch of matrices. Zeros stay zero.
  */
 public final class LeastSquaresRefit {
   /** Ridge strength relative to the mean diagonal of XᵀX: keeps rows with few inputs well posed. */
@@ -26,7 +27,7 @@ public final class LeastSquaresRefit {
 
   private LeastSquaresRefit() {}
 
-  /** Whether the layer can be refit: Gemm, MatMul, and Conv with one group. */
+  /** Whether the layer can be refit: Gemm, MatMul with the weight second, and Conv. */
   public static boolean supports(CandidateScorer scorer, Layer layer) {
     return CandidateScorer.route(layer) == CandidateScorer.Route.DELTA || ConvPatches.of(scorer.model(), layer) != null;
   }
@@ -49,20 +50,29 @@ public final class LeastSquaresRefit {
     ConvPatches conv = ConvPatches.of(scorer.model(), layer);
     if (CandidateScorer.route(layer) != CandidateScorer.Route.DELTA && conv == null) {
       throw new IllegalArgumentException(layer.weight() + ": least-squares refit covers Gemm, MatMul with the weight "
-          + "second and Conv with one group; this " + layer.opType() + " is none of them");
+          + "second and Conv; this " + layer.opType() + " is none of them");
     }
     ParameterTable table = scorer.student();
     int out = (int) layer.shape()[layer.outAxis()];
     int in = (int) (layer.size() / out);
     boolean outFirst = layer.outAxis() == 0;
     float alpha = scorer.alpha(layer);
+    // A grouped Conv's rows [out, in] as [groups, out / groups, in]; everything below works on the
+    // last two axes, so one group keeps the plain matrices (and their bits).
+    int groups = conv == null ? 1 : conv.groups();
+    Shape grouped = groups == 1 ? new Shape(out, in) : new Shape(groups, out / groups, in);
+    int last = grouped.dimension() - 1;
     float[] result;
     try (NDManager scope = scorer.manager().newSubManager()) {
       Shape rowsShape = outFirst ? new Shape(out, in) : new Shape(in, out);
       NDArray w = rows(scope.create(table.entry(layer.weight()).values(), rowsShape), outFirst);
       NDArray mask = rows(scope.create(survivors(zeroed), rowsShape), outFirst);
-      NDArray gram = scope.zeros(new Shape(in, in));
-      NDArray h = scope.zeros(new Shape(out, in));
+      if (groups > 1) {
+        w = w.reshape(grouped);
+        mask = mask.reshape(grouped);
+      }
+      NDArray gram = scope.zeros(groups == 1 ? new Shape(in, in) : new Shape(groups, in, in));
+      NDArray h = scope.zeros(grouped);
       Map<String, NDArray> identity = conv == null ? null : conv.identity(scope);
       int n = (int) inputs.shape()[0];
       for (int from = 0; from < n; from += CHUNK) {
@@ -74,7 +84,7 @@ public final class LeastSquaresRefit {
           }
           long count = a[0].getShape().get(0);
           long positions = a[1].size() / (count * out);
-          long step = Math.max(1, patchEntries / (positions * in));
+          long step = Math.max(1, patchEntries / (positions * in * groups));
           for (long s = 0; s < count; s += step) {
             try (NDManager part = chunk.newSubManager()) {
               // Sliced into this scope, so that each part's temporaries die with it.
@@ -83,25 +93,25 @@ public final class LeastSquaresRefit {
               for (NDArray keep : p) {
                 keep.attach(part);
               }
-              accumulate(conv.rows(scorer, p[0], identity, part), ConvPatches.channelsLast(p[1]),
-                  ConvPatches.channelsLast(p[2]), w, alpha, gram, h);
+              accumulate(conv.rows(scorer, p[0], identity, part), conv.outputs(p[1]), conv.outputs(p[2]), w,
+                  alpha, gram, h);
             }
           }
         }
       }
       h.muli(mask);
-      float ridge = RIDGE * gram.diagonal().mean().getFloat() + TINY;
+      float ridge = RIDGE * (groups == 1 ? gram.diagonal() : gram.diagonal(0, 1, 2)).mean().getFloat() + TINY;
       NDArray sol = w.mul(mask);
       NDArray r = h.sub(apply(sol, gram, mask, ridge));
       NDArray p = r;
-      NDArray rs = r.square().sum(new int[] {1}, true);
+      NDArray rs = r.square().sum(new int[] {last}, true);
       for (int i = 0; i < iterations; i++) {
         try (NDManager step = scope.newSubManager()) {
           NDArray ap = apply(p, gram, mask, ridge);
-          NDArray a = rs.div(p.mul(ap).sum(new int[] {1}, true).maximum(TINY));
+          NDArray a = rs.div(p.mul(ap).sum(new int[] {last}, true).maximum(TINY));
           NDArray nextSol = sol.add(a.mul(p));
           NDArray nextR = r.sub(a.mul(ap));
-          NDArray nextRs = nextR.square().sum(new int[] {1}, true);
+          NDArray nextRs = nextR.square().sum(new int[] {last}, true);
           NDArray nextP = nextR.add(nextRs.div(rs.maximum(TINY)).mul(p));
           for (NDArray keep : new NDArray[] {nextSol, nextR, nextRs, nextP}) {
             keep.attach(scope);
@@ -120,14 +130,20 @@ public final class LeastSquaresRefit {
 
   /**
    * Adds one batch of rows to the normal equations: x [rows, in], the student's and the teacher's
-   * outputs [rows, out]. What the weight does not produce (bias, beta*C) is the same before and
-   * after the refit, so the weight's target is (teacher - student) / alpha + x·wᵀ.
+   * outputs [rows, out] (each with a leading groups axis for a grouped Conv). What the weight does
+   * not produce (bias, beta*C) is the same before and after the refit, so the weight's target is
+   * (teacher - student) / alpha + x·wᵀ.
    */
   private static void accumulate(NDArray x, NDArray student, NDArray teacher, NDArray w, float alpha, NDArray gram,
       NDArray h) {
-    NDArray target = teacher.sub(student).div(alpha).add(x.matMul(w.transpose()));
-    gram.addi(x.transpose().matMul(x));
-    h.addi(target.transpose().matMul(x));
+    NDArray target = teacher.sub(student).div(alpha).add(x.matMul(swap(w)));
+    gram.addi(swap(x).matMul(x));
+    h.addi(swap(target).matMul(x));
+  }
+
+  /** The transpose of a matrix, or of each matrix of a batch. */
+  private static NDArray swap(NDArray a) {
+    return a.getShape().dimension() == 2 ? a.transpose() : a.transpose(0, 2, 1);
   }
 
   /** Rows [from, to) of the first axis, on the device. */

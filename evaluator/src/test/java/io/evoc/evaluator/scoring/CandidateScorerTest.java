@@ -26,6 +26,7 @@ class CandidateScorerTest {
       "fixtures/torch-cnn.onnx, 8, true",
       "fixtures/torch-view-reshape.onnx, 8, true",
       "fixtures/keras-style.onnx, 8, true",
+      "fixtures/grouped-cnn.onnx, 8, true",
       // A fixed batch only declared: the graph itself still stacks.
       "fixtures/matmul-mlp.onnx, 10, true",
       // Reshape to [1, 392] after the convolution: its candidates cannot stack, each runs alone.

@@ -102,6 +102,7 @@ class CurvatureTest {
       "fixtures/torch-cnn.onnx, 8",
       "fixtures/torch-view-reshape.onnx, 8",
       "fixtures/keras-style.onnx, 8",
+      "fixtures/grouped-cnn.onnx, 8",
       "fixtures/matmul-mlp.onnx, 10",
       "fixtures/fixed-batch1-nhwc.onnx, 1",
   })
