@@ -9,8 +9,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.evoc.evaluator.engine.DirectFloats;
 import io.evoc.evaluator.engine.HostTensor;
+import io.evoc.evaluator.graph.BatchFreeGraph;
 import io.evoc.evaluator.graph.GraphExecutor;
+import io.evoc.evaluator.graph.NodeFailedException;
 import io.evoc.evaluator.graph.ParameterTable;
+import io.evoc.evaluator.graph.UnsupportedModelException;
 import io.evoc.protocol.model.OnnxModel;
 import io.evoc.protocol.onnx.AttributeProto;
 import io.evoc.protocol.onnx.NodeProto;
@@ -98,7 +101,6 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
           + " inputs; scoring feeds models with exactly one");
     }
     this.student = student;
-    this.model = model;
     this.metric = metric;
     this.kind = OutputKind.detect(model);
     this.inputName = model.inputs().get(0).name();
@@ -106,11 +108,12 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     this.samples = (int) calibration.shape()[0];
     this.manager = NDManager.newBaseManager(device, "PyTorch");
     try {
-      this.executor = GraphExecutor.create(model, student, device);
       this.input = manager.create(calibration.data(), new Shape(calibration.shape()));
-      this.teacher = GraphExecutor.create(model, ParameterTable.of(model), device);
+      this.model = BatchFreeGraph.forBatch(model, input, device);
+      this.executor = GraphExecutor.create(this.model, student, device);
+      this.teacher = GraphExecutor.create(this.model, ParameterTable.of(this.model), device);
       try (NDManager scope = manager.newSubManager()) {
-        NDArray out = teacher.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+        NDArray out = teacherOutput(scope);
         if (out.getShape().dimension() == 0 || out.getShape().get(0) != samples) {
           throw new IllegalArgumentException(model.source() + ": first output '" + outputName + "' has shape "
               + out.getShape() + "; scoring needs one row per calibration sample (" + samples + ")");
@@ -121,11 +124,11 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
         ref.attach(manager);
         this.reference = ref;
       }
-      for (Layer layer : Layers.of(model)) {
-        if (Cut.reachesOutput(model, layer.output())) {
+      for (Layer layer : Layers.of(this.model)) {
+        if (Cut.reachesOutput(this.model, layer.output())) {
           layers.put(layer.weight(), layer);
-          cuts.put(layer.weight(), Cut.besides(model, layer.output()));
-          alphas.put(layer.weight(), alpha(model, layer));
+          cuts.put(layer.weight(), Cut.besides(this.model, layer.output()));
+          alphas.put(layer.weight(), alpha(this.model, layer));
         }
       }
     } catch (RuntimeException e) {
@@ -133,7 +136,26 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
         teacher.close();
       }
       manager.close();
+      if (e instanceof UnsupportedModelException) {
+        throw new UnsupportedModelException(model.source() + ": " + e.getMessage() + "; scoring runs the graph in "
+            + "evoc's executor (./evoc inspect-model lists what it covers)");
+      }
       throw e;
+    }
+  }
+
+  /** The teacher's output on every calibration sample at once; a graph that fixes its batch below that fails, named. */
+  private NDArray teacherOutput(NDManager scope) {
+    try {
+      return teacher.run(Map.of(inputName, input), List.of(outputName), scope).get(outputName);
+    } catch (NodeFailedException e) {
+      long batch = model.inputs().get(0).fixedBatch();
+      if (batch <= 0 || samples <= batch) {
+        throw e;
+      }
+      throw new IllegalArgumentException(model.source() + ": " + e.getMessage() + ", running " + samples
+          + " samples at once; the model fixes its batch at " + batch + " and scoring feeds every calibration "
+          + "sample together: export it with a dynamic batch", e);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.evoc.evaluator.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
@@ -81,6 +82,93 @@ class CandidateScorerTest {
   }
 
   /** Sorted random index sets, each a fraction of the layer. */
+  /**
+   * A graph that writes batch 1 into a Reshape target takes one sample at a time. The scorer runs a
+   * copy whose target takes the batch from its input, so all samples go at once, candidates stack,
+   * and every score is the mean of what the model gives each sample alone.
+   */
+  @org.junit.jupiter.api.Test
+  void aGraphThatFixesItsBatchScoresAsItsSamplesOneByOne() {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("fixtures/fixed-batch1-nhwc.onnx"));
+    int n = 6;
+    HostTensor calibration = images(n);
+    ParameterTable student = ParameterTable.of(model);
+    try (CandidateScorer all = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
+      assertThat(all.model()).isNotSameAs(model);
+      assertThat(all.model().floats("conv_w")).containsExactly(model.floats("conv_w"));
+      Layer conv = all.layer("conv_w");
+      float[] w = student.get(conv.weight());
+      for (int i : candidates(conv, 1, 0.2, 3).get(0)) {
+        w[i] = 0;
+      }
+      student.set(conv.weight(), w);
+      assertThat(all.stacked(conv)).isTrue();
+      List<int[]> sets = candidates(all.layer("dense_w"), 3, 0.1, 5);
+      float[] scores = all.score(all.layer("dense_w"), sets).divergence();
+      float student0 = all.scoreStudent().divergence()[0];
+      float[] mean = new float[sets.size() + 1];
+      int row = calibration.rowLength();
+      for (int i = 0; i < n; i++) {
+        long[] shape = calibration.shape().clone();
+        shape[0] = 1;
+        HostTensor one = new HostTensor(java.util.Arrays.copyOfRange(calibration.data(), i * row, (i + 1) * row), shape);
+        try (CandidateScorer alone = new CandidateScorer(model, student, Device.cpu(), one, Metric.KL)) {
+          assertThat(alone.model()).isSameAs(model);
+          float[] s = alone.score(alone.layer("dense_w"), sets).divergence();
+          for (int c = 0; c < s.length; c++) {
+            mean[c] += s[c] / n;
+          }
+          mean[sets.size()] += alone.scoreStudent().divergence()[0] / n;
+        }
+      }
+      for (int c = 0; c < scores.length; c++) {
+        assertThat(scores[c]).as("candidate %d", c).isCloseTo(mean[c], within(1e-4f * mean[c]));
+        assertThat(scores[c]).isGreaterThan(student0);
+      }
+      assertThat(student0).isCloseTo(mean[sets.size()], within(1e-4f * student0)).isPositive();
+    }
+  }
+
+  /** Where the batch cannot be freed (here the target's 0 means zero), a one-line error says why and what to do. */
+  @org.junit.jupiter.api.Test
+  void aGraphWhoseBatchStaysFixedIsRefusedNamingTheNode() {
+    OnnxModel fixed = OnnxModel.read(EXAMPLES.resolve("fixtures/fixed-batch1-nhwc.onnx"));
+    io.evoc.protocol.onnx.ModelProto.Builder proto = fixed.proto().toBuilder();
+    proto.getOpsetImportBuilder(0).setVersion(14);
+    for (io.evoc.protocol.onnx.NodeProto.Builder node : proto.getGraphBuilder().getNodeBuilderList()) {
+      if (node.getOpType().equals("Reshape")) {
+        node.addAttribute(io.evoc.protocol.onnx.AttributeProto.newBuilder().setName("allowzero")
+            .setType(io.evoc.protocol.onnx.AttributeProto.AttributeType.INT).setI(1));
+      }
+    }
+    OnnxModel model = OnnxModel.of(proto.build(), "fixed.onnx");
+    HostTensor calibration = images(4);
+    assertThatThrownBy(() -> new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.KL))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fixed.onnx: Reshape")
+        .hasMessageContaining("running 4 samples at once; the model fixes its batch at 1")
+        .hasMessageContaining("dynamic batch");
+  }
+
+  /** n random NHWC images [n, 28, 28, 1]: RandomInputs keeps the fixed batch the model declares. */
+  private static HostTensor images(int n) {
+    SplittableRandom random = new SplittableRandom(n);
+    float[] data = new float[n * 28 * 28];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) random.nextDouble();
+    }
+    return new HostTensor(data, new long[] {n, 28, 28, 1});
+  }
+
+  @org.junit.jupiter.api.Test
+  void aGraphTheExecutorCannotRunIsRefusedNamingTheFile() {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve("fixtures/unsupported-op.onnx"));
+    HostTensor calibration = RandomInputs.of(model, 4, 3).values().iterator().next();
+    assertThatThrownBy(() -> new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.MSE))
+        .hasMessageStartingWith(model.source() + ": Erf")
+        .hasMessageContaining("inspect-model");
+  }
+
   static List<int[]> candidates(Layer layer, int count, double fraction, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     int size = (int) layer.size();

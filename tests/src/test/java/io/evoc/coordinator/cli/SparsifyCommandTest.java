@@ -143,6 +143,30 @@ class SparsifyCommandTest {
     assertThat((Double) layers.get(0).get("sparsity")).isZero();
   }
 
+  /**
+   * A tf2onnx-style graph whose Reshape target fixes batch 1: scored, refit and distilled many
+   * samples at once through a batch-free copy, written with its own graph, tested by ONNX Runtime
+   * one sample at a time.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aGraphThatFixesItsBatchIsSparsifiedAndWrittenAsItWas(@TempDir Path dir) throws IOException {
+    String model = Cli.path("examples/fixtures/fixed-batch1-nhwc.onnx");
+    Cli r = Cli.run("sparsify", "--model", model, "--calib", Cli.FASHION + ":train", "--calib-limit", "300",
+        "--search-samples", "100", "--population", "8", "--generations", "2", "--sparsity", "0.6",
+        "--repair", "distill", "--distill-epochs", "1", "--test", Cli.FASHION + ":test", "--test-limit", "50",
+        "--out", dir.resolve("fixed.onnx").toString(), "--report", dir.resolve("fixed.json").toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    OnnxModel teacher = OnnxModel.read(Path.of(model));
+    OnnxModel sparse = OnnxModel.read(dir.resolve("fixed.onnx"));
+    assertThat(sparse.graph().getNodeList()).isEqualTo(teacher.graph().getNodeList());
+    assertThat(io.evoc.protocol.model.TensorData.longs(sparse.initializers().get("flat_shape"))).containsExactly(1, 392);
+    Map<String, Object> test = (Map<String, Object>) report(dir, "fixed").get("test");
+    assertThat(((Number) test.get("samples")).intValue()).isEqualTo(50);
+    assertThat((Double) test.get("kl")).isPositive();
+    assertThat((Double) report(dir, "fixed").get("sparsity")).isCloseTo(0.6, org.assertj.core.api.Assertions.within(0.002));
+  }
+
   @Test
   void badSettingsAreOneLineErrorsAndWriteNothing(@TempDir Path dir) {
     String[][] cases = {
