@@ -60,8 +60,8 @@ public final class BatchFreeGraph {
       if (node.getOpType().equals("Constant") && node.getOutputCount() == 1
           && onlyReshapeTarget(model, node.getOutput(0))) {
         for (var attr : node.getAttributeBuilderList()) {
-          TensorProto freed = attr.getName().equals("value") && attr.getT().getDataType() == TensorProto.DataType.INT64_VALUE
-              ? freed(attr.getT(), batch) : null;
+          boolean shape = attr.getName().equals("value") && attr.getT().getDataType() == TensorProto.DataType.INT64_VALUE;
+          TensorProto freed = shape ? freed(attr.getT(), batch) : null;
           if (freed != null) {
             attr.setT(freed);
             changed = true;
@@ -72,7 +72,7 @@ public final class BatchFreeGraph {
     return changed ? OnnxModel.of(proto.build(), model.source()) : null;
   }
 
-  /** Whether every consumer of {@code name} takes it as the target shape of a Reshape that reads 0 as "as in the input". */
+  /** Whether every consumer of {@code name} takes it as the target of a Reshape that reads 0 as "as in the input". */
   private static boolean onlyReshapeTarget(OnnxModel model, String name) {
     boolean used = false;
     for (NodeProto n : model.graph().getNodeList()) {
