@@ -88,6 +88,7 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   private final Map<String, Long> outputElements = new HashMap<>();
   private final DirectFloats feed = new DirectFloats();
   private LayerCache cache;
+  private LayerInputs layerInputs;
   /** Runs the host-side delta updates; null: the common pool. */
   private java.util.concurrent.ForkJoinPool threads;
 
@@ -131,6 +132,7 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
           alphas.put(layer.weight(), alpha(this.model, layer));
         }
       }
+      layerInputs = new LayerInputs(this.model, layers.values(), student, manager);
     } catch (RuntimeException e) {
       if (teacher != null) {
         teacher.close();
@@ -346,6 +348,7 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     if (cache != null) {
       cache.arrays.close();
     }
+    layerInputs.close();
     executor.close();
     teacher.close();
     manager.close();
@@ -370,6 +373,12 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
     NDArray t = teacher.run(Map.of(inputName, inputs), List.of(layer.output()), scope).get(layer.output());
     return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
+  }
+
+  /** Where a forward pass for the layer would start now: a kept layer input, else the model's input (for tests). */
+  String forwardStart(Layer layer) {
+    LayerInputs.Start start = layerInputs.start(layer);
+    return start == null ? inputName : start.name();
   }
 
   /** The student's layer node alone, on {@code feeds} (its input, and any weight or bias to replace). */
@@ -689,7 +698,12 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
       this.alpha = alphas.get(layer.weight());
       List<String> wanted = new ArrayList<>(List.of(layer.input(), layer.output(), outputName));
       wanted.addAll(cuts.get(layer.weight()));
-      Map<String, NDArray> got = executor.run(Map.of(inputName, input), wanted.stream().distinct().toList(), arrays);
+      LayerInputs.Start start = layerInputs.start(layer);
+      List<String> keep = layerInputs.toKeep(layer, start);
+      wanted.addAll(keep);
+      Map<String, NDArray> feeds = start == null ? Map.of(inputName, input) : Map.of(start.name(), start.value());
+      Map<String, NDArray> got = executor.run(feeds, wanted.stream().distinct().toList(), arrays);
+      layerInputs.keep(keep, got);
       this.layerInput = got.get(layer.input());
       this.layerOutput = got.get(layer.output());
       this.studentOutput = got.get(outputName);

@@ -83,6 +83,47 @@ class CandidateScorerTest {
 
   /** Sorted random index sets, each a fraction of the layer. */
   /**
+   * A layer's forward pass starts from the deepest layer input that no weight change has made stale.
+   * After every layer has been visited and the second layer's weights change, the first two start
+   * from their own inputs, the later ones from the second's (until visited again); every score and
+   * curvature must be the bits a fresh scorer gives, which starts from the model's input.
+   */
+  @ParameterizedTest
+  @CsvSource({"models/fashion-mlp.onnx", "models/fashion-lenet5.onnx", "fixtures/keras-style.onnx",
+      "fixtures/grouped-cnn.onnx"})
+  void keptLayerInputsGiveTheBitsOfAWholePass(String file) {
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
+    HostTensor calibration = RandomInputs.of(model, 16, 5).values().iterator().next();
+    ParameterTable student = ParameterTable.of(model);
+    try (CandidateScorer warm = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.detect(model))) {
+      List<Layer> layers = warm.layers();
+      assertThat(layers.size()).isGreaterThanOrEqualTo(3);
+      layers.forEach(warm::stacked);
+      Layer second = layers.get(1);
+      float[] w = student.get(second.weight());
+      for (int i : candidates(second, 1, 0.3, 2).get(0)) {
+        w[i] = 0;
+      }
+      student.set(second.weight(), w);
+      for (int i = 0; i < layers.size(); i++) {
+        assertThat(warm.forwardStart(layers.get(i))).isEqualTo(layers.get(Math.min(i, 1)).input());
+      }
+      for (int i = 0; i < layers.size(); i++) {
+        Layer layer = layers.get(i);
+        List<int[]> sets = candidates(layer, 3, 0.05, i);
+        float[] scores = warm.score(layer, sets).divergence();
+        float[] curvature = warm.curvature(layer, 1);
+        try (CandidateScorer fresh = new CandidateScorer(model, student, Device.cpu(), calibration,
+            Metric.detect(model))) {
+          assertThat(fresh.forwardStart(layer)).isEqualTo(model.inputs().get(0).name());
+          assertThat(scores).as(layer.weight()).containsExactly(fresh.score(layer, sets).divergence());
+          assertThat(curvature).as(layer.weight()).containsExactly(fresh.curvature(layer, 1));
+        }
+      }
+    }
+  }
+
+  /**
    * A graph that writes batch 1 into a Reshape target takes one sample at a time. The scorer runs a
    * copy whose target takes the batch from its input, so all samples go at once, candidates stack,
    * and every score is the mean of what the model gives each sample alone.
