@@ -55,6 +55,8 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   private static final long STACK_BUDGET_CPU = 5L << 17;
   /** On a GPU one large stack keeps the device busy. */
   private static final long STACK_BUDGET_GPU = 24L << 20;
+  /** What the teacher's layer outputs kept for the refits may take together. */
+  private static final long TEACHER_ROWS_BYTES = 256L << 20;
 
   /** How a layer's candidates are scored. */
   public enum Route {
@@ -89,6 +91,12 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   private final DirectFloats feed = new DirectFloats();
   private LayerCache cache;
   private LayerInputs layerInputs;
+  /** The teacher's layer outputs on rows of inputs other than the scoring batch (see layerActivations). */
+  private final Map<TeacherRows, NDArray> teacherRows = new HashMap<>();
+  private long teacherRowsBytes;
+
+  /** A layer output's rows [from, from + rows) of {@code source}, an array compared by identity. */
+  private record TeacherRows(String tensor, HostTensor source, int from, long rows) {}
   /** Runs the host-side delta updates; null: the common pool. */
   private java.util.concurrent.ForkJoinPool threads;
 
@@ -372,6 +380,31 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   NDArray[] layerActivations(Layer layer, NDArray inputs, NDManager scope) {
     Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
     NDArray t = teacher.run(Map.of(inputName, inputs), List.of(layer.output()), scope).get(layer.output());
+    return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
+  }
+
+  /**
+   * As above, on {@code inputs}, rows [from, ...) of {@code source}: the teacher's layer output is
+   * kept, within a budget, for the next call on the same rows. The refits after each commit ask for
+   * the same rows again, and the teacher never changes, so it is the same bits.
+   */
+  NDArray[] layerActivations(Layer layer, NDArray inputs, HostTensor source, int from, NDManager scope) {
+    Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
+    TeacherRows key = new TeacherRows(layer.output(), source, from, inputs.getShape().get(0));
+    NDArray kept = teacherRows.get(key);
+    NDArray t;
+    if (kept != null) {
+      t = kept.duplicate();
+      t.attach(scope);
+    } else {
+      t = teacher.run(Map.of(inputName, inputs), List.of(layer.output()), scope).get(layer.output());
+      if (teacherRowsBytes + t.size() * 4 <= TEACHER_ROWS_BYTES) {
+        NDArray copy = t.duplicate();
+        copy.attach(manager);
+        teacherRows.put(key, copy);
+        teacherRowsBytes += copy.size() * 4;
+      }
+    }
     return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
   }
 

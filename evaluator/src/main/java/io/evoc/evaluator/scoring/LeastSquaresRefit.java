@@ -77,7 +77,8 @@ public final class LeastSquaresRefit {
       int n = (int) inputs.shape()[0];
       for (int from = 0; from < n; from += CHUNK) {
         try (NDManager chunk = scope.newSubManager()) {
-          NDArray[] a = scorer.layerActivations(layer, rows(inputs, from, Math.min(n, from + CHUNK), chunk), chunk);
+          NDArray[] a = scorer.layerActivations(layer, rows(inputs, from, Math.min(n, from + CHUNK), chunk), inputs, from,
+              chunk);
           if (conv == null) {
             accumulate(a[0].reshape(-1, in), a[1].reshape(-1, out), a[2].reshape(-1, out), w, alpha, gram, h);
             continue;

@@ -277,6 +277,35 @@ class LeastSquaresRefitTest {
     }
   }
 
+  /**
+   * The teacher's layer outputs are kept for the next refit on the same inputs (the refits after
+   * each commit): a second refit from the same student must give the first one's bits.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"models/fashion-lenet5.onnx:1", "models/fashion-mlp.onnx:1"})
+  void aRefitWithKeptTeacherOutputsGivesTheSameBits(String fileAndLayer) {
+    String[] parts = fileAndLayer.split(":");
+    OnnxModel model = OnnxModel.read(EXAMPLES.resolve(parts[0]));
+    HostTensor calibration = RandomInputs.of(model, 30, 6).values().iterator().next();
+    ParameterTable student = ParameterTable.of(model);
+    try (CandidateScorer scorer = new CandidateScorer(model, student, Device.cpu(), calibration, Metric.KL)) {
+      Layer layer = scorer.layers().get(Integer.parseInt(parts[1]));
+      boolean[] zeroed = new boolean[(int) layer.size()];
+      float[] w = student.get(layer.weight());
+      for (int i : CandidateScorerTest.candidates(layer, 1, 0.4, 3).get(0)) {
+        zeroed[i] = true;
+        w[i] = 0;
+      }
+      student.set(layer.weight(), w);
+      LeastSquaresRefit.refit(scorer, layer, zeroed, calibration, 30);
+      float[] first = student.get(layer.weight());
+      student.set(layer.weight(), w);
+      LeastSquaresRefit.refit(scorer, layer, zeroed, calibration, 30);
+      assertThat(student.get(layer.weight())).containsExactly(first);
+      assertThat(first).isNotEqualTo(w);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void scoresDoNotDependOnThreadCount(int threads) {
