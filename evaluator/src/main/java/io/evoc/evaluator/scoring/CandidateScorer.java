@@ -95,8 +95,13 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   private final Map<TeacherRows, NDArray> teacherRows = new HashMap<>();
   private long teacherRowsBytes;
 
-  /** A layer output's rows [from, from + rows) of {@code source}, an array compared by identity. */
-  private record TeacherRows(String tensor, HostTensor source, int from, long rows) {}
+  /** What {@link LayerInputs} keeps the scoring batch's tensors under. */
+  private static final Object BATCH = "calibration batch";
+
+  /** Rows [from, from + count) of {@code source}, an array compared by identity. */
+  private record Rows(HostTensor source, int from, long count) {}
+
+  private record TeacherRows(String tensor, Rows rows) {}
   /** Runs the host-side delta updates; null: the common pool. */
   private java.util.concurrent.ForkJoinPool threads;
 
@@ -385,12 +390,14 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
 
   /**
    * As above, on {@code inputs}, rows [from, ...) of {@code source}: the teacher's layer output is
-   * kept, within a budget, for the next call on the same rows. The refits after each commit ask for
-   * the same rows again, and the teacher never changes, so it is the same bits.
+   * kept, within a budget, for the next call on the same rows, and the student's pass starts from
+   * a kept layer input (see LayerInputs). The refits after each commit ask for the same rows again,
+   * and the teacher never changes, so it is the same bits.
    */
   NDArray[] layerActivations(Layer layer, NDArray inputs, HostTensor source, int from, NDManager scope) {
-    Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
-    TeacherRows key = new TeacherRows(layer.output(), source, from, inputs.getShape().get(0));
+    Rows rows = new Rows(source, from, inputs.getShape().get(0));
+    Map<String, NDArray> s = studentRun(layer, inputs, rows, List.of(layer.input(), layer.output()), scope);
+    TeacherRows key = new TeacherRows(layer.output(), rows);
     NDArray kept = teacherRows.get(key);
     NDArray t;
     if (kept != null) {
@@ -408,9 +415,24 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
   }
 
+  /**
+   * The student's {@code wanted} tensors on model inputs {@code x}, rows named {@code rows}: the pass
+   * starts from the deepest layer input kept for {@code layer} there, and keeps the deeper ones.
+   */
+  private Map<String, NDArray> studentRun(Layer layer, NDArray x, Object rows, List<String> wanted, NDManager scope) {
+    LayerInputs.Start start = layerInputs.start(layer, rows);
+    List<String> keep = layerInputs.toKeep(layer, start);
+    List<String> all = new ArrayList<>(wanted);
+    all.addAll(keep);
+    Map<String, NDArray> feeds = start == null ? Map.of(inputName, x) : Map.of(start.name(), start.value());
+    Map<String, NDArray> got = executor.run(feeds, all.stream().distinct().toList(), scope);
+    layerInputs.keep(keep, got, rows);
+    return got;
+  }
+
   /** Where a forward pass for the layer would start now: a kept layer input, else the model's input (for tests). */
   String forwardStart(Layer layer) {
-    LayerInputs.Start start = layerInputs.start(layer);
+    LayerInputs.Start start = layerInputs.start(layer, BATCH);
     return start == null ? inputName : start.name();
   }
 
@@ -731,12 +753,7 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
       this.alpha = alphas.get(layer.weight());
       List<String> wanted = new ArrayList<>(List.of(layer.input(), layer.output(), outputName));
       wanted.addAll(cuts.get(layer.weight()));
-      LayerInputs.Start start = layerInputs.start(layer);
-      List<String> keep = layerInputs.toKeep(layer, start);
-      wanted.addAll(keep);
-      Map<String, NDArray> feeds = start == null ? Map.of(inputName, input) : Map.of(start.name(), start.value());
-      Map<String, NDArray> got = executor.run(feeds, wanted.stream().distinct().toList(), arrays);
-      layerInputs.keep(keep, got);
+      Map<String, NDArray> got = studentRun(layer, input, BATCH, wanted, arrays);
       this.layerInput = got.get(layer.input());
       this.layerOutput = got.get(layer.output());
       this.studentOutput = got.get(outputName);

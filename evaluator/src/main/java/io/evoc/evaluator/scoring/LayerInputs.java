@@ -17,14 +17,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Layer inputs as the student last gave them on the calibration batch, reused while no weight
- * upstream of them has changed: a layer's forward pass then starts from the deepest one still
- * valid instead of the model's input. A search's cycles move between layers after every commit,
- * and on LeNet-5 the fully connected layers' cycles, most of them, no longer rerun the
- * convolutions over the prior's 10,000 samples. Only tensors that alone decide everything
- * downstream (no branch around them) are kept, within a budget: each holds every calibration
- * sample. A fed tensor goes through the same nodes as a computed one, so the scores are the same
- * bits (tested).
+ * Layer inputs as the student last gave them on a set of rows (the calibration batch, or a chunk of
+ * the refits' inputs), reused while no weight upstream of them has changed: a layer's forward pass
+ * then starts from the deepest one still valid instead of the model's input. A search's cycles
+ * move between layers after every commit, and on LeNet-5 the fully connected layers' cycles and
+ * refits, most of them, no longer rerun the convolutions. Only tensors that alone decide
+ * everything downstream (no branch around them) are kept, within a budget. A fed tensor goes
+ * through the same nodes as a computed one, so the scores are the same bits (tested).
  */
 final class LayerInputs implements AutoCloseable {
   /** What the kept tensors may take together. */
@@ -36,10 +35,13 @@ final class LayerInputs implements AutoCloseable {
   private final Map<String, List<String>> upstream = new LinkedHashMap<>();
   /** Per layer: the keepable tensors its input is computed from (or is), deepest last. */
   private final Map<String, List<String>> sources = new HashMap<>();
-  private final Map<String, Kept> kept = new HashMap<>();
+  private final Map<Slot, Kept> kept = new HashMap<>();
   private long bytes;
 
   private record Kept(NDArray value, long[] versions) {}
+
+  /** A tensor on a set of rows, named by the caller's key (compared with equals). */
+  private record Slot(String tensor, Object rows) {}
 
   /** Where a forward pass starts: a kept tensor and its value, or the model's input when null. */
   record Start(String name, NDArray value) {}
@@ -68,11 +70,14 @@ final class LayerInputs implements AutoCloseable {
     }
   }
 
-  /** The deepest kept tensor {@code layer}'s input is computed from that no weight change has made stale; null if none. */
-  Start start(Layer layer) {
+  /**
+   * The deepest tensor kept on {@code rows} that {@code layer}'s input is computed from and no
+   * weight change has made stale; null if none.
+   */
+  Start start(Layer layer, Object rows) {
     List<String> from = sources.get(layer.weight());
     for (int i = from.size() - 1; i >= 0; i--) {
-      Kept k = kept.get(from.get(i));
+      Kept k = kept.get(new Slot(from.get(i), rows));
       if (k != null && Arrays.equals(k.versions(), versions(from.get(i)))) {
         return new Start(from.get(i), k.value());
       }
@@ -86,11 +91,11 @@ final class LayerInputs implements AutoCloseable {
     return start == null ? from : from.subList(from.indexOf(start.name()) + 1, from.size());
   }
 
-  /** Keeps copies of what a forward pass computed of {@code names}, as of the student's current weights. */
-  void keep(List<String> names, Map<String, NDArray> computed) {
+  /** Keeps copies of what a forward pass on {@code rows} computed of {@code names}, as of the current weights. */
+  void keep(List<String> names, Map<String, NDArray> computed, Object rows) {
     for (String name : names) {
       NDArray value = computed.get(name);
-      Kept old = kept.remove(name);
+      Kept old = kept.remove(new Slot(name, rows));
       if (old != null) {
         bytes -= old.value().size() * 4;
         old.value().close();
@@ -100,7 +105,7 @@ final class LayerInputs implements AutoCloseable {
       }
       NDArray copy = value.duplicate();
       copy.attach(arrays);
-      kept.put(name, new Kept(copy, versions(name)));
+      kept.put(new Slot(name, rows), new Kept(copy, versions(name)));
       bytes += copy.size() * 4;
     }
   }
