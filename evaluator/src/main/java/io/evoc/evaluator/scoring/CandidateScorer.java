@@ -57,6 +57,8 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   private static final long STACK_BUDGET_GPU = 24L << 20;
   /** What the teacher's layer outputs kept for the refits may take together. */
   private static final long TEACHER_ROWS_BYTES = 256L << 20;
+  /** What {@link LayerInputs} keeps the scoring batch's tensors under. */
+  private static final Object BATCH = "calibration batch";
 
   /** How a layer's candidates are scored. */
   public enum Route {
@@ -94,9 +96,6 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   /** The teacher's layer outputs on rows of inputs other than the scoring batch (see layerActivations). */
   private final Map<TeacherRows, NDArray> teacherRows = new HashMap<>();
   private long teacherRowsBytes;
-
-  /** What {@link LayerInputs} keeps the scoring batch's tensors under. */
-  private static final Object BATCH = "calibration batch";
 
   /** Rows [from, from + count) of {@code source}, an array compared by identity. */
   private record Rows(HostTensor source, int from, long count) {}
@@ -379,20 +378,11 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
   }
 
   /**
-   * On inputs other than the scoring batch: the student's input and output of a layer and the
-   * teacher's output of it, {x, student y, teacher y}.
-   */
-  NDArray[] layerActivations(Layer layer, NDArray inputs, NDManager scope) {
-    Map<String, NDArray> s = executor.run(Map.of(inputName, inputs), List.of(layer.input(), layer.output()), scope);
-    NDArray t = teacher.run(Map.of(inputName, inputs), List.of(layer.output()), scope).get(layer.output());
-    return new NDArray[] {s.get(layer.input()), s.get(layer.output()), t};
-  }
-
-  /**
-   * As above, on {@code inputs}, rows [from, ...) of {@code source}: the teacher's layer output is
-   * kept, within a budget, for the next call on the same rows, and the student's pass starts from
-   * a kept layer input (see LayerInputs). The refits after each commit ask for the same rows again,
-   * and the teacher never changes, so it is the same bits.
+   * On inputs other than the scoring batch, {@code inputs} being rows [from, ...) of {@code source}:
+   * the student's input and output of a layer and the teacher's output of it, {x, student y,
+   * teacher y}. The teacher's layer output is kept, within a budget, for the next call on the same
+   * rows, and the student's pass starts from a kept layer input (see LayerInputs): the refits after
+   * each commit ask for the same rows again, and the teacher never changes, so it is the same bits.
    */
   NDArray[] layerActivations(Layer layer, NDArray inputs, HostTensor source, int from, NDManager scope) {
     Rows rows = new Rows(source, from, inputs.getShape().get(0));

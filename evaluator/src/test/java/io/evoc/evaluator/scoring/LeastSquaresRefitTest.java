@@ -77,7 +77,7 @@ class LeastSquaresRefitTest {
       assertThat(layer.opType()).isEqualTo("Conv");
       ConvPatches conv = ConvPatches.of(model, layer);
       NDArray[] a = scorer.layerActivations(layer, scope.create(calibration.data(), new Shape(calibration.shape())),
-          scope);
+          calibration, 0, scope);
       long groups = conv.groups();
       long out = layer.shape()[0] / groups;
       NDArray w = scope.create(scorer.weights(layer), new Shape(groups, out, conv.width()));
@@ -274,7 +274,8 @@ class LeastSquaresRefitTest {
 
   private static float outputError(CandidateScorer scorer, Layer layer, HostTensor inputs) {
     try (NDManager scope = scorer.manager().newSubManager()) {
-      NDArray[] a = scorer.layerActivations(layer, scope.create(inputs.data(), new Shape(inputs.shape())), scope);
+      NDArray[] a = scorer.layerActivations(layer, scope.create(inputs.data(), new Shape(inputs.shape())), inputs, 0,
+          scope);
       return a[1].sub(a[2]).square().sum().getFloat();
     }
   }
