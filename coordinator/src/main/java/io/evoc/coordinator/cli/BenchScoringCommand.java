@@ -83,6 +83,7 @@ final class BenchScoringCommand implements Callable<Integer> {
     double[] incremental = new double[rounds];
     double[] ort = new double[rounds];
     float worst = 0;
+    float worstOrt = 0;
     List<Layer> layers;
     int perRound;
     Map<Layer, List<List<int[]>>> candidates = new LinkedHashMap<>();
@@ -98,6 +99,7 @@ final class BenchScoringCommand implements Callable<Integer> {
         candidates.put(layer, cycle);
       }
       Map<Layer, Scores> reference = new LinkedHashMap<>();
+      Map<Layer, float[]> ortScores = new LinkedHashMap<>();
       Map<Layer, Double> perLayer = new LinkedHashMap<>();
       // The three ways take turns, round after round: a machine that speeds up or slows down
       // between rounds moves all three, and the medians of the rounds are reported. ONNX Runtime
@@ -112,7 +114,7 @@ final class BenchScoringCommand implements Callable<Integer> {
           bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
           cycle.forEach(c -> scorer.score(l, c));
         }))));
-        double o = ortTime(m, calibration, scorer, candidates);
+        double o = ortTime(m, calibration, scorer, candidates, ortScores);
         err.printf("  %s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s%n",
             r == 0 ? "warm-up" : "round " + r, perRound / f, perRound / i, perRound / o);
         if (r > 0) {
@@ -127,9 +129,12 @@ final class BenchScoringCommand implements Callable<Integer> {
           1e3 * seconds / (population * generations * rounds)));
       for (Layer l : layers) {
         List<List<int[]>> cycle = candidates.get(l);
-        worst = Math.max(worst, maxRelativeDifference(scorer.score(l, cycle.get(cycle.size() - 1)), reference.get(l)));
+        worst = Math.max(worst, maxRelativeDifference(scorer.score(l, cycle.get(cycle.size() - 1)).divergence(),
+            reference.get(l).divergence()));
+        worstOrt = Math.max(worstOrt, maxRelativeDifference(ortScores.get(l), reference.get(l).divergence()));
       }
       err.printf("incremental vs full forward: largest relative difference in divergence %.2e%n", worst);
+      err.printf("ONNX Runtime vs full forward: largest relative difference in divergence %.2e%n", worstOrt);
     }
     double[] overFull = new double[rounds];
     double[] overOrt = new double[rounds];
@@ -172,27 +177,71 @@ final class BenchScoringCommand implements Callable<Integer> {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  /** Seconds ONNX Runtime takes for every candidate, its weights fed as inputs (opened and warmed up first). */
+  /**
+   * Seconds ONNX Runtime takes for every candidate, its weights fed as inputs (opened and warmed up
+   * first); {@code last} gets each layer's divergences of its last generation, to check against the executor's.
+   */
   private static double ortTime(OnnxModel m, HostTensor calibration, CandidateScorer scorer,
-      Map<Layer, List<List<int[]>>> candidates) {
+      Map<Layer, List<List<int[]>>> candidates, Map<Layer, float[]> last) {
     ParameterTable weights = ParameterTable.of(m);
     String input = m.inputs().get(0).name();
+    long batch = m.inputs().get(0).fixedBatch();
     try (InferenceEngine ort = Engines.open(m, "ort", "cpu", weights)) {
-      List<String> first = List.of(ort.outputNames().get(0));
-      ort.run(Map.of(input, calibration), first);
+      String first = ort.outputNames().get(0);
+      ortRun(ort, input, calibration, batch, first);
       return time(() -> candidates.forEach((layer, cycle) -> {
         float[] original = weights.get(layer.weight());
-        for (int[] set : cycle.stream().flatMap(List::stream).toList()) {
+        List<int[]> sets = cycle.stream().flatMap(List::stream).toList();
+        float[] divergences = new float[cycle.get(cycle.size() - 1).size()];
+        for (int k = 0; k < sets.size(); k++) {
           float[] w = original.clone();
-          for (int i : set) {
+          for (int i : sets.get(k)) {
             w[i] = 0;
           }
           weights.set(layer.weight(), w);
-          scorer.scoreOutput(ort.run(Map.of(input, calibration), first).get(first.get(0)));
+          Scores scores = scorer.scoreOutput(ortRun(ort, input, calibration, batch, first));
+          int j = k - (sets.size() - divergences.length);
+          if (j >= 0) {
+            divergences[j] = scores.divergence()[0];
+          }
         }
+        last.put(layer, divergences);
         weights.set(layer.weight(), original);
       }));
     }
+  }
+
+  /**
+   * ONNX Runtime's {@code output} on every calibration row: at once, or {@code batch} rows per call
+   * (the last padded with zeros) for an input whose batch is fixed, as ONNX Runtime requires.
+   */
+  private static HostTensor ortRun(InferenceEngine ort, String input, HostTensor calibration, long batch,
+      String output) {
+    int n = (int) calibration.shape()[0];
+    if (batch <= 0 || batch == n) {
+      return ort.run(Map.of(input, calibration), List.of(output)).get(output);
+    }
+    int b = Math.toIntExact(batch);
+    int in = calibration.rowLength();
+    long[] shape = calibration.shape().clone();
+    shape[0] = b;
+    float[] rows = new float[b * in];
+    float[] all = null;
+    long[] outShape = null;
+    for (int from = 0; from < n; from += b) {
+      int count = Math.min(b, n - from);
+      Arrays.fill(rows, 0f);
+      System.arraycopy(calibration.data(), from * in, rows, 0, count * in);
+      HostTensor out = ort.run(Map.of(input, new HostTensor(rows, shape)), List.of(output)).get(output);
+      int per = out.rowLength();
+      if (all == null) {
+        all = new float[n * per];
+        outShape = out.shape().clone();
+        outShape[0] = n;
+      }
+      System.arraycopy(out.data(), 0, all, from * per, count * per);
+    }
+    return new HostTensor(all, outShape);
   }
 
   private static void bump(ParameterTable table) {
@@ -210,10 +259,10 @@ final class BenchScoringCommand implements Callable<Integer> {
     return sets;
   }
 
-  private static float maxRelativeDifference(Scores a, Scores b) {
+  private static float maxRelativeDifference(float[] a, float[] b) {
     float worst = 0;
-    for (int i = 0; i < a.divergence().length; i++) {
-      float d = Math.abs(a.divergence()[i] - b.divergence()[i]) / Math.max(1e-6f, Math.abs(b.divergence()[i]));
+    for (int i = 0; i < a.length; i++) {
+      float d = Math.abs(a[i] - b[i]) / Math.max(1e-6f, Math.abs(b[i]));
       worst = Math.max(worst, d);
     }
     return worst;

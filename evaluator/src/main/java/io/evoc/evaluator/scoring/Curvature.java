@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+import io.evoc.evaluator.engine.Gradients;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +41,17 @@ final class Curvature {
 
   /** H_ii per weight of {@code layer}, in the weight's flat order. */
   static float[] diagonal(CandidateScorer scorer, Layer layer, long seed) {
-    return diagonal(scorer, layer, seed, CHUNK_FLOATS);
+    return diagonal(scorer, layer, seed, CHUNK_FLOATS, EXACT_PROBES);
   }
 
-  /** As {@link #diagonal(CandidateScorer, Layer, long)}, with chunks of {@code chunkFloats} of layer output. */
-  static float[] diagonal(CandidateScorer scorer, Layer layer, long seed, long chunkFloats) {
+  /**
+   * As {@link #diagonal(CandidateScorer, Layer, long)}, with chunks of {@code chunkFloats} of layer
+   * output and at most {@code probesPerPass} exact probes on one forward pass.
+   */
+  static float[] diagonal(CandidateScorer scorer, Layer layer, long seed, long chunkFloats, int probesPerPass) {
     try (NDManager scope = scorer.manager().newSubManager()) {
       NDArray[] io = scorer.studentActivations(layer);
-      NDArray unit = unitCurvature(scorer, layer, io[1], scope, seed, chunkFloats);
+      NDArray unit = unitCurvature(scorer, layer, io[1], scope, seed, chunkFloats, probesPerPass);
       NDArray w = scope.create(scorer.weights(layer), new ai.djl.ndarray.types.Shape(layer.shape()));
       w.setRequiresGradient(true);
       NDArray squared = io[0].square();
@@ -68,67 +72,88 @@ final class Curvature {
    * about {@value #CHUNK_FLOATS} floats of layer output: on LeNet-5's conv2 with 10,000 samples, one
    * pass of all of them made 64 MB temporaries that glibc maps fresh each time, and the backward
    * took 400-850 ms per probe; in chunks it gives the same bits (tested) in a fraction of that.
+   * Exact probes share one forward pass per chunk, each backward keeping the graph for the next.
    */
   private static NDArray unitCurvature(CandidateScorer scorer, Layer layer, NDArray layerOutput, NDManager scope,
-      long seed, long chunkFloats) {
+      long seed, long chunkFloats, int probesPerPass) {
     int samples = Math.toIntExact(layerOutput.getShape().get(0));
     long perSample = layerOutput.size() / Math.max(1, samples);
     // A graph that fixes the batch size after the layer takes the samples only all at once.
     int chunk = !scorer.stacked(layer) ? samples
         : (int) Math.max(1, Math.min(samples, chunkFloats / Math.max(1, perSample)));
-    Map<String, NDArray> cut = scorer.cut(layer);
-    String outputName = scorer.outputName();
     // Classes (KL) or output values (MSE) per sample: exact probes when few, sampled otherwise.
     int values = Math.toIntExact(scorer.outputValues());
     boolean exact = values <= EXACT_PROBES;
     int probes = exact ? values : SAMPLED_PROBES;
-    SplittableRandom random = new SplittableRandom(seed);
+    Probes pass = new Probes(scorer, layer, layerOutput, samples, exact, new SplittableRandom(seed), scope);
     NDArray[] sums = new NDArray[(samples + chunk - 1) / chunk];
-    // Probes outside, chunks inside: a sampled probe draws its rows in the order one pass would.
-    for (int r = 0; r < probes; r++) {
+    for (int c = 0; c < sums.length && exact; c++) {
+      for (int r = 0; r < probes; r += probesPerPass) {
+        sums[c] = pass.run(c * chunk, Math.min(samples, (c + 1) * chunk), r, Math.min(probes, r + probesPerPass), sums[c]);
+      }
+    }
+    // Sampled probes outside, chunks inside: a probe draws its rows in the order one pass would.
+    for (int r = 0; r < probes && !exact; r++) {
       for (int c = 0; c < sums.length; c++) {
-        int from = c * chunk;
-        int to = Math.min(samples, from + chunk);
-        // What a chunk makes dies with it, its squared gradients added into the sums excepted.
-        try (NDManager part = scope.newSubManager()) {
-          NDArray z = rows(layerOutput, samples, from, to, part).duplicate();
-          z.attach(part);
-          z.setRequiresGradient(true);
-          Map<String, NDArray> feeds = new HashMap<>();
-          cut.forEach((name, a) -> feeds.put(name, rows(a, samples, from, to, part)));
-          feeds.put(layer.output(), z);
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            // The executor hands a fed tensor back as a copy, which autograd cannot see through.
-            NDArray out = outputName.equals(layer.output()) ? z
-                : scorer.executor().run(feeds, List.of(outputName), part).get(outputName);
-            NDArray target;
-            NDArray weight;
-            if (scorer.metric() == Metric.KL) {
-              NDArray logp = Divergence.logProbabilities(out, scorer.outputKind());
-              // Exact: one probe per output value of a sample; sampled: one class drawn per softmax
-              // row (an output [N, A, C] has N·A of them, each summing to 1).
-              target = exact ? logp.reshape(out.getShape().get(0), -1)
-                  : logp.reshape(-1, logp.getShape().get(logp.getShape().dimension() - 1));
-              weight = classProbe(target.stopGradient().exp(), r, exact, random, part);
-            } else {
-              target = out.reshape(out.getShape().get(0), -1);
-              weight = valueProbe(target.getShape(), r, exact, random, part);
-            }
-            gc.backward(target.mul(weight).sum());
-          }
-          NDArray g = z.getGradient().square();
-          if (sums[c] == null) {
-            g.attach(scope);
-            sums[c] = g;
-          } else {
-            sums[c].addi(g);
-          }
-        }
+        sums[c] = pass.run(c * chunk, Math.min(samples, (c + 1) * chunk), r, r + 1, sums[c]);
       }
     }
     NDArray sum = sums.length == 1 ? sums[0] : NDArrays.concat(new NDList(sums), 0);
     float scale = scorer.metric() == Metric.KL ? 1f / samples : 2f / ((float) samples * values);
     return sum.mul(scale);
+  }
+
+  /** The downstream pass from one layer's output to the divergence's, probed on chunks of samples. */
+  private record Probes(CandidateScorer scorer, Layer layer, NDArray layerOutput, int samples, boolean exact,
+      SplittableRandom random, NDManager scope) {
+    /**
+     * Adds the squared gradients of probes [first, last) on samples [from, to) into {@code sum}
+     * (null: a new sum in {@code scope}), in probe order; one forward pass serves them all.
+     */
+    NDArray run(int from, int to, int first, int last, NDArray sum) {
+      Map<String, NDArray> cut = scorer.cut(layer);
+      String outputName = scorer.outputName();
+      // What a chunk makes dies with it, its squared gradients added into the sum excepted.
+      try (NDManager part = scope.newSubManager()) {
+        NDArray z = rows(layerOutput, samples, from, to, part).duplicate();
+        z.attach(part);
+        z.setRequiresGradient(true);
+        Map<String, NDArray> feeds = new HashMap<>();
+        cut.forEach((name, a) -> feeds.put(name, rows(a, samples, from, to, part)));
+        feeds.put(layer.output(), z);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          // The executor hands a fed tensor back as a copy, which autograd cannot see through.
+          NDArray out = outputName.equals(layer.output()) ? z
+              : scorer.executor().run(feeds, List.of(outputName), part).get(outputName);
+          NDArray target;
+          NDArray p = null;
+          if (scorer.metric() == Metric.KL) {
+            NDArray logp = Divergence.logProbabilities(out, scorer.outputKind());
+            // Exact: one probe per output value of a sample; sampled: one class drawn per softmax
+            // row (an output [N, A, C] has N·A of them, each summing to 1).
+            target = exact ? logp.reshape(out.getShape().get(0), -1)
+                : logp.reshape(-1, logp.getShape().get(logp.getShape().dimension() - 1));
+            p = target.stopGradient().exp();
+          } else {
+            target = out.reshape(out.getShape().get(0), -1);
+          }
+          for (int r = first; r < last; r++) {
+            NDArray weight = p != null ? classProbe(p, r, exact, random, part)
+                : valueProbe(target.getShape(), r, exact, random, part);
+            Gradients.backward(target.mul(weight).sum(), r + 1 < last);
+            NDArray g = z.getGradient().square();
+            Gradients.clear(z);
+            if (sum == null) {
+              g.attach(scope);
+              sum = g;
+            } else {
+              sum.addi(g);
+            }
+          }
+        }
+      }
+      return sum;
+    }
   }
 
   /** Rows [from, to) of a batch-major tensor of {@code samples} rows; any other tensor as it is. */

@@ -75,7 +75,7 @@ class CurvatureTest {
   /**
    * The samples go through in chunks (see Curvature.unitCurvature); each sample's gradient is its
    * own, so chunks of 30 (and a last one of 10) must give the bits of one pass, or the search's
-   * results would depend on the chunk size.
+   * results would depend on the chunk size. So must the exact probes' sharing of a forward pass.
    */
   @ParameterizedTest
   @CsvSource({
@@ -85,14 +85,18 @@ class CurvatureTest {
       "models/fashion-mlp.onnx, fc1.weight, MSE",
       "fixtures/multi-softmax.onnx, w1, KL",
   })
-  void chunksOfSamplesGiveTheBitsOfOnePass(String file, String weight, Metric metric) {
+  void chunksAndSharedPassesGiveTheBitsOfOnePass(String file, String weight, Metric metric) {
     try (CandidateScorer scorer = scorer(file, metric)) {
       Layer layer = scorer.layer(weight);
       long perSample = scorer.studentActivations(layer)[1].size() / scorer.samples();
-      float[] whole = Curvature.diagonal(scorer, layer, 3, Long.MAX_VALUE);
-      float[] chunked = Curvature.diagonal(scorer, layer, 3, 30 * perSample);
+      float[] whole = Curvature.diagonal(scorer, layer, 3, Long.MAX_VALUE, Curvature.EXACT_PROBES);
+      float[] chunked = Curvature.diagonal(scorer, layer, 3, 30 * perSample, Curvature.EXACT_PROBES);
       assertThat(chunked).as(file + " " + weight).containsExactly(whole);
       assertThat(whole).as("not all zero").isNotEqualTo(new float[whole.length]);
+      // The exact probes share a forward pass, each backward keeping the graph for the next and
+      // each gradient cleared after it; one pass per probe must give the same bits.
+      float[] passPerProbe = Curvature.diagonal(scorer, layer, 3, 30 * perSample, 1);
+      assertThat(passPerProbe).as(file + " " + weight + ", one pass per probe").containsExactly(chunked);
     }
   }
 

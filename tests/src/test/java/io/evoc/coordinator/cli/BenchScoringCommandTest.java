@@ -28,6 +28,23 @@ class BenchScoringCommandTest {
     assertThat(r.err()).contains("warm-up:", "round 1:", "round 2:", "largest relative difference");
   }
 
+  /**
+   * A graph whose input fixes batch 1: the executor scores its samples at once through the
+   * batch-free copy, ONNX Runtime one call per sample; both score the same candidates alike.
+   */
+  @Test
+  void scoresAGraphThatFixesItsBatch() {
+    Cli r = Cli.run("bench", "scoring", "--model", Cli.path("examples/fixtures/fixed-batch1-nhwc.onnx"),
+        "--calib", Cli.FASHION + ":test", "--calib-limit", "30", "--population", "2", "--generations", "1",
+        "--rounds", "1", "--step", "0.3"); // divergences well above float noise
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(((Number) r.json().get("ort_per_s")).doubleValue()).isPositive();
+    java.util.regex.Matcher ort = java.util.regex.Pattern
+        .compile("ONNX Runtime vs full forward: largest relative difference in divergence (\\S+)").matcher(r.err());
+    assertThat(ort.find()).as(r.err()).isTrue();
+    assertThat(Double.parseDouble(ort.group(1))).as("ONNX Runtime's divergences, one sample per call").isLessThan(1e-3);
+  }
+
   @Test
   void rejectsZeroRounds() {
     Cli r = Cli.run("bench", "scoring", "--model", Cli.path("examples/models/fashion-mlp.onnx"),
