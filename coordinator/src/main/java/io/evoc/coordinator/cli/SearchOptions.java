@@ -20,7 +20,7 @@ final class SearchOptions {
   @Option(names = "--model", required = true, paramLabel = "FILE.onnx")
   Path model;
 
-  @Option(names = "--calib", required = true, paramLabel = "DATA", description = "Calibration inputs; their labels, if any, only judge --max-accuracy-drop.")
+  @Option(names = "--calib", required = true, paramLabel = "DATA", description = "Calibration inputs, unlabelled (labels, where the data has them, are read only by compress's --max-accuracy-drop).")
   String calib;
 
   @Option(names = "--calib-limit", defaultValue = "0", paramLabel = "N", description = "Calibration samples loaded, the first N (default: all); distillation trains on all of them.")
@@ -38,13 +38,13 @@ final class SearchOptions {
   @Option(names = "--layer-sparsity", paramLabel = "NAME=F[,...]", description = "Per-layer goals by weight name; they override the split.")
   String layerSparsity;
 
-  @Option(names = "--population", defaultValue = "64", description = "Candidates per generation (default ${DEFAULT-VALUE}).")
+  @Option(names = "--population", defaultValue = "64", paramLabel = "P", description = "Candidates per generation (default ${DEFAULT-VALUE}).")
   int population;
 
-  @Option(names = "--generations", defaultValue = "4", description = "Generations per cycle (default ${DEFAULT-VALUE}).")
+  @Option(names = "--generations", defaultValue = "4", paramLabel = "G", description = "Generations per cycle (default ${DEFAULT-VALUE}).")
   int generations;
 
-  @Option(names = "--step", defaultValue = "0.05", description = "Largest fraction of a layer committed per cycle (default ${DEFAULT-VALUE}).")
+  @Option(names = "--step", defaultValue = "0.05", paramLabel = "F", description = "Largest fraction of a layer committed per cycle (default ${DEFAULT-VALUE}).")
   double step;
 
   @Option(names = "--swaps", defaultValue = "100", paramLabel = "N",
@@ -67,7 +67,8 @@ final class SearchOptions {
   @Option(names = "--divergence", defaultValue = "auto", paramLabel = "auto|kl|mse", description = "auto: KL for classifiers, MSE otherwise.")
   String divergence;
 
-  @Option(names = "--seed", defaultValue = "1")
+  @Option(names = "--seed", defaultValue = "1", paramLabel = "S",
+      description = "Seed of every random choice: the same inputs, settings and seed give the same bytes (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--test", paramLabel = "DATA", description = "Held-out data: teacher and result compared by ONNX Runtime; never used to choose.")
@@ -76,7 +77,7 @@ final class SearchOptions {
   @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "Test samples (default: all).")
   int testLimit;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "Scoring device: cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "Scoring device: cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")
   String device;
 
   @Mixin PreprocessingOptions preprocessing;
