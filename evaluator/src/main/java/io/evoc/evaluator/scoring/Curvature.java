@@ -46,7 +46,7 @@ final class Curvature {
 
   /**
    * As {@link #diagonal(CandidateScorer, Layer, long)}, with chunks of {@code chunkFloats} of layer
-   * output and at most {@code probesPerPass} exact probes on one forward pass.
+   * output and at most {@code probesPerPass} probes on one forward pass.
    */
   static float[] diagonal(CandidateScorer scorer, Layer layer, long seed, long chunkFloats, int probesPerPass) {
     try (NDManager scope = scorer.manager().newSubManager()) {
@@ -72,7 +72,7 @@ final class Curvature {
    * about {@value #CHUNK_FLOATS} floats of layer output: on LeNet-5's conv2 with 10,000 samples, one
    * pass of all of them made 64 MB temporaries that glibc maps fresh each time, and the backward
    * took 400-850 ms per probe; in chunks it gives the same bits (tested) in a fraction of that.
-   * Exact probes share one forward pass per chunk, each backward keeping the graph for the next.
+   * The probes share one forward pass per chunk, each backward keeping the graph for the next.
    */
   private static NDArray unitCurvature(CandidateScorer scorer, Layer layer, NDArray layerOutput, NDManager scope,
       long seed, long chunkFloats, int probesPerPass) {
@@ -85,17 +85,17 @@ final class Curvature {
     int values = Math.toIntExact(scorer.outputValues());
     boolean exact = values <= EXACT_PROBES;
     int probes = exact ? values : SAMPLED_PROBES;
-    Probes pass = new Probes(scorer, layer, layerOutput, samples, exact, new SplittableRandom(seed), scope);
+    // Each sampled probe draws from its own stream, the samples in order whatever the chunks.
+    SplittableRandom root = new SplittableRandom(seed);
+    SplittableRandom[] streams = new SplittableRandom[probes];
+    for (int r = 0; r < probes; r++) {
+      streams[r] = root.split();
+    }
+    Probes pass = new Probes(scorer, layer, layerOutput, samples, exact, streams, scope);
     NDArray[] sums = new NDArray[(samples + chunk - 1) / chunk];
-    for (int c = 0; c < sums.length && exact; c++) {
+    for (int c = 0; c < sums.length; c++) {
       for (int r = 0; r < probes; r += probesPerPass) {
         sums[c] = pass.run(c * chunk, Math.min(samples, (c + 1) * chunk), r, Math.min(probes, r + probesPerPass), sums[c]);
-      }
-    }
-    // Sampled probes outside, chunks inside: a probe draws its rows in the order one pass would.
-    for (int r = 0; r < probes && !exact; r++) {
-      for (int c = 0; c < sums.length; c++) {
-        sums[c] = pass.run(c * chunk, Math.min(samples, (c + 1) * chunk), r, r + 1, sums[c]);
       }
     }
     NDArray sum = sums.length == 1 ? sums[0] : NDArrays.concat(new NDList(sums), 0);
@@ -105,7 +105,7 @@ final class Curvature {
 
   /** The downstream pass from one layer's output to the divergence's, probed on chunks of samples. */
   private record Probes(CandidateScorer scorer, Layer layer, NDArray layerOutput, int samples, boolean exact,
-      SplittableRandom random, NDManager scope) {
+      SplittableRandom[] streams, NDManager scope) {
     /**
      * Adds the squared gradients of probes [first, last) on samples [from, to) into {@code sum}
      * (null: a new sum in {@code scope}), in probe order; one forward pass serves them all.
@@ -138,8 +138,8 @@ final class Curvature {
             target = out.reshape(out.getShape().get(0), -1);
           }
           for (int r = first; r < last; r++) {
-            NDArray weight = p != null ? classProbe(p, r, exact, random, part)
-                : valueProbe(target.getShape(), r, exact, random, part);
+            NDArray weight = p != null ? classProbe(p, r, exact, streams[r], part)
+                : valueProbe(target.getShape(), r, exact, streams[r], part);
             Gradients.backward(target.mul(weight).sum(), r + 1 < last);
             NDArray g = z.getGradient().square();
             Gradients.clear(z);

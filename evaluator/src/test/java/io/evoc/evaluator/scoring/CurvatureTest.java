@@ -75,7 +75,7 @@ class CurvatureTest {
   /**
    * The samples go through in chunks (see Curvature.unitCurvature); each sample's gradient is its
    * own, so chunks of 30 (and a last one of 10) must give the bits of one pass, or the search's
-   * results would depend on the chunk size. So must the exact probes' sharing of a forward pass.
+   * results would depend on the chunk size. So must the probes' sharing of a forward pass.
    */
   @ParameterizedTest
   @CsvSource({
@@ -93,8 +93,8 @@ class CurvatureTest {
       float[] chunked = Curvature.diagonal(scorer, layer, 3, 30 * perSample, Curvature.EXACT_PROBES);
       assertThat(chunked).as(file + " " + weight).containsExactly(whole);
       assertThat(whole).as("not all zero").isNotEqualTo(new float[whole.length]);
-      // The exact probes share a forward pass, each backward keeping the graph for the next and
-      // each gradient cleared after it; one pass per probe must give the same bits.
+      // The probes share a forward pass, each backward keeping the graph for the next and each
+      // gradient cleared after it; one pass per probe must give the same bits.
       float[] passPerProbe = Curvature.diagonal(scorer, layer, 3, 30 * perSample, 1);
       assertThat(passPerProbe).as(file + " " + weight + ", one pass per probe").containsExactly(chunked);
     }
