@@ -76,7 +76,8 @@ final class BenchScoringCommand implements Callable<Integer> {
           "--population, --generations and --calib-limit must be positive, --rounds 1 to 100, --step in (0, 1)");
     }
     OnnxModel m = OnnxModel.read(model);
-    HostTensor calibration = PreparedData.load(m, calib, calibLimit, preprocessing.parse()).batch();
+    PreparedData prepared = PreparedData.load(m, calib, calibLimit, preprocessing.parse());
+    HostTensor calibration = prepared.batch();
     PrintWriter err = spec.commandLine().getErr();
     ParameterTable student = ParameterTable.of(m);
     double[] full = new double[rounds];
@@ -114,7 +115,7 @@ final class BenchScoringCommand implements Callable<Integer> {
           bump(student); // a new revision: the layer's cache is rebuilt, as after a commit
           cycle.forEach(c -> scorer.score(l, c));
         }))));
-        double o = ortTime(m, calibration, scorer, candidates, ortScores);
+        double o = ortTime(m, prepared, scorer, candidates, ortScores);
         err.printf("  %s: full forward %.1f/s, incremental %.1f/s, ONNX Runtime %.1f/s%n",
             r == 0 ? "warm-up" : "round " + r, perRound / f, perRound / i, perRound / o);
         if (r > 0) {
@@ -179,16 +180,15 @@ final class BenchScoringCommand implements Callable<Integer> {
 
   /**
    * Seconds ONNX Runtime takes for every candidate, its weights fed as inputs (opened and warmed up
-   * first); {@code last} gets each layer's divergences of its last generation, to check against the executor's.
+   * first), all samples in one call (a fixed batch: that many per call, as a stock runtime must);
+   * {@code last} gets each layer's divergences of its last generation, to check against the executor's.
    */
-  private static double ortTime(OnnxModel m, HostTensor calibration, CandidateScorer scorer,
+  private static double ortTime(OnnxModel m, PreparedData calibration, CandidateScorer scorer,
       Map<Layer, List<List<int[]>>> candidates, Map<Layer, float[]> last) {
     ParameterTable weights = ParameterTable.of(m);
-    String input = m.inputs().get(0).name();
-    long batch = m.inputs().get(0).fixedBatch();
+    int all = calibration.data().size();
     try (InferenceEngine ort = Engines.open(m, "ort", "cpu", weights)) {
-      String first = ort.outputNames().get(0);
-      ortRun(ort, input, calibration, batch, first);
+      calibration.firstOutput(ort, all);
       return time(() -> candidates.forEach((layer, cycle) -> {
         float[] original = weights.get(layer.weight());
         List<int[]> sets = cycle.stream().flatMap(List::stream).toList();
@@ -199,7 +199,7 @@ final class BenchScoringCommand implements Callable<Integer> {
             w[i] = 0;
           }
           weights.set(layer.weight(), w);
-          Scores scores = scorer.scoreOutput(ortRun(ort, input, calibration, batch, first));
+          Scores scores = scorer.scoreOutput(calibration.firstOutput(ort, all));
           int j = k - (sets.size() - divergences.length);
           if (j >= 0) {
             divergences[j] = scores.divergence()[0];
@@ -209,39 +209,6 @@ final class BenchScoringCommand implements Callable<Integer> {
         weights.set(layer.weight(), original);
       }));
     }
-  }
-
-  /**
-   * ONNX Runtime's {@code output} on every calibration row: at once, or {@code batch} rows per call
-   * (the last padded with zeros) for an input whose batch is fixed, as ONNX Runtime requires.
-   */
-  private static HostTensor ortRun(InferenceEngine ort, String input, HostTensor calibration, long batch,
-      String output) {
-    int n = (int) calibration.shape()[0];
-    if (batch <= 0 || batch == n) {
-      return ort.run(Map.of(input, calibration), List.of(output)).get(output);
-    }
-    int b = Math.toIntExact(batch);
-    int in = calibration.rowLength();
-    long[] shape = calibration.shape().clone();
-    shape[0] = b;
-    float[] rows = new float[b * in];
-    float[] all = null;
-    long[] outShape = null;
-    for (int from = 0; from < n; from += b) {
-      int count = Math.min(b, n - from);
-      Arrays.fill(rows, 0f);
-      System.arraycopy(calibration.data(), from * in, rows, 0, count * in);
-      HostTensor out = ort.run(Map.of(input, new HostTensor(rows, shape)), List.of(output)).get(output);
-      int per = out.rowLength();
-      if (all == null) {
-        all = new float[n * per];
-        outShape = out.shape().clone();
-        outShape[0] = n;
-      }
-      System.arraycopy(out.data(), 0, all, from * per, count * per);
-    }
-    return new HostTensor(all, outShape);
   }
 
   private static void bump(ParameterTable table) {

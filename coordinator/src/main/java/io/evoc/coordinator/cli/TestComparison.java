@@ -1,16 +1,12 @@
 package io.evoc.coordinator.cli;
 
-import io.evoc.evaluator.data.Batch;
-import io.evoc.evaluator.data.BatchPlan;
 import io.evoc.evaluator.engine.Engines;
 import io.evoc.evaluator.engine.HostTensor;
 import io.evoc.evaluator.engine.InferenceEngine;
 import io.evoc.evaluator.eval.Evaluation;
 import io.evoc.evaluator.scoring.OutputKind;
 import io.evoc.protocol.model.OnnxModel;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,26 +41,10 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
   /** A model's first output, one row of {@code width} values per sample, padding dropped. */
   private record Outputs(float[] rows, int width) {
     static Outputs of(OnnxModel model, PreparedData data, int batchSize) {
-      BatchPlan plan = BatchPlan.of(data.data(), data.input(), batchSize);
-      float[] padded = plan.newBuffer();
-      float[] rows = null;
-      int width = 0;
       try (InferenceEngine engine = Engines.open(model, "ort", "cpu", null)) {
-        List<String> first = List.of(engine.outputNames().get(0));
-        for (Batch b : plan.batches()) {
-          FloatBuffer view = plan.values(b, padded);
-          float[] x = new float[view.remaining()];
-          view.get(x);
-          Map<String, HostTensor> feed = Map.of(data.input().name(), new HostTensor(x, plan.shape(b)));
-          HostTensor out = engine.run(feed, first).get(first.get(0));
-          if (rows == null) {
-            width = out.rowLength();
-            rows = new float[Math.multiplyExact(data.data().size(), width)];
-          }
-          System.arraycopy(out.data(), 0, rows, b.offset() * width, b.count() * width);
-        }
+        HostTensor out = data.firstOutput(engine, batchSize);
+        return new Outputs(out.data(), out.rowLength());
       }
-      return new Outputs(rows == null ? new float[0] : rows, width);
     }
   }
 
