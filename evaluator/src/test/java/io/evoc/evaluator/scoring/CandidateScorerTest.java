@@ -81,7 +81,6 @@ class CandidateScorerTest {
     }
   }
 
-  /** Sorted random index sets, each a fraction of the layer. */
   /**
    * A layer's forward pass starts from the deepest layer input that no weight change has made stale.
    * After every layer has been visited and the second layer's weights change, the first two start
@@ -210,6 +209,7 @@ class CandidateScorerTest {
         .hasMessageContaining("inspect-model");
   }
 
+  /** Sorted random index sets, each a fraction of the layer. */
   static List<int[]> candidates(Layer layer, int count, double fraction, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     int size = (int) layer.size();
