@@ -139,7 +139,8 @@ public final class EvocServer implements AutoCloseable {
       }
       if (coordinator) {
         Coordinator.init(system, new Coordinator.Settings(blobs, dataDir.resolve("jobs"),
-            new JobManager.Limits(config.getInt("evoc.limits.queued-jobs"), config.getInt("evoc.limits.full-feeds")),
+            new JobManager.Limits(config.getInt("evoc.limits.queued-jobs"), config.getInt("evoc.limits.full-feeds"),
+                config.getInt("evoc.journal.snapshot-every")),
             unitTimeout, metrics, apiUrl, token), here);
         if (alone) {
           // A cluster of its own: the coordinator will run here; serving starts once it does.

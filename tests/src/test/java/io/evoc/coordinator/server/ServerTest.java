@@ -152,6 +152,63 @@ class ServerTest {
   }
 
   /**
+   * With a snapshot every few events, a restart rebuilds the job book from the latest snapshot and
+   * the events after it: the same jobs and views, the same feeds (each entry numbered as it was,
+   * the generations the book let go of still gone), the same metrics, and the next job's id.
+   */
+  @Test
+  void theJobBookComesBackFromItsSnapshots(@TempDir Path dir) throws Exception {
+    MlpJob small = new MlpJob(new String[][] {{"method", "de+bits"}, {"sparsity", "0.5"}, {"seed", "5"},
+        {"calib-limit", "200"}, {"population", "8"}, {"generations", "2"}, {"step", "0.25"}, {"repair", "none"},
+        {"swaps", "0"}, {"pareto-population", "8"}, {"pareto-generations", "2"}});
+    Map<String, Object> config = Map.of("evoc.limits.full-feeds", 1, "evoc.journal.snapshot-every", 3);
+    Path data = dir.resolve("data");
+    Object jobs;
+    Map<String, List<Map<String, Object>>> feeds = new java.util.TreeMap<>();
+    try (EvocServer server = start(data, config)) {
+      Api api = new Api(server.port(), TOKEN);
+      for (String id : List.of("j1", "j2")) {
+        Response submitted = api.submit(small.parts());
+        assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+        assertThat(submitted.json().get("id")).isEqualTo(id);
+        assertThat(api.awaitFinished(id, Duration.ofMinutes(5)).get("state")).isEqualTo("succeeded");
+      }
+      jobs = api.get("/api/v1/jobs").json().get("jobs");
+      for (String id : List.of("j1", "j2")) {
+        feeds.put(id, api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES));
+      }
+    }
+    assertThat(feeds.get("j1")).noneMatch(m -> m.get("type").equals("generation"));
+    assertThat(feeds.get("j2")).anyMatch(m -> m.get("type").equals("generation"));
+    long[] snapshot = latestSnapshot(data);
+    assertThat(snapshot[0]).as("snapshots kept").isEqualTo(2);
+    assertThat(snapshot[1]).as("the latest snapshot's sequence number").isGreaterThan(3);
+    try (EvocServer again = start(data, config)) {
+      Api api = new Api(again.port(), TOKEN);
+      assertThat(api.get("/api/v1/jobs").json().get("jobs")).isEqualTo(jobs);
+      for (String id : feeds.keySet()) {
+        assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).as(id).isEqualTo(feeds.get(id));
+      }
+      assertThat(api.get("/metrics").text()).contains("evoc_jobs{state=\"succeeded\"} 2.0");
+      Response next = api.submit(small.parts());
+      assertThat(next.json().get("id")).isEqualTo("j3");
+      assertThat(api.delete("/api/v1/jobs/j3").status()).isEqualTo(202);
+      assertThat(api.awaitFinished("j3", Duration.ofMinutes(2)).get("state")).isEqualTo("cancelled");
+    }
+  }
+
+  /** How many snapshots of the job book the embedded store keeps, and the latest one's sequence number. */
+  private static long[] latestSnapshot(Path data) throws java.sql.SQLException {
+    try (var db = java.sql.DriverManager.getConnection("jdbc:h2:file:" + data.resolve("journal")
+        + ";DB_CLOSE_DELAY=-1;WRITE_DELAY=0", "evoc", "");
+        var rows = db.createStatement().executeQuery(
+            "SELECT COUNT(*), MAX(\"sequence_number\") FROM \"snapshot\" WHERE \"persistence_id\" = 'evoc-jobs'")) {
+      rows.next();
+      return new long[] {rows.getLong(1), rows.getLong(2)};
+    }
+  }
+
+  /**
    * A job whose checkpoint is damaged while the server is down searches again from the start when
    * it comes back, and says so: a {@code started_over} event, and a view that no longer names the
    * damaged checkpoint's cycle. The damaged blob is dropped, and the result is still the command

@@ -67,6 +67,8 @@ public final class Job {
   JobEvent.GenerationRecord lastGeneration;
   /** Generations streamed live since the last checkpoint: its event carries them. Not persisted. */
   final List<JobEvent.GenerationRecord> unpersisted = new ArrayList<>();
+  /** Where this job's checkpoint events are in the book's history, until its generations are let go of. */
+  final List<Integer> checkpointsAt = new ArrayList<>();
 
   Job(String id, JobSpec spec, long submittedMillis) {
     this.id = id;
@@ -134,6 +136,14 @@ public final class Job {
   void dropGenerations() {
     feed.removeIf(m -> m.get("type").equals("generation"));
     feedWhole = false;
+  }
+
+  /** Numbers past {@code n} entries a snapshot let go of (generations: see {@link #dropGenerations}). */
+  void skipEntries(int n) {
+    if (n > 0) {
+      nextSeq += n;
+      feedWhole = false;
+    }
   }
 
   /** Appends to the feed: {@code seq} and {@code type} first, then the fields. */

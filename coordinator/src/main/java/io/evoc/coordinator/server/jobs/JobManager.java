@@ -13,6 +13,7 @@ import io.evoc.protocol.cluster.FinalizeRequest;
 import io.evoc.protocol.cluster.FinalizeResult;
 import io.evoc.protocol.cluster.FinalizerMessage;
 import io.evoc.protocol.jobs.Blob;
+import io.evoc.protocol.jobs.JobBook;
 import io.evoc.protocol.jobs.JobEvent;
 import io.evoc.protocol.jobs.JobSpec;
 import io.evoc.protocol.search.TraceRecord;
@@ -39,11 +40,13 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -140,6 +143,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     private final int fullFeeds;
     /** Finished jobs whose feed is still whole, the earliest finished first. */
     private final Deque<Job> whole = new ArrayDeque<>();
+    /**
+     * Every event applied, in journal order, less the generations let go of: what a snapshot holds
+     * ({@link JobBook}), so that replaying it through {@link #apply} rebuilds this very book.
+     */
+    final List<JobEvent> history = new ArrayList<>();
 
     Jobs(int fullFeeds) {
       this.fullFeeds = fullFeeds;
@@ -153,7 +161,18 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     void finished(Job job) {
       whole.addLast(job);
       while (whole.size() > fullFeeds) {
-        whole.removeFirst().dropGenerations();
+        Job old = whole.removeFirst();
+        old.dropGenerations();
+        for (int at : old.checkpointsAt) {
+          JobEvent e = history.get(at);
+          JobEvent.Checkpointed c = e.getCheckpointed();
+          if (c.getGenerationsCount() > 0) {
+            history.set(at, e.toBuilder().setCheckpointed(c.toBuilder().clearGenerations()
+                .setDroppedGenerations(c.getGenerationsCount())
+                .setLastDropped(c.getGenerations(c.getGenerationsCount() - 1))).build());
+          }
+        }
+        old.checkpointsAt.clear();
       }
     }
 
@@ -199,8 +218,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private volatile boolean stopped;
 
-  /** The book's bounds: jobs waiting or running at once, finished jobs whose feed keeps its generations. */
-  public record Limits(int queued, int fullFeeds) {}
+  /**
+   * The book's bounds: jobs waiting or running at once, finished jobs whose feed keeps its
+   * generations, and how many events go between snapshots (0: none, every restart replays the
+   * whole journal).
+   */
+  public record Limits(int queued, int fullFeeds, int snapshotEvery) {}
 
   public static Behavior<Command> create(BlobStore blobs, Path workRoot, Limits limits, ServerMetrics metrics,
       WorkQueue queue, String blobUrl, String token) {
@@ -231,6 +254,39 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   @Override
   public Jobs emptyState() {
     return new Jobs(limits.fullFeeds());
+  }
+
+  /** Snapshots bound a restart's replay; the journal still keeps every event. */
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return limits.snapshotEvery() > 0 ? RetentionCriteria.snapshotEvery(limits.snapshotEvery(), 2)
+        : RetentionCriteria.disabled();
+  }
+
+  @Override
+  public SnapshotAdapter<Jobs> snapshotAdapter() {
+    return new Snapshots(limits.fullFeeds());
+  }
+
+  /**
+   * A snapshot is the book's history, not its live parts (the generations since the last
+   * checkpoint, which the search runs again after a restart): rebuilt by the same {@link #apply}
+   * as a replay of the journal, it is the book the journal would give.
+   */
+  record Snapshots(int fullFeeds) implements SnapshotAdapter<Jobs> {
+    @Override
+    public Object toJournal(Jobs jobs) {
+      return JobBook.newBuilder().addAllEvents(jobs.history).build();
+    }
+
+    @Override
+    public Jobs fromJournal(Object snapshot) {
+      Jobs jobs = new Jobs(fullFeeds);
+      for (JobEvent e : ((JobBook) snapshot).getEventsList()) {
+        apply(jobs, e);
+      }
+      return jobs;
+    }
   }
 
   @Override
@@ -566,6 +622,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   static Jobs apply(Jobs jobs, JobEvent e) {
     String id = e.getJobId();
     if (e.hasSubmitted()) {
+      jobs.history.add(e);
       Job job = new Job(id, e.getSubmitted(), e.getAtMillis());
       jobs.byId.put(id, job);
       jobs.queue.addLast(id);
@@ -577,8 +634,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     if (job == null) {
       return jobs; // an event for a job this book never had: nothing to apply it to
     }
+    jobs.history.add(e);
     applyTo(jobs, job, e);
     if (e.hasCheckpointed()) {
+      job.checkpointsAt.add(jobs.history.size() - 1);
       List<JobEvent.GenerationRecord> generations = e.getCheckpointed().getGenerationsList();
       // Live, they were streamed as they happened; replayed, they are streamed now.
       int live = Math.min(job.unpersisted.size(), generations.size());
@@ -586,6 +645,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       for (JobEvent.GenerationRecord g : generations.subList(live, generations.size())) {
         job.lastGeneration = g;
         job.publish("generation", g.getAtMillis(), Job.describe(g));
+      }
+      if (e.getCheckpointed().hasLastDropped()) {
+        job.lastGeneration = e.getCheckpointed().getLastDropped();
+        job.skipEntries(e.getCheckpointed().getDroppedGenerations());
       }
       for (TraceRecord r : e.getCheckpointed().getTraceList()) {
         job.layerSparsity.put(r.getLayer(), r.getLayerSparsity());
@@ -669,6 +732,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   /** Jobs unfinished when the node went down run again, the one that was running first. */
   private void recovered(Jobs jobs) {
+    count(jobs); // a recovery from a snapshot alone replays no event
     List<String> waiting = new ArrayList<>(jobs.queue);
     if (!waiting.isEmpty()) {
       context.getLog().info("resuming {} unfinished job(s): {}", waiting.size(), waiting);
