@@ -111,9 +111,11 @@ class ServerTest {
       // What the job published for the evaluators (scoring batch, students) and its checkpoints are
       // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.
       try (var blobs = Files.list(dir.resolve("data/blobs"));
-          var scratch = Files.list(dir.resolve("data/scratch"))) {
+          var scratch = Files.list(dir.resolve("data/scratch"));
+          var pending = Files.list(dir.resolve("data/pending"))) {
         assertThat(blobs.toList()).hasSize(6);
         assertThat(scratch.toList()).isEmpty();
+        assertThat(pending.toList()).as("every checkpoint settled").isEmpty();
       }
 
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
@@ -154,7 +156,8 @@ class ServerTest {
   /**
    * With a snapshot every few events, a restart rebuilds the job book from the latest snapshot and
    * the events after it: the same jobs and views, the same feeds (each entry numbered as it was,
-   * the generations the book let go of still gone), the same metrics, and the next job's id.
+   * the generations the book let go of still gone), the same metrics, and the next job's id. A
+   * checkpoint kept as the node stopped, before the book took it, is deleted when it comes back.
    */
   @Test
   void theJobBookComesBackFromItsSnapshots(@TempDir Path dir) throws Exception {
@@ -183,9 +186,21 @@ class ServerTest {
     long[] snapshot = latestSnapshot(data);
     assertThat(snapshot[0]).as("snapshots kept").isEqualTo(2);
     assertThat(snapshot[1]).as("the latest snapshot's sequence number").isGreaterThan(3);
+    // As a search leaves the store when its node stops between keeping a checkpoint and the job
+    // book persisting the event that names it: the checkpoint, marked pending. And a mark on a
+    // blob a job does name (here the model), as a stop between the event and the mark's removal.
+    BlobStore store = new BlobStore(data.resolve("blobs"));
+    io.evoc.protocol.jobs.Blob orphan = store.putPending("a checkpoint no event names".getBytes(), "j9-checkpoint");
+    io.evoc.protocol.jobs.Blob model = store.putPending(Files.readAllBytes(MLP), "model.onnx");
     try (EvocServer again = start(data, config)) {
       Api api = new Api(again.port(), TOKEN);
       assertThat(api.get("/api/v1/jobs").json().get("jobs")).isEqualTo(jobs);
+      // The book answers once it has recovered, and it sweeps the store as it does.
+      assertThat(store.find(orphan.getSha256())).as("the orphan is deleted").isNull();
+      assertThat(store.find(model.getSha256())).as("a blob a job names is kept").isNotNull();
+      try (var pending = Files.list(data.resolve("pending"))) {
+        assertThat(pending.toList()).isEmpty();
+      }
       for (String id : feeds.keySet()) {
         assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).as(id).isEqualTo(feeds.get(id));
       }

@@ -411,13 +411,21 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Persists a committed cycle, then drops the checkpoint it supersedes: a job keeps only its latest. */
   private Effect<JobEvent, Jobs> checkpoint(Jobs jobs, Checkpoint c) {
     Job job = jobs.get(c.id());
-    if (job == null || job.state.finished()) {
+    Blob fresh = c.checkpointed().getCheckpoint();
+    if (job == null || job.state.finished()) { // no history will name it
+      if (!referenced(jobs).contains(fresh.getSha256())) {
+        dropCheckpoint(fresh, null);
+      }
+      settle(fresh);
       return Effect().none();
     }
     Blob old = job.checkpoint;
     return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed().toBuilder()
             .addAllGenerations(job.unpersisted)).build())
-        .thenRun(after -> dropCheckpoint(old, c.checkpointed().getCheckpoint()));
+        .thenRun(after -> {
+          settle(fresh);
+          dropCheckpoint(old, fresh);
+        });
   }
 
   private void dropCheckpoint(Blob old, Blob kept) {
@@ -429,6 +437,33 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     } catch (java.io.IOException e) {
       context.getLog().warn("cannot delete superseded checkpoint {}: {}", old.getSha256(), e.getMessage());
     }
+  }
+
+  /** A checkpoint the worker kept pending is named by the history now (or never will be, and is gone). */
+  private void settle(Blob checkpoint) {
+    try {
+      blobs.settle(checkpoint);
+    } catch (java.io.IOException e) {
+      context.getLog().warn("cannot settle checkpoint {}: {}", checkpoint.getSha256(), e.getMessage());
+    }
+  }
+
+  /** Every blob the book's jobs name: their inputs, their checkpoints, their outputs. */
+  static Set<String> referenced(Jobs jobs) {
+    Set<String> named = new java.util.HashSet<>();
+    for (Job job : jobs.byId.values()) {
+      JobSpec s = job.spec;
+      for (Blob b : List.of(s.getModel(), s.getCalib(), s.getCalibLabels(), s.getTest(), s.getTestLabels())) {
+        named.add(b.getSha256());
+      }
+      if (job.checkpoint != null) {
+        named.add(job.checkpoint.getSha256());
+      }
+      if (job.outputs != null) {
+        JobRunner.outputs(job.outputs).forEach(b -> named.add(b.getSha256()));
+      }
+    }
+    return named;
   }
 
   /** The search is over (or was cancelled, or stopped with the book): on to a finalizer. */
@@ -733,6 +768,15 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Jobs unfinished when the node went down run again, the one that was running first. */
   private void recovered(Jobs jobs) {
     count(jobs); // a recovery from a snapshot alone replays no event
+    try {
+      List<String> orphans = blobs.sweepPending(referenced(jobs));
+      if (!orphans.isEmpty()) {
+        context.getLog().info("deleted {} checkpoint(s) kept as the node stopped, before the job book took them: {}",
+            orphans.size(), orphans);
+      }
+    } catch (java.io.IOException e) {
+      context.getLog().warn("cannot sweep pending checkpoints: {}", e.getMessage());
+    }
     List<String> waiting = new ArrayList<>(jobs.queue);
     if (!waiting.isEmpty()) {
       context.getLog().info("resuming {} unfinished job(s): {}", waiting.size(), waiting);

@@ -99,7 +99,11 @@ final class WorkerListener implements CompressCommand.Listener {
   private void keep(SearchCheckpoint checkpoint) {
     List<TraceRecord> fresh = checkpoint.getTraceList().subList(traced, checkpoint.getTraceCount());
     traced = checkpoint.getTraceCount();
-    latest = keep(checkpoint.toByteArray(), id + "-checkpoint");
+    try { // pending until the job book has persisted the event that names it
+      latest = blobs.putPending(checkpoint.toByteArray(), id + "-checkpoint");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep " + id + "-checkpoint", e);
+    }
     book.tell(new JobManager.Checkpoint(id, JobEvent.Checkpointed.newBuilder().setCheckpoint(latest)
         .addAllTrace(fresh).build()));
   }
@@ -125,13 +129,5 @@ final class WorkerListener implements CompressCommand.Listener {
   /** Deletes what this run published for the evaluators: called once the search has ended. */
   void cleanUp() {
     scoring.cleanUp();
-  }
-
-  private Blob keep(byte[] bytes, String name) {
-    try {
-      return blobs.putBytes(bytes, name);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot keep " + name, e);
-    }
   }
 }
