@@ -101,6 +101,7 @@ class ServerTest {
       List<Map<String, Object>> evaluators = (List<Map<String, Object>>) api.get("/api/v1/cluster").json()
           .get("evaluators");
       assertThat(evaluators).hasSize(1);
+      assertThat(evaluators.get(0)).containsKeys("candidates_per_second", "recent_candidates_per_second");
       assertThat(((Number) evaluators.get(0).get("candidates_scored")).longValue()).isGreaterThanOrEqualTo(searched);
       assertThat(metric(metrics, "evoc_work_scored_total", "queue=\"finalizer\""))
           .isGreaterThanOrEqualTo(((List<?>) report.get("front")).size());

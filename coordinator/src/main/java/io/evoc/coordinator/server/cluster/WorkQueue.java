@@ -76,6 +76,7 @@ public final class WorkQueue {
     int credit;
     long scored;
     long nanos;
+    final RecentRate recent = new RecentRate(nowSecond());
     long lastSeenMillis;
     int failuresInARow;
     long lastFailureNanos;
@@ -95,11 +96,17 @@ public final class WorkQueue {
   /**
    * An evaluator as {@code GET /api/v1/cluster} shows it.
    *
+   * @param candidatesPerSecond while busy: candidates scored over the time spent scoring them, since it joined
+   * @param recentPerSecond candidates scored over the last minute of wall time (since it joined, when sooner)
    * @param failing passed over for work (see the class comment)
    * @param lastError its last unit's error while it fails in a row; empty otherwise
    */
   public record EvaluatorView(String ref, String device, String numerics, long candidatesScored,
-      double candidatesPerSecond, long lastSeenMillis, boolean failing, String lastError) {}
+      double candidatesPerSecond, double recentPerSecond, long lastSeenMillis, boolean failing, String lastError) {}
+
+  private static long nowSecond() {
+    return java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime());
+  }
 
   /** Warnings for the log, collected under the lock and taken by the actor. */
   private final List<String> warnings = new ArrayList<>();
@@ -209,6 +216,7 @@ public final class WorkQueue {
       e.lastSeenMillis = System.currentTimeMillis();
       e.scored += r.getDivergenceCount();
       e.nanos += r.getNanos();
+      e.recent.add(r.getDivergenceCount(), nowSecond());
     }
     Pending p = pending.get(r.getUnitId());
     if (p == null) {
@@ -312,7 +320,7 @@ public final class WorkQueue {
     for (Map.Entry<String, Evaluator> e : evaluators.entrySet()) {
       Evaluator v = e.getValue();
       out.add(new EvaluatorView(e.getKey(), v.device, v.numerics, v.scored, v.nanos == 0 ? 0 : v.scored / (v.nanos / 1e9),
-          v.lastSeenMillis, v.failing(System.nanoTime()), v.lastError));
+          v.recent.perSecond(nowSecond()), v.lastSeenMillis, v.failing(System.nanoTime()), v.lastError));
     }
     return out;
   }

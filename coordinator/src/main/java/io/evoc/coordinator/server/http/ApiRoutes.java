@@ -200,7 +200,8 @@ public final class ApiRoutes extends AllDirectives {
       for (WorkQueue.EvaluatorView e : queue.evaluators()) {
         evaluators.add(Map.of("evaluator", e.ref(), "device", e.device(), "numerics", e.numerics(),
             "candidates_scored", e.candidatesScored(),
-            "candidates_per_second", Math.round(e.candidatesPerSecond() * 10) / 10.0, "last_seen_ms",
+            "candidates_per_second", Math.round(e.candidatesPerSecond() * 10) / 10.0,
+            "recent_candidates_per_second", Math.round(e.recentPerSecond() * 10) / 10.0, "last_seen_ms",
             e.lastSeenMillis(), "failing", e.failing(), "last_error", e.lastError()));
       }
     }
