@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -20,16 +22,16 @@ import java.util.regex.Pattern;
  * valid name, and a node reading a shared store never sees one. What a run publishes for the
  * evaluators only while it needs it (scoring batches, students) goes into a scratch store beside
  * it ({@code scratch}, a sibling): deleting one of those never takes a kept blob that happens to
- * have the same bytes (a student can be byte for byte a job's decompressed model). A blob kept
- * before the record that names it is persisted is marked in {@code pending}, a sibling too, until
- * the record is, so that one the node stopped in between leaves behind can be found and deleted.
+ * have the same bytes (a student can be byte for byte a job's decompressed model). A blob kept only
+ * while a record names it (a checkpoint) is marked in {@code transient}, a sibling too, so that one
+ * a stopped node left behind unnamed can be found and deleted.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private final Path dir;
   private final Path incoming;
-  /** One empty file per pending blob, by SHA-256: see {@link #putPending}. */
-  private final Path pending;
+  /** One empty file per transient blob, by SHA-256: see {@link #putTransient}. */
+  private final Path marks;
 
   /** Temporary files untouched for this long are left over from a crash (see {@link #clearIncoming}). */
   private static final Duration ABANDONED = Duration.ofHours(1);
@@ -45,12 +47,12 @@ public final class BlobStore {
   private BlobStore(Path dir, boolean withScratch) {
     this.dir = dir;
     this.incoming = dir.resolveSibling("incoming");
-    this.pending = dir.resolveSibling("pending");
+    this.marks = dir.resolveSibling("transient");
     this.scratch = withScratch ? new BlobStore(dir.resolveSibling("scratch"), false) : null;
     try {
       Files.createDirectories(dir);
       Files.createDirectories(incoming);
-      Files.createDirectories(pending);
+      Files.createDirectories(marks);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir, e);
     }
@@ -103,38 +105,35 @@ public final class BlobStore {
   }
 
   /**
-   * Bytes kept ahead of the record that will name them (a search checkpoint, before the job book
-   * persists its event), marked pending first: a node that stops before {@link #settle} leaves the
-   * mark, and {@link #sweepPending} then deletes the blob unless a record names it after all.
+   * Bytes kept only while a record names them (a search checkpoint: while the job book's history
+   * does), marked as such before they are written. The mark goes with the blob ({@link #delete}),
+   * so a node that stops between keeping one and its record, or between the record that supersedes
+   * it and its deletion, leaves a marked blob that {@link #sweepTransient} finds.
    */
-  public Blob putPending(byte[] bytes, String name) throws IOException {
+  public Blob putTransient(byte[] bytes, String name) throws IOException {
     String sha = BlobRoute.sha256(bytes);
-    Files.write(pending.resolve(sha), new byte[0]);
+    Files.write(marks.resolve(sha), new byte[0]);
     Path tmp = temporary();
     Files.write(tmp, bytes);
     return put(tmp, sha, name);
   }
 
-  /** A pending blob is now named by a record: its mark goes. */
-  public void settle(Blob blob) throws IOException {
-    Files.deleteIfExists(pending.resolve(path(blob).getFileName()));
-  }
-
   /**
-   * Deletes every pending blob that {@code named} does not hold (a checkpoint stored as the node
-   * stopped, before the job book took it), and every mark.
+   * Deletes every transient blob that {@code named} does not hold, with its mark.
    *
    * @return the SHA-256s of the blobs deleted
    */
-  public List<String> sweepPending(java.util.Set<String> named) throws IOException {
-    List<String> deleted = new java.util.ArrayList<>();
-    try (var marks = Files.list(pending)) {
-      for (Path mark : (Iterable<Path>) marks::iterator) {
+  public List<String> sweepTransient(Set<String> named) throws IOException {
+    List<String> deleted = new ArrayList<>();
+    try (var all = Files.list(marks)) {
+      for (Path mark : (Iterable<Path>) all::iterator) {
         String sha = mark.getFileName().toString();
-        if (SHA256.matcher(sha).matches() && !named.contains(sha) && Files.deleteIfExists(dir.resolve(sha))) {
-          deleted.add(sha);
+        if (!named.contains(sha)) {
+          if (SHA256.matcher(sha).matches() && Files.deleteIfExists(dir.resolve(sha))) {
+            deleted.add(sha);
+          }
+          Files.deleteIfExists(mark);
         }
-        Files.deleteIfExists(mark);
       }
     }
     return deleted;
@@ -197,9 +196,10 @@ public final class BlobStore {
     return bytes;
   }
 
-  /** Removes a blob nothing refers to any more (a superseded checkpoint); absent is fine. */
+  /** Removes a blob nothing refers to any more (a superseded checkpoint), and its transient mark; absent is fine. */
   public void delete(Blob blob) throws IOException {
     Files.deleteIfExists(path(blob));
+    Files.deleteIfExists(marks.resolve(blob.getSha256()));
   }
 
   public Path path(Blob blob) {

@@ -113,10 +113,10 @@ class ServerTest {
       // gone; its inputs (model, images, labels) and outputs (artifact, report, model.onnx) stay.
       try (var blobs = Files.list(dir.resolve("data/blobs"));
           var scratch = Files.list(dir.resolve("data/scratch"));
-          var pending = Files.list(dir.resolve("data/pending"))) {
+          var marks = Files.list(dir.resolve("data/transient"))) {
         assertThat(blobs.toList()).hasSize(6);
         assertThat(scratch.toList()).isEmpty();
-        assertThat(pending.toList()).as("every checkpoint settled").isEmpty();
+        assertThat(marks.toList()).as("no checkpoint left").isEmpty();
       }
 
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
@@ -155,20 +155,22 @@ class ServerTest {
   }
 
   /**
-   * With a snapshot every few events, a restart rebuilds the job book from the latest snapshot and
-   * the events after it: the same jobs and views, the same feeds (each entry numbered as it was,
-   * the generations the book let go of still gone), the same metrics, and the next job's id. A
-   * checkpoint kept as the node stopped, before the book took it, is deleted when it comes back.
+   * With a snapshot after every event, a restart rebuilds the job book from the latest snapshot
+   * alone: the same jobs and views, the same feeds (each entry numbered as it was, the generations
+   * the book let go of still gone), the same metrics, and the next job's id. A checkpoint a stopped
+   * node left unnamed is deleted when it comes back. With snapshots off, the whole journal is
+   * replayed again, and the generations come back.
    */
   @Test
   void theJobBookComesBackFromItsSnapshots(@TempDir Path dir) throws Exception {
     MlpJob small = new MlpJob(new String[][] {{"method", "de+bits"}, {"sparsity", "0.5"}, {"seed", "5"},
         {"calib-limit", "200"}, {"population", "8"}, {"generations", "2"}, {"step", "0.25"}, {"repair", "none"},
         {"swaps", "0"}, {"pareto-population", "8"}, {"pareto-generations", "2"}});
-    Map<String, Object> config = Map.of("evoc.limits.full-feeds", 1, "evoc.journal.snapshot-every", 3);
+    Map<String, Object> config = Map.of("evoc.limits.full-feeds", 1, "evoc.journal.snapshot-every", 1);
     Path data = dir.resolve("data");
     Object jobs;
     Map<String, List<Map<String, Object>>> feeds = new java.util.TreeMap<>();
+    List<Map<String, Object>> firstWhole = null;
     try (EvocServer server = start(data, config)) {
       Api api = new Api(server.port(), TOKEN);
       for (String id : List.of("j1", "j2")) {
@@ -176,31 +178,33 @@ class ServerTest {
         assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
         assertThat(submitted.json().get("id")).isEqualTo(id);
         assertThat(api.awaitFinished(id, Duration.ofMinutes(5)).get("state")).isEqualTo("succeeded");
+        if (firstWhole == null) {
+          firstWhole = api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES);
+        }
       }
       jobs = api.get("/api/v1/jobs").json().get("jobs");
       for (String id : List.of("j1", "j2")) {
         feeds.put(id, api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES));
       }
     }
-    assertThat(feeds.get("j1")).noneMatch(m -> m.get("type").equals("generation"));
+    assertThat(feeds.get("j1")).isEqualTo(withoutGenerations(firstWhole));
     assertThat(feeds.get("j2")).anyMatch(m -> m.get("type").equals("generation"));
-    long[] snapshot = latestSnapshot(data);
-    assertThat(snapshot[0]).as("snapshots kept").isEqualTo(2);
-    assertThat(snapshot[1]).as("the latest snapshot's sequence number").isGreaterThan(3);
+    assertThat(sequenceNumber(data, "snapshot")).as("the latest snapshot is after the last event")
+        .isEqualTo(sequenceNumber(data, "event_journal")).isGreaterThan(10);
     // As a search leaves the store when its node stops between keeping a checkpoint and the job
-    // book persisting the event that names it: the checkpoint, marked pending. And a mark on a
-    // blob a job does name (here the model), as a stop between the event and the mark's removal.
+    // book persisting the event that names it: the checkpoint, marked transient. And a mark on a
+    // blob a job does name (here the model).
     BlobStore store = new BlobStore(data.resolve("blobs"));
-    io.evoc.protocol.jobs.Blob orphan = store.putPending("a checkpoint no event names".getBytes(), "j9-checkpoint");
-    io.evoc.protocol.jobs.Blob model = store.putPending(Files.readAllBytes(MLP), "model.onnx");
+    io.evoc.protocol.jobs.Blob orphan = store.putTransient("a checkpoint no event names".getBytes(), "j9-checkpoint");
+    io.evoc.protocol.jobs.Blob model = store.putTransient(Files.readAllBytes(MLP), "model.onnx");
     try (EvocServer again = start(data, config)) {
       Api api = new Api(again.port(), TOKEN);
       assertThat(api.get("/api/v1/jobs").json().get("jobs")).isEqualTo(jobs);
       // The book answers once it has recovered, and it sweeps the store as it does.
       assertThat(store.find(orphan.getSha256())).as("the orphan is deleted").isNull();
       assertThat(store.find(model.getSha256())).as("a blob a job names is kept").isNotNull();
-      try (var pending = Files.list(data.resolve("pending"))) {
-        assertThat(pending.toList()).isEmpty();
+      try (var marks = Files.list(data.resolve("transient"))) {
+        assertThat(marks.map(m -> m.getFileName().toString())).containsExactly(model.getSha256());
       }
       for (String id : feeds.keySet()) {
         assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).as(id).isEqualTo(feeds.get(id));
@@ -211,16 +215,20 @@ class ServerTest {
       assertThat(api.delete("/api/v1/jobs/j3").status()).isEqualTo(202);
       assertThat(api.awaitFinished("j3", Duration.ofMinutes(2)).get("state")).isEqualTo("cancelled");
     }
+    try (EvocServer whole = start(data, Map.of("evoc.journal.snapshot-every", 0))) {
+      Api api = new Api(whole.port(), TOKEN);
+      assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(firstWhole);
+    }
   }
 
-  /** How many snapshots of the job book the embedded store keeps, and the latest one's sequence number. */
-  private static long[] latestSnapshot(Path data) throws java.sql.SQLException {
+  /** The highest sequence number of the job book's rows in a table of the embedded store. */
+  private static long sequenceNumber(Path data, String table) throws java.sql.SQLException {
     try (var db = java.sql.DriverManager.getConnection("jdbc:h2:file:" + data.resolve("journal")
         + ";DB_CLOSE_DELAY=-1;WRITE_DELAY=0", "evoc", "");
-        var rows = db.createStatement().executeQuery(
-            "SELECT COUNT(*), MAX(\"sequence_number\") FROM \"snapshot\" WHERE \"persistence_id\" = 'evoc-jobs'")) {
+        var rows = db.createStatement().executeQuery("SELECT MAX(\"sequence_number\") FROM \"" + table
+            + "\" WHERE \"persistence_id\" = 'evoc-jobs'")) {
       rows.next();
-      return new long[] {rows.getLong(1), rows.getLong(2)};
+      return rows.getLong(1);
     }
   }
 

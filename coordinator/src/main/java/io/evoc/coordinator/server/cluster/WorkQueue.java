@@ -105,7 +105,7 @@ public final class WorkQueue {
       double candidatesPerSecond, double recentPerSecond, long lastSeenMillis, boolean failing, String lastError) {}
 
   private static long nowSecond() {
-    return java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime());
+    return Math.floorDiv(System.nanoTime(), 1_000_000_000L); // nanoTime may be negative
   }
 
   /** Warnings for the log, collected under the lock and taken by the actor. */

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,11 +42,13 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
@@ -263,6 +266,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         : RetentionCriteria.disabled();
   }
 
+  /** Without snapshots, the whole journal: an earlier run's snapshots are not read either. */
+  @Override
+  public Recovery recovery() {
+    return limits.snapshotEvery() > 0 ? super.recovery()
+        : Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
+  }
+
   @Override
   public SnapshotAdapter<Jobs> snapshotAdapter() {
     return new Snapshots(limits.fullFeeds());
@@ -416,16 +426,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       if (!referenced(jobs).contains(fresh.getSha256())) {
         dropCheckpoint(fresh, null);
       }
-      settle(fresh);
       return Effect().none();
     }
     Blob old = job.checkpoint;
     return Effect().persist(event(c.id()).setCheckpointed(c.checkpointed().toBuilder()
             .addAllGenerations(job.unpersisted)).build())
-        .thenRun(after -> {
-          settle(fresh);
-          dropCheckpoint(old, fresh);
-        });
+        .thenRun(after -> dropCheckpoint(old, fresh));
   }
 
   private void dropCheckpoint(Blob old, Blob kept) {
@@ -434,23 +440,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     try {
       blobs.delete(old);
-    } catch (java.io.IOException e) {
-      context.getLog().warn("cannot delete superseded checkpoint {}: {}", old.getSha256(), e.getMessage());
-    }
-  }
-
-  /** A checkpoint the worker kept pending is named by the history now (or never will be, and is gone). */
-  private void settle(Blob checkpoint) {
-    try {
-      blobs.settle(checkpoint);
-    } catch (java.io.IOException e) {
-      context.getLog().warn("cannot settle checkpoint {}: {}", checkpoint.getSha256(), e.getMessage());
+    } catch (IOException e) {
+      context.getLog().warn("cannot delete checkpoint {}: {}", old.getSha256(), e.getMessage());
     }
   }
 
   /** Every blob the book's jobs name: their inputs, their checkpoints, their outputs. */
   static Set<String> referenced(Jobs jobs) {
-    Set<String> named = new java.util.HashSet<>();
+    Set<String> named = new HashSet<>();
     for (Job job : jobs.byId.values()) {
       JobSpec s = job.spec;
       for (Blob b : List.of(s.getModel(), s.getCalib(), s.getCalibLabels(), s.getTest(), s.getTestLabels())) {
@@ -585,7 +582,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       for (Blob b : fetched.added()) {
         try {
           blobs.delete(b);
-        } catch (java.io.IOException ex) {
+        } catch (IOException ex) {
           context.getLog().warn("job {}: cannot delete blob {}: {}", id, b.getSha256(), ex.getMessage());
         }
       }
@@ -768,14 +765,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Jobs unfinished when the node went down run again, the one that was running first. */
   private void recovered(Jobs jobs) {
     count(jobs); // a recovery from a snapshot alone replays no event
-    try {
-      List<String> orphans = blobs.sweepPending(referenced(jobs));
+    try { // never in the way of recovery: what it cannot delete now, a later recovery will
+      List<String> orphans = blobs.sweepTransient(referenced(jobs));
       if (!orphans.isEmpty()) {
-        context.getLog().info("deleted {} checkpoint(s) kept as the node stopped, before the job book took them: {}",
+        context.getLog().info("deleted {} checkpoint(s) no job names (the node stopped before it took or dropped them): {}",
             orphans.size(), orphans);
       }
-    } catch (java.io.IOException e) {
-      context.getLog().warn("cannot sweep pending checkpoints: {}", e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      context.getLog().warn("cannot sweep the checkpoints no job names: {}", oneLine(e));
     }
     List<String> waiting = new ArrayList<>(jobs.queue);
     if (!waiting.isEmpty()) {

@@ -99,8 +99,8 @@ final class WorkerListener implements CompressCommand.Listener {
   private void keep(SearchCheckpoint checkpoint) {
     List<TraceRecord> fresh = checkpoint.getTraceList().subList(traced, checkpoint.getTraceCount());
     traced = checkpoint.getTraceCount();
-    try { // pending until the job book has persisted the event that names it
-      latest = blobs.putPending(checkpoint.toByteArray(), id + "-checkpoint");
+    try { // kept while the job book's history names it
+      latest = blobs.putTransient(checkpoint.toByteArray(), id + "-checkpoint");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot keep " + id + "-checkpoint", e);
     }

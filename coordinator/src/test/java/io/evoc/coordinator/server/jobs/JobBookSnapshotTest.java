@@ -53,6 +53,22 @@ class JobBookSnapshotTest {
     assertThat(book.get("j1").feedAfter(6)).extracting(m -> m.get("seq")).containsExactly(9, 10, 11);
   }
 
+  @Test
+  void aSnapshotTakenWithFewerWholeFeedsKeepsWhatItLetGo() {
+    List<JobEvent> journal = journal();
+    int k = journal.size() - 1; // before j3 is cancelled: j1's generations are gone, j2's kept
+    JobManager.Jobs before = replay(new JobManager.Jobs(FULL_FEEDS), journal.subList(0, k));
+    JobManager.Snapshots more = new JobManager.Snapshots(3);
+    JobManager.Jobs restored = replay(more.fromJournal(new JobManager.Snapshots(FULL_FEEDS).toJournal(before)),
+        journal.subList(k, journal.size()));
+    // With three whole feeds j2 keeps its generations; j1's stay gone, its entries numbered as they were.
+    JobManager.Jobs whole = replay(new JobManager.Jobs(FULL_FEEDS), journal);
+    assertThat(restored.get("j1").feedAfter(-1)).isEqualTo(whole.get("j1").feedAfter(-1));
+    assertThat(restored.get("j1").view()).isEqualTo(whole.get("j1").view());
+    assertThat(restored.get("j2").feedAfter(-1)).isEqualTo(replay(new JobManager.Jobs(3), journal).get("j2").feedAfter(-1))
+        .anyMatch(m -> m.get("type").equals("generation"));
+  }
+
   private static void assertSameBook(JobManager.Jobs actual, JobManager.Jobs expected, String as) {
     assertThat(actual.byId.keySet()).as(as).containsExactlyElementsOf(expected.byId.keySet());
     assertThat(actual.queue).as(as).containsExactlyElementsOf(expected.queue);
@@ -75,7 +91,8 @@ class JobBookSnapshotTest {
 
   /**
    * Three jobs, interleaved as a node's journal has them: j1 runs (two checkpoints, then its
-   * outputs), j2 is submitted meanwhile and runs after it, j3 is cancelled mid-search.
+   * outputs), j2 is submitted meanwhile and runs after it, j3 starts over after a restart (its
+   * checkpoint unreadable) and is cancelled mid-search.
    */
   private static List<JobEvent> journal() {
     List<JobEvent> events = new ArrayList<>();
@@ -99,6 +116,10 @@ class JobBookSnapshotTest {
     }
     events.add(event.apply("j3", JobEvent.newBuilder().setStarted(JobEvent.Started.newBuilder().setAttempt(1))));
     events.add(event.apply("j3", JobEvent.newBuilder().setCheckpointed(checkpoint("j3", 1, 4))));
+    events.add(event.apply("j3", JobEvent.newBuilder().setStarted(JobEvent.Started.newBuilder().setAttempt(2)
+        .setResumedCycle(1))));
+    events.add(event.apply("j3", JobEvent.newBuilder().setStartedOver("cannot resume from the checkpoint")));
+    events.add(event.apply("j3", JobEvent.newBuilder().setCheckpointed(checkpoint("j3", 1, 2))));
     events.add(event.apply("j3", JobEvent.newBuilder().setCancelled(JobEvent.Cancelled.getDefaultInstance())));
     return events;
   }
