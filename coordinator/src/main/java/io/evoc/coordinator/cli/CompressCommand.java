@@ -210,6 +210,8 @@ public final class CompressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    plan(); // the flags first: their errors name no file
+    OutputFiles.check(OutputFiles.named("--out", out, "--report", report), search.inputs());
     run(spec.commandLine().getOut(), spec.commandLine().getErr(), null);
     return 0;
   }
@@ -411,8 +413,9 @@ public final class CompressCommand implements Callable<Integer> {
         summary.positions(), summary.indices(), summary.codebooks(), summary.graph(), summary.headers());
     out.printf("parameter ratio %.1fx (%.1fx without codebooks), file ratio %.1fx%s%n",
         summary.parameterRatio(parameters, true), summary.parameterRatio(parameters, false),
-        (double) onnxBytes / summary.file(), test == null ? "" : String.format(
-            ", test accuracy %.2f%% (teacher %.2f%%)", 100 * test.studentAccuracy(), 100 * test.teacherAccuracy()));
+        (double) onnxBytes / summary.file(), test == null || Double.isNaN(test.teacherAccuracy()) ? ""
+            : String.format(", test accuracy %.2f%% (teacher %.2f%%)", 100 * test.studentAccuracy(),
+                100 * test.teacherAccuracy()));
     out.flush();
   }
 

@@ -25,6 +25,7 @@ final class DecompressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    OutputFiles.check(OutputFiles.named("--out", out), OutputFiles.named("container", container));
     OnnxModel model = ModelPacking.rebuild(ContainerFile.read(container), container.toString());
     model.write(out);
     spec.commandLine().getErr().printf("decompress: %s -> %s%n", container, out);

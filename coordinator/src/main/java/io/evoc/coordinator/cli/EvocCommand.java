@@ -49,7 +49,20 @@ public final class EvocCommand implements Runnable {
   /** The configured command line; tests execute it in-process. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new EvocCommand());
+    // A flag picocli cannot take (an unknown one, a value of the wrong type, one missing): one line
+    // that names it and where the help is, not the whole usage.
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine cmd = e.getCommandLine();
+      String help = "evoc " + (cmd.getParent() == null ? "" : cmd.getCommandSpec().qualifiedName(" ")
+          .replaceFirst("^evoc ", "") + " ") + "--help";
+      cmd.getErr().println("evoc: " + e.getMessage().replace('\n', ' ').strip() + " (see " + help + ")");
+      return 2;
+    });
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof java.nio.file.FileSystemException f) { // a file that cannot be read or written
+        cmd.getErr().println("evoc: " + f.getFile() + ": " + OutputFiles.reason(f));
+        return 2;
+      }
       if (isUserError(e)) {
         cmd.getErr().println("evoc: " + e.getMessage());
         return 2;

@@ -1,5 +1,7 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.evaluator.data.DataSpec;
+
 import io.evoc.coordinator.search.Ranges;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
@@ -23,7 +25,7 @@ final class SearchOptions {
   @Option(names = "--calib", required = true, paramLabel = "DATA", description = "Calibration inputs, unlabelled (labels, where the data has them, are read only by compress's --max-accuracy-drop).")
   String calib;
 
-  @Option(names = "--calib-limit", defaultValue = "0", paramLabel = "N", description = "Calibration samples loaded, the first N (default: all); distillation trains on all of them.")
+  @Option(names = "--calib-limit", defaultValue = "0", paramLabel = "N", description = "Calibration samples loaded, the first N (default 0: all); distillation trains on all of them.")
   int calibLimit;
 
   @Option(names = "--search-samples", defaultValue = "1000", paramLabel = "N", description = "The first N calibration samples score the candidates: best, samples the teacher was not trained on (default ${DEFAULT-VALUE}).")
@@ -83,8 +85,15 @@ final class SearchOptions {
   @Mixin PreprocessingOptions preprocessing;
 
   SearchSettings settings(Method method) {
-    if (calibLimit < 0 || searchSamples < 1 || testLimit < 0) {
-      throw new IllegalArgumentException("--calib-limit must be >= 0 (0: all), --search-samples >= 1, --test-limit >= 0");
+    if (calibLimit < 0) {
+      throw new IllegalArgumentException("--calib-limit " + calibLimit + ": expected 0 (all) or more");
+    }
+    if (testLimit < 0) {
+      throw new IllegalArgumentException("--test-limit " + testLimit + ": expected 0 (all) or more");
+    }
+    Ranges.check("--search-samples", searchSamples, 1, 1_000_000);
+    if (sparsity != null && sparsity.isNaN()) {
+      throw new IllegalArgumentException("--sparsity NaN: expected a fraction in (0, 1)");
     }
     Ranges.check("--prior-samples", priorSamples, 1, 1_000_000);
     return new SearchSettings(sparsity == null ? Double.NaN : sparsity, parseGoals(layerSparsity), method,
@@ -138,10 +147,15 @@ final class SearchOptions {
       if (eq <= 0) {
         throw new IllegalArgumentException("--layer-sparsity '" + part + "': expected NAME=FRACTION");
       }
+      String name = part.substring(0, eq).trim();
+      double goal;
       try {
-        goals.put(part.substring(0, eq).trim(), Double.parseDouble(part.substring(eq + 1).trim()));
+        goal = Double.parseDouble(part.substring(eq + 1).trim());
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("--layer-sparsity '" + part + "': '" + part.substring(eq + 1) + "' is not a number");
+      }
+      if (goals.put(name, goal) != null) {
+        throw new IllegalArgumentException("--layer-sparsity names '" + name + "' twice");
       }
     }
     return goals;
@@ -159,6 +173,9 @@ final class SearchOptions {
       case "m" -> v * 60e3;
       default -> v * 3600e3;
     };
+    if (Math.round(millis) < 1) {
+      throw new IllegalArgumentException("--time-budget '" + text + "': expected more than nothing");
+    }
     return Duration.ofMillis(Math.round(millis));
   }
 
@@ -169,5 +186,11 @@ final class SearchOptions {
       case "distill" -> Repair.DISTILL;
       default -> throw new IllegalArgumentException("--repair '" + text + "': expected none, ls or distill");
     };
+  }
+
+  /** The files the run reads, by flag, which its outputs must not name. */
+  Map<String, Path> inputs() {
+    return OutputFiles.named("--model", model, "--calib", DataSpec.parse(calib).path(), "--test",
+        test == null ? null : DataSpec.parse(test).path());
   }
 }

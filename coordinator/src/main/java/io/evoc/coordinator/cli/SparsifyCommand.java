@@ -38,6 +38,7 @@ final class SparsifyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     SearchSettings settings = search.settings(parseMethod(method));
+    OutputFiles.check(OutputFiles.named("--out", out, "--report", report), search.inputs());
     SparsifyResult result;
     SparsifyJob job = new SparsifyJob(search);
     try (job) {
@@ -57,8 +58,7 @@ final class SparsifyCommand implements Callable<Integer> {
     spec.commandLine().getErr().printf("sparsify: %s, %.1f%% sparse, calibration divergence %.5f, agreement %.4f, "
         + "%.0f candidates/s, %.1f s%s%n", result.stopReason(), 100 * result.sparsity(), result.divergence(),
         result.agreement(), result.candidatesPerSecond(), result.seconds(),
-        comparison == null ? "" : String.format(", test accuracy %.2f%% (teacher %.2f%%), test KL %.5f",
-            100 * comparison.studentAccuracy(), 100 * comparison.teacherAccuracy(), comparison.kl()));
+        comparison == null ? "" : comparison.summary());
     spec.commandLine().getErr().flush();
     return 0;
   }

@@ -69,6 +69,7 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
     int[] labels = reference.data().data().labels();
     int n = reference.data().data().size();
     int classes = to.width();
+    reference.data().data().checkLabels(classes);
     long teacherCorrect = 0;
     long studentCorrect = 0;
     long agree = 0;
@@ -96,13 +97,22 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
         labels == null ? nan : (double) studentCorrect / n, kl / n, (double) agree / n, divergences);
   }
 
+  /** As the end of a run prints it: accuracy where the test data has labels, then the KL. */
+  String summary() {
+    return (Double.isNaN(teacherAccuracy) ? ""
+        : String.format(", test accuracy %.2f%% (teacher %.2f%%)", 100 * studentAccuracy, 100 * teacherAccuracy))
+        + String.format(", test KL %.5f", kl);
+  }
+
   /** As a report holds it. */
   Map<String, Object> describe(String source) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("data", source);
     t.put("samples", samples);
-    t.put("teacher_accuracy", teacherAccuracy);
-    t.put("student_accuracy", studentAccuracy);
+    if (!Double.isNaN(teacherAccuracy)) { // unlabelled test data: no accuracy, the rest stands
+      t.put("teacher_accuracy", teacherAccuracy);
+      t.put("student_accuracy", studentAccuracy);
+    }
     t.put("kl", kl);
     t.put("agreement", agreement);
     return t;

@@ -65,6 +65,10 @@ final class TrainCommand implements Callable<Integer> {
     if (holdOut < 0) {
       throw new IllegalArgumentException("--hold-out must be 0 or more, got " + holdOut);
     }
+    if (limit < 0) {
+      throw new IllegalArgumentException("--limit must be 0 (all) or more, got " + limit);
+    }
+    OutputFiles.check(OutputFiles.named("--out", out), Map.of());
     DataSet train = DataLoader.load(dir + ":train", limit).skip(holdOut);
     if (train.size() == 0) {
       throw new IllegalArgumentException("--hold-out " + holdOut + " leaves no training images");

@@ -222,7 +222,8 @@ public final class ServerClient {
       HttpResponse<T> r = http.send(request.build(), handler);
       return new Response(r.statusCode(), r.body() instanceof byte[] bytes ? bytes : new byte[0]);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot reach " + base + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot reach " + base + ": " + (e.getMessage() != null ? e.getMessage()
+          : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

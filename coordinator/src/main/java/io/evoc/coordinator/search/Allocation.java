@@ -26,7 +26,7 @@ final class Allocation {
     long wanted = Math.round(goal * total) - fixed;
     long room = free.stream().mapToLong(s -> (long) Math.floor(CAP * s.size)).sum();
     if (wanted > room) {
-      throw new IllegalArgumentException(String.format("--sparsity %.4f cannot be reached: the layers left to the"
+      throw new IllegalArgumentException(String.format("--sparsity %s cannot be reached: the layers left to the"
           + " search hold at most %d of the %d weights to zero (each layer keeps at least 1%%)", goal, room, wanted));
     }
     List<double[]> curves = new ArrayList<>();

@@ -48,6 +48,23 @@ public final class DataLoader {
   }
 
   public static DataSet load(DataSpec spec, int limit) {
+    return finite(read(spec, limit));
+  }
+
+  /** Refuses NaN and infinite inputs: no divergence, and so no search, can be measured on them. */
+  private static DataSet finite(DataSet data) {
+    float[] v = data.values();
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        long per = data.elementsPerSample();
+        throw new DataException(data.source() + ": sample " + i / per + " holds " + v[i] + " (its value "
+            + i % per + "); evoc takes finite inputs");
+      }
+    }
+    return data;
+  }
+
+  private static DataSet read(DataSpec spec, int limit) {
     Path path = spec.path();
     if (Files.isDirectory(path)) {
       return IdxDirectory.read(path, spec.split(), limit);

@@ -38,6 +38,22 @@ public record DataSet(
     return elements(sampleShape);
   }
 
+  /**
+   * Refuses labels that are not class indices of a classifier with {@code classes} outputs: its
+   * accuracy on them would be meaningless, not an error.
+   */
+  public void checkLabels(int classes) {
+    if (labels == null) {
+      return;
+    }
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new DataException(source + ": label " + labels[i] + " at index " + i + " is not one of the model's "
+            + classes + " classes");
+      }
+    }
+  }
+
   public boolean hasLabels() {
     return labels != null;
   }

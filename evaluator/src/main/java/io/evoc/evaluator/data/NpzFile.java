@@ -31,7 +31,8 @@ final class NpzFile {
           : !splitGiven && arrays.containsKey("x") ? "x" : null;
       if (x == null) {
         throw new DataException(file + ": no " + (splitGiven ? "x" + suffix : "x_test or x")
-            + " array (it holds " + String.join(", ", arrays.keySet()) + ")" + hint(file, arrays));
+            + " array (it holds " + (arrays.isEmpty() ? "no arrays" : String.join(", ", arrays.keySet())) + ")"
+            + hint(file, arrays));
       }
       String y = x.equals("x") ? "y" : "y" + suffix;
       NpyArray inputs = array(zip, file, arrays.get(x), limit);

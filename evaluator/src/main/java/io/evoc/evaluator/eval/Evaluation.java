@@ -49,6 +49,9 @@ public record Evaluation(int[] predictions, int correct, long millis) {
             + java.util.Arrays.toString(out.shape()) + ", expected one row per sample of a " + b.size() + "-sample batch");
       }
       int classes = out.rowLength();
+      if (b.index() == 0) {
+        prepared.checkLabels(classes);
+      }
       for (int i = 0; i < b.count(); i++) {
         predictions[b.offset() + i] = argmax(out.data(), i * classes, classes);
       }

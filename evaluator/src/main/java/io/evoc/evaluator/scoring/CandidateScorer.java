@@ -131,6 +131,16 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
           throw new IllegalArgumentException(model.source() + ": first output '" + outputName + "' has shape "
               + out.getShape() + "; scoring needs one row per calibration sample (" + samples + ")");
         }
+        if (out.isNaN().logicalOr(out.isInfinite()).any().getBoolean()) { // no divergence can be measured
+          float[] v = out.toFloatArray();
+          int at = 0;
+          while (Float.isFinite(v[at])) {
+            at++;
+          }
+          throw new IllegalArgumentException(model.source() + ": its output '" + outputName + "' is " + v[at]
+              + " on calibration sample " + at / (v.length / samples) + " (the inputs are finite): check the "
+              + "model's weights");
+        }
         NDArray ref = metric == Metric.KL ? Divergence.logProbabilities(out, kind) : out.duplicate();
         // Computed while ref still belongs to the scope, so the temporaries die with it.
         this.referenceScale = metric == Metric.KL ? 1f : Math.max(1e-12f, ref.square().mean().getFloat());

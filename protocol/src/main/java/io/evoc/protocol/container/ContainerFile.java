@@ -60,6 +60,8 @@ public final class ContainerFile {
     long size;
     try {
       size = Files.size(path);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ContainerException(path + ": no such file");
     } catch (IOException e) {
       throw new ContainerException(path + ": cannot read: " + e.getMessage());
     }

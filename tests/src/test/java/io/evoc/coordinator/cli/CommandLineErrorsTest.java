@@ -87,6 +87,118 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run("eval", "--model", MLP, "--data", Cli.FASHION, "--mean", "0.5,abc"), "--mean", "abc");
   }
 
+  @Test
+  void outputsThatNameAnInputOrEachOtherAreRefusedBeforeAnyWork(@TempDir Path dir) throws IOException {
+    Path model = Files.copy(Path.of(MLP), dir.resolve("m.onnx"));
+    String out = dir.resolve("s.onnx").toString();
+    assertOneLineError(sparsify(model.toString(), Cli.FASHION + ":train", "--out", out, "--report", model.toString()),
+        "--report " + model, "that is the --model");
+    assertThat(Files.readAllBytes(model)).as("the input is untouched").isEqualTo(Files.readAllBytes(Path.of(MLP)));
+    assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", out, "--report", dir + "/./s.onnx"),
+        "--report", "--out names the same file");
+    assertOneLineError(Cli.run("decompress", model.toString(), "--out", model.toString()), "--out " + model,
+        "that is the container");
+    assertThat(dir.resolve("s.onnx")).doesNotExist();
+  }
+
+  @Test
+  void anOutputThatCannotBeWrittenIsRefusedBeforeTheRunAndLeavesWhatWasThere(@TempDir Path dir) throws IOException {
+    assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", "/proc/evoc/s.onnx", "--report",
+        dir.resolve("r.json").toString()), "--out /proc/evoc/s.onnx", "cannot write in /proc/evoc");
+    Path kept = Files.writeString(dir.resolve("s.onnx"), "an earlier result");
+    Path reportDir = Files.createDirectory(dir.resolve("reports"));
+    assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", kept.toString(), "--report",
+        reportDir.toString()), "--report " + reportDir, "is a directory");
+    assertThat(Files.readString(kept)).isEqualTo("an earlier result");
+  }
+
+  @Test
+  void flagsTheParserCannotTakeAreOneLineToo() {
+    assertOneLineError(Cli.run("sparsify", "--model", MLP, "--calib", Cli.FASHION, "--seed", "abc", "--out", "s.onnx",
+        "--report", "r.json"), "'--seed': 'abc'", "see evoc sparsify --help");
+    assertOneLineError(Cli.run("eval", "--model", MLP, "--data", Cli.FASHION, "--frobnicate"), "--frobnicate",
+        "see evoc eval --help");
+    assertOneLineError(Cli.run("sparsify", "--calib", Cli.FASHION, "--out", "s.onnx", "--report", "r.json"),
+        "--model", "Missing required option");
+  }
+
+  @Test
+  void nonFiniteInputsAndWeightsAreRefused(@TempDir Path dir) throws IOException {
+    float[] values = new float[3 * 784];
+    values[784 + 5] = Float.NaN;
+    Path nan = writeNpy(dir.resolve("nan.npy"), values, 3, 784);
+    assertOneLineError(sparsify(MLP, nan.toString(), "--out", dir.resolve("s.onnx").toString(), "--report",
+        dir.resolve("r.json").toString()), nan.toString(), "sample 1 holds NaN (its value 5)");
+
+    io.evoc.protocol.model.OnnxModel mlp = io.evoc.protocol.model.OnnxModel.read(Path.of(MLP));
+    var graph = mlp.proto().getGraph().toBuilder();
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      var t = graph.getInitializer(i);
+      if (t.getName().equals("fc2.weight")) {
+        byte[] raw = t.getRawData().toByteArray();
+        java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, Float.POSITIVE_INFINITY);
+        graph.setInitializer(i, t.toBuilder().setRawData(com.google.protobuf.ByteString.copyFrom(raw)));
+      }
+    }
+    Path broken = dir.resolve("inf.onnx");
+    Files.write(broken, mlp.proto().toBuilder().setGraph(graph).build().toByteArray());
+    assertOneLineError(sparsify(broken.toString(), Cli.FASHION + ":train", "--out", dir.resolve("s.onnx").toString(),
+        "--report", dir.resolve("r.json").toString()), broken.toString(), "check the model's weights");
+  }
+
+  @Test
+  void labelsThatAreNotTheModelsClasses(@TempDir Path dir) throws IOException {
+    byte[] images;
+    try (var in = new GZIPInputStream(Files.newInputStream(Path.of(Cli.FASHION, "t10k-images-idx3-ubyte.gz")))) {
+      images = in.readNBytes(16 + 784 * 4);
+    }
+    java.nio.ByteBuffer.wrap(images).putInt(4, 4); // four images
+    Files.write(dir.resolve("t10k-images-idx3-ubyte"), images);
+    byte[] labels = {0, 0, 8, 1, 0, 0, 0, 4, 3, 7, 42, 1};
+    Files.write(dir.resolve("t10k-labels-idx1-ubyte"), labels);
+    assertOneLineError(Cli.run("eval", "--model", MLP, "--data", dir.toString()), "t10k", "label 42 at index 2 is not "
+        + "one of the model's 10 classes");
+  }
+
+  @Test
+  void valuesThatMeanNothingAreRefused(@TempDir Path dir) {
+    String out = dir.resolve("s.onnx").toString();
+    String report = dir.resolve("r.json").toString();
+    String calib = Cli.FASHION + ":train";
+    assertOneLineError(Cli.run("sparsify", "--model", MLP, "--calib", calib, "--layer-sparsity",
+        "fc1.weight=0.5,fc1.weight=0.7", "--out", out, "--report", report), "fc1.weight", "twice");
+    assertOneLineError(sparsify(MLP, calib, "--time-budget", "0s", "--out", out, "--report", report), "'0s'",
+        "more than nothing");
+    assertOneLineError(Cli.run("sparsify", "--model", MLP, "--calib", calib, "--sparsity", "NaN", "--out", out,
+        "--report", report), "--sparsity NaN", "fraction");
+    assertOneLineError(sparsify(MLP, calib, "--calib-limit", "-5", "--out", out, "--report", report),
+        "--calib-limit -5", "0 (all) or more");
+    assertOneLineError(Cli.run("serve", "--port", "-1", "--data-dir", dir.toString()), "--port -1", "0 to 65535");
+  }
+
+  /** A sparsify run with small settings; {@code more} adds flags. */
+  private static Cli sparsify(String model, String calib, String... more) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sparsify", "--model", model, "--calib",
+        calib, "--sparsity", "0.5", "--method", "magnitude", "--repair", "none"));
+    args.addAll(java.util.List.of(more));
+    return Cli.run(args.toArray(String[]::new));
+  }
+
+  /** A float32 .npy file of {@code rows} samples of {@code width} values. */
+  private static Path writeNpy(Path file, float[] values, int rows, int width) throws IOException {
+    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + width + "), }";
+    int pad = 64 - (10 + header.length() + 1) % 64;
+    header = header + " ".repeat(pad % 64) + "\n";
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + 4 * values.length)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
+        .putShort((short) header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (float v : values) {
+      b.putFloat(v);
+    }
+    return Files.write(file, b.array());
+  }
+
   private static void assertOneLineError(Cli r, String names, String says) {
     assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
