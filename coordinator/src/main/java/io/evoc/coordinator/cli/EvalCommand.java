@@ -36,7 +36,7 @@ final class EvalCommand implements Callable<Integer> {
       description = "An IDX directory with :train or :test (default :test), or a .npy/.npz file.")
   String data;
 
-  @Option(names = {"--limit", "--calib-limit"}, defaultValue = "0", paramLabel = "N", description = "Use the first N samples (default: all).")
+  @Option(names = {"--limit", "--calib-limit"}, defaultValue = "0", paramLabel = "N", description = "Use the first N samples (default 0: all).")
   int limit;
 
   @Option(names = "--engine", defaultValue = "djl", paramLabel = "djl|ort", description = "djl: evoc's executor (default); ort: ONNX Runtime.")
@@ -65,8 +65,11 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (limit < 0 || batchSize < 1) {
-      throw new IllegalArgumentException("--limit must be >= 0 and --batch-size >= 1");
+    if (limit < 0) {
+      throw new IllegalArgumentException("--limit " + limit + ": expected 0 (all) or more");
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("--batch-size " + batchSize + ": expected 1 or more");
     }
     OnnxModel first = OnnxModel.read(model);
     OnnxModel teacherModel = teacher == null ? null : OnnxModel.read(teacher);

@@ -76,7 +76,7 @@ final class SearchOptions {
   @Option(names = "--test", paramLabel = "DATA", description = "Held-out data: teacher and result compared by ONNX Runtime; never used to choose.")
   String test;
 
-  @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "Test samples (default: all).")
+  @Option(names = "--test-limit", defaultValue = "0", paramLabel = "N", description = "Test samples, the first N (default 0: all).")
   int testLimit;
 
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "Scoring device: cpu, gpu or gpu:N (default ${DEFAULT-VALUE}).")

@@ -42,7 +42,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "" + TrainSettings.DEFAULT_SEED, paramLabel = "S")
   long seed;
 
-  @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Train on the first N training images (default: all).")
+  @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Train on the first N training images (default 0: all).")
   int limit;
 
   @Option(names = "--hold-out", defaultValue = "0", paramLabel = "N",

@@ -61,7 +61,7 @@ public record SearchSettings(
       throw new IllegalArgumentException("--step " + step + ": expected a fraction in (0, 0.5]");
     }
     if (!(divergenceBudget > 0)) {
-      throw new IllegalArgumentException("--divergence-budget must be positive");
+      throw new IllegalArgumentException("--divergence-budget " + divergenceBudget + ": expected a positive number");
     }
   }
 }
