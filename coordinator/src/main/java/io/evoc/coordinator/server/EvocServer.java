@@ -140,7 +140,7 @@ public final class EvocServer implements AutoCloseable {
       if (coordinator) {
         Coordinator.init(system, new Coordinator.Settings(blobs, dataDir.resolve("jobs"),
             new JobManager.Limits(config.getInt("evoc.limits.queued-jobs"), config.getInt("evoc.limits.full-feeds"),
-                config.getInt("evoc.journal.snapshot-every")),
+                config.getInt("evoc.journal.snapshot-every"), config.getInt("evoc.limits.kept-jobs")),
             unitTimeout, metrics, apiUrl, token), here);
         if (alone) {
           // A cluster of its own: the coordinator will run here; serving starts once it does.

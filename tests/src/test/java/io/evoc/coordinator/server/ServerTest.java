@@ -219,6 +219,35 @@ class ServerTest {
       Api api = new Api(whole.port(), TOKEN);
       assertThat(api.events("j1", TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(firstWhole);
     }
+    // Keeping one finished job: the two earliest finished are forgotten when the book recovers, with
+    // their outputs and work directories; the inputs stay, as the job kept (j3) names them.
+    assertThat(data.resolve("jobs/j1")).isDirectory();
+    try (var files = Files.list(data.resolve("blobs"))) {
+      assertThat(files.count()).as("inputs and outputs").isGreaterThan(3);
+    }
+    try (EvocServer one = start(data, Map.of("evoc.limits.kept-jobs", 1))) {
+      Api api = new Api(one.port(), TOKEN);
+      long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      List<?> listed;
+      while ((listed = (List<?>) api.get("/api/v1/jobs").json().get("jobs")).size() > 1 && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
+      assertThat(listed).singleElement().satisfies(j -> assertThat(((Map<?, ?>) j).get("id")).isEqualTo("j3"));
+      assertThat(api.get("/api/v1/jobs/j1").status()).isEqualTo(404);
+      assertThat(api.get("/api/v1/jobs/j2/artifact").status()).isEqualTo(404);
+      assertThat(api.get("/metrics").text()).contains("evoc_jobs{state=\"cancelled\"} 1.0")
+          .doesNotContain("evoc_jobs{state=\"succeeded\"} 2.0");
+      try (var files = Files.list(data.resolve("blobs"))) {
+        assertThat(files.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder(BlobRoute.sha256(MLP),
+            BlobRoute.sha256(FASHION.resolve("train-images-idx3-ubyte.gz")),
+            BlobRoute.sha256(FASHION.resolve("train-labels-idx1-ubyte.gz")));
+      }
+      assertThat(data.resolve("jobs/j1")).doesNotExist();
+      assertThat(data.resolve("jobs/j2")).doesNotExist();
+      Response next = api.submit(small.parts());
+      assertThat(next.json().get("id")).as("a forgotten job's number is not given again").isEqualTo("j4");
+      api.delete("/api/v1/jobs/j4");
+    }
   }
 
   /** The highest sequence number of the job book's rows in a table of the embedded store. */

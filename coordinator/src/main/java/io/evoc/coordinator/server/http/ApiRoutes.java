@@ -274,7 +274,7 @@ public final class ApiRoutes extends AllDirectives {
             return error(done.failed().get());
           }
           JobManager.SubmitReply r = done.get();
-          return r.error() != null ? json(429, Map.of("error", r.error())) : json(202, Map.of("id", r.id()));
+          return r.error() != null ? json(r.status(), Map.of("error", r.error())) : json(202, Map.of("id", r.id()));
         }));
   }
 

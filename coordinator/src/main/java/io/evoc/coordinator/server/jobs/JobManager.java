@@ -65,12 +65,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
   public sealed interface Command
       permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, StartedOver, Phase, Progress, GenerationDone,
-      Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished {}
+      Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished, Forget {}
 
   /** Replies the new job's id, or an error (the queue is full). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
 
-  public record SubmitReply(String id, String error) {}
+  /** {@code status}: 202 with the id, else the HTTP status of the error. */
+  public record SubmitReply(String id, String error, int status) {}
 
   public record Get(String id, ActorRef<Optional<Map<String, Object>>> replyTo) implements Command {}
 
@@ -92,6 +93,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   public record FeedReply(boolean known, List<Map<String, Object>> entries, boolean finished) {}
 
   record Started(String id) implements Command {}
+
+  /** Lets the finished jobs beyond evoc.limits.kept-jobs go (after a job's end, and at recovery). */
+  record Forget() implements Command {}
 
   /** What the worker reports: see {@link WorkerListener}. */
   record Phase(String id, String phase) implements Command {}
@@ -151,6 +155,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
      * ({@link JobBook}), so that replaying it through {@link #apply} rebuilds this very book.
      */
     final List<JobEvent> history = new ArrayList<>();
+    /** Finished jobs, the earliest finished first: the first to be forgotten (evoc.limits.kept-jobs). */
+    final Deque<String> finishedOrder = new ArrayDeque<>();
+    /** Jobs ever submitted, forgotten ones included: ids are never given twice. */
+    int submitted;
 
     Jobs(int fullFeeds) {
       this.fullFeeds = fullFeeds;
@@ -181,6 +189,23 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
     Job get(String id) {
       return byId.get(id);
+    }
+
+    /** Lets a finished job go: its entries, and its events in the history (where later ones move up). */
+    void forget(Job job) {
+      byId.remove(job.id);
+      whole.remove(job);
+      finishedOrder.remove(job.id);
+      history.removeIf(e -> e.getJobId().equals(job.id));
+      for (Job j : byId.values()) {
+        j.checkpointsAt.clear();
+      }
+      for (int i = 0; i < history.size(); i++) {
+        JobEvent e = history.get(i);
+        if (e.hasCheckpointed() && e.getCheckpointed().getGenerationsCount() > 0) {
+          byId.get(e.getJobId()).checkpointsAt.add(i);
+        }
+      }
     }
   }
 
@@ -223,10 +248,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
   /**
    * The book's bounds: jobs waiting or running at once, finished jobs whose feed keeps its
-   * generations, and how many events go between snapshots (0: none, every restart replays the
-   * whole journal).
+   * generations, how many events go between snapshots (0: none, every restart replays the whole
+   * journal), and how many finished jobs are kept (0: all).
    */
-  public record Limits(int queued, int fullFeeds, int snapshotEvery) {}
+  public record Limits(int queued, int fullFeeds, int snapshotEvery, int keptJobs) {}
 
   public static Behavior<Command> create(BlobStore blobs, Path workRoot, Limits limits, ServerMetrics metrics,
       WorkQueue queue, String blobUrl, String token) {
@@ -286,15 +311,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   record Snapshots(int fullFeeds) implements SnapshotAdapter<Jobs> {
     @Override
     public Object toJournal(Jobs jobs) {
-      return JobBook.newBuilder().addAllEvents(jobs.history).build();
+      return JobBook.newBuilder().addAllEvents(jobs.history).setSubmitted(jobs.submitted).build();
     }
 
     @Override
     public Jobs fromJournal(Object snapshot) {
       Jobs jobs = new Jobs(fullFeeds);
-      for (JobEvent e : ((JobBook) snapshot).getEventsList()) {
+      JobBook book = (JobBook) snapshot;
+      for (JobEvent e : book.getEventsList()) {
         apply(jobs, e);
       }
+      jobs.submitted = Math.max(jobs.submitted, book.getSubmitted()); // forgotten jobs' numbers too
       return jobs;
     }
   }
@@ -378,6 +405,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         })
         .onCommand(Finalized.class, this::finalized)
         .onCommand(Finished.class, this::finished)
+        .onCommand(Forget.class, (jobs, c) -> forget(jobs))
         .build();
   }
 
@@ -385,12 +413,18 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     long waiting = jobs.byId.values().stream().filter(j -> !j.state.finished()).count();
     if (waiting >= limits.queued()) {
       return Effect().reply(c.replyTo(), new SubmitReply(null, waiting + " jobs are waiting or running; the limit is "
-          + limits.queued() + " (evoc.limits.queued-jobs)"));
+          + limits.queued() + " (evoc.limits.queued-jobs)", 429));
     }
-    String id = "j" + (jobs.byId.size() + 1);
+    for (Blob b : JobRunner.inputs(c.spec())) {
+      if (blobs.find(b.getSha256()) == null) { // its upload matched a file a forgotten job's end just deleted
+        return Effect().reply(c.replyTo(), new SubmitReply(null, "upload '" + b.getName() + "' was lost to a"
+            + " cleanup as it arrived; submit again", 503));
+      }
+    }
+    String id = "j" + (jobs.submitted + 1);
     return Effect().persist(event(id).setSubmitted(c.spec()).build())
         .thenRun(after -> startNext(after))
-        .thenReply(c.replyTo(), after -> new SubmitReply(id, null));
+        .thenReply(c.replyTo(), after -> new SubmitReply(id, null, 202));
   }
 
   private Effect<JobEvent, Jobs> cancel(Jobs jobs, Cancel c) {
@@ -449,10 +483,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   static Set<String> referenced(Jobs jobs) {
     Set<String> named = new HashSet<>();
     for (Job job : jobs.byId.values()) {
-      JobSpec s = job.spec;
-      for (Blob b : List.of(s.getModel(), s.getCalib(), s.getCalibLabels(), s.getTest(), s.getTestLabels())) {
-        named.add(b.getSha256());
-      }
+      JobRunner.inputs(job.spec).forEach(b -> named.add(b.getSha256()));
       if (job.checkpoint != null) {
         named.add(job.checkpoint.getSha256());
       }
@@ -569,6 +600,43 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       current = null;
       metrics.finished(c.id(), after.get(c.id()).state == Job.State.FAILED);
       startNext(after);
+      context.getSelf().tell(new Forget());
+    });
+  }
+
+  /**
+   * Lets the finished jobs beyond {@code kept-jobs} go, the earliest finished first, then deletes
+   * the files only they named and their work directories.
+   */
+  private Effect<JobEvent, Jobs> forget(Jobs jobs) {
+    if (limits.keptJobs() <= 0 || jobs.finishedOrder.size() <= limits.keptJobs()) {
+      return Effect().none();
+    }
+    List<Job> gone = jobs.finishedOrder.stream().limit(jobs.finishedOrder.size() - limits.keptJobs())
+        .map(jobs::get).toList();
+    List<JobEvent> events = gone.stream()
+        .map(j -> event(j.id).setForgotten(JobEvent.Forgotten.getDefaultInstance()).build()).toList();
+    return Effect().persist(events).thenRun(after -> {
+      Set<String> named = referenced(after);
+      for (Job j : gone) {
+        List<Blob> files = new ArrayList<>(JobRunner.inputs(j.spec));
+        if (j.outputs != null) {
+          files.addAll(JobRunner.outputs(j.outputs));
+        }
+        try {
+          for (Blob b : files) {
+            if (!named.contains(b.getSha256())) {
+              blobs.delete(b);
+            }
+          }
+          JobRunner.deleteTree(workRoot.resolve(j.id));
+        } catch (IOException | RuntimeException e) {
+          context.getLog().warn("job {}: forgotten, but its files are not all deleted: {}", j.id, oneLine(e));
+        }
+      }
+      context.getLog().info("forgot {} finished job(s) beyond evoc.limits.kept-jobs ({}): {}", gone.size(),
+          limits.keptJobs(), gone.stream().map(j -> j.id).toList());
+      count(after);
     });
   }
 
@@ -654,6 +722,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   static Jobs apply(Jobs jobs, JobEvent e) {
     String id = e.getJobId();
     if (e.hasSubmitted()) {
+      jobs.submitted++;
       jobs.history.add(e);
       Job job = new Job(id, e.getSubmitted(), e.getAtMillis());
       jobs.byId.put(id, job);
@@ -665,6 +734,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     Job job = jobs.get(id);
     if (job == null) {
       return jobs; // an event for a job this book never had: nothing to apply it to
+    }
+    if (e.hasForgotten()) {
+      jobs.forget(job);
+      return jobs;
     }
     jobs.history.add(e);
     applyTo(jobs, job, e);
@@ -698,6 +771,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       default -> Map.of();
     });
     if (e.hasSucceeded() || e.hasFailed() || e.hasCancelled()) {
+      jobs.finishedOrder.addLast(id);
       jobs.finished(job);
     }
     return jobs;
@@ -765,6 +839,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Jobs unfinished when the node went down run again, the one that was running first. */
   private void recovered(Jobs jobs) {
     count(jobs); // a recovery from a snapshot alone replays no event
+    context.getSelf().tell(new Forget()); // kept-jobs may have been lowered
     try { // never in the way of recovery: what it cannot delete now, a later recovery will
       List<String> orphans = blobs.sweepTransient(referenced(jobs));
       if (!orphans.isEmpty()) {

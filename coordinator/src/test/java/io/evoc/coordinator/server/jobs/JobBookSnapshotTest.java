@@ -22,26 +22,56 @@ class JobBookSnapshotTest {
 
   @Test
   void aSnapshotAndTheEventsAfterItGiveTheBookTheJournalGives() throws Exception {
-    List<JobEvent> journal = journal();
-    JobManager.Jobs whole = replay(new JobManager.Jobs(FULL_FEEDS), journal);
+    JobManager.Jobs kept = replay(new JobManager.Jobs(FULL_FEEDS), journal(false));
     // Each job's generations are let go of once the next has finished.
-    assertThat(whole.get("j1").feedAfter(-1)).noneMatch(m -> m.get("type").equals("generation"));
-    assertThat(whole.get("j2").feedAfter(-1)).noneMatch(m -> m.get("type").equals("generation"));
-    assertThat(whole.get("j3").feedAfter(-1)).anyMatch(m -> m.get("type").equals("generation"));
+    assertThat(kept.get("j1").feedAfter(-1)).noneMatch(m -> m.get("type").equals("generation"));
+    assertThat(kept.get("j2").feedAfter(-1)).noneMatch(m -> m.get("type").equals("generation"));
+    assertThat(kept.get("j3").feedAfter(-1)).anyMatch(m -> m.get("type").equals("generation"));
 
     JobManager.Snapshots snapshots = new JobManager.Snapshots(FULL_FEEDS);
-    for (int k = 0; k <= journal.size(); k++) {
-      JobManager.Jobs before = replay(new JobManager.Jobs(FULL_FEEDS), journal.subList(0, k));
-      // Through its bytes, as the snapshot store keeps it.
-      JobBook stored = JobBook.parseFrom(((JobBook) snapshots.toJournal(before)).toByteArray());
-      JobManager.Jobs restored = replay(snapshots.fromJournal(stored), journal.subList(k, journal.size()));
-      assertSameBook(restored, whole, "snapshot after event " + k);
+    for (boolean forgetting : new boolean[] {false, true}) {
+      List<JobEvent> journal = journal(forgetting);
+      JobManager.Jobs whole = replay(new JobManager.Jobs(FULL_FEEDS), journal);
+      for (int k = 0; k <= journal.size(); k++) {
+        JobManager.Jobs before = replay(new JobManager.Jobs(FULL_FEEDS), journal.subList(0, k));
+        // Through its bytes, as the snapshot store keeps it.
+        JobBook stored = JobBook.parseFrom(((JobBook) snapshots.toJournal(before)).toByteArray());
+        JobManager.Jobs restored = replay(snapshots.fromJournal(stored), journal.subList(k, journal.size()));
+        assertSameBook(restored, whole, (forgetting ? "forgetting j1, " : "") + "snapshot after event " + k);
+      }
     }
   }
 
   @Test
+  void aForgottenJobLeavesNothingButItsNumber() {
+    List<JobEvent> journal = journal(true);
+    JobManager.Jobs book = replay(new JobManager.Jobs(FULL_FEEDS), journal);
+    assertThat(book.byId.keySet()).containsExactly("j2", "j3");
+    assertThat(book.finishedOrder).containsExactly("j2", "j3");
+    assertThat(book.history).noneMatch(e -> e.getJobId().equals("j1"));
+    assertThat(book.submitted).isEqualTo(3);
+    // j2's generations were let go of after j1 was forgotten, the history's positions moved: its
+    // checkpoints are the ones stripped, every other event as persisted.
+    List<JobEvent> second = book.history.stream().filter(e -> e.getJobId().equals("j2")).toList();
+    List<JobEvent> persisted = journal.stream().filter(e -> e.getJobId().equals("j2")).toList();
+    assertThat(second).hasSameSizeAs(persisted);
+    for (int i = 0; i < second.size(); i++) {
+      if (persisted.get(i).hasCheckpointed()) {
+        assertThat(second.get(i).getCheckpointed().getGenerationsCount()).isZero();
+        assertThat(second.get(i).getCheckpointed().getDroppedGenerations())
+            .isEqualTo(persisted.get(i).getCheckpointed().getGenerationsCount());
+      } else {
+        assertThat(second.get(i)).isEqualTo(persisted.get(i));
+      }
+    }
+    JobBook snapshot = (JobBook) new JobManager.Snapshots(FULL_FEEDS).toJournal(book);
+    assertThat(snapshot.getSubmitted()).isEqualTo(3);
+    assertThat(new JobManager.Snapshots(FULL_FEEDS).fromJournal(snapshot).submitted).as("the next job is j4").isEqualTo(3);
+  }
+
+  @Test
   void aSnapshotHoldsNoGenerationTheBookLetGo() {
-    JobManager.Jobs book = replay(new JobManager.Jobs(FULL_FEEDS), journal());
+    JobManager.Jobs book = replay(new JobManager.Jobs(FULL_FEEDS), journal(false));
     JobBook snapshot = (JobBook) new JobManager.Snapshots(FULL_FEEDS).toJournal(book);
     List<JobEvent.Checkpointed> first = snapshot.getEventsList().stream()
         .filter(e -> e.getJobId().equals("j1") && e.hasCheckpointed()).map(JobEvent::getCheckpointed).toList();
@@ -55,7 +85,7 @@ class JobBookSnapshotTest {
 
   @Test
   void aSnapshotTakenWithFewerWholeFeedsKeepsWhatItLetGo() {
-    List<JobEvent> journal = journal();
+    List<JobEvent> journal = journal(false);
     int k = journal.size() - 1; // before j3 is cancelled: j1's generations are gone, j2's kept
     JobManager.Jobs before = replay(new JobManager.Jobs(FULL_FEEDS), journal.subList(0, k));
     JobManager.Snapshots more = new JobManager.Snapshots(3);
@@ -73,6 +103,8 @@ class JobBookSnapshotTest {
     assertThat(actual.byId.keySet()).as(as).containsExactlyElementsOf(expected.byId.keySet());
     assertThat(actual.queue).as(as).containsExactlyElementsOf(expected.queue);
     assertThat(actual.history).as(as).isEqualTo(expected.history);
+    assertThat(actual.finishedOrder).as(as).containsExactlyElementsOf(expected.finishedOrder);
+    assertThat(actual.submitted).as(as).isEqualTo(expected.submitted);
     for (String id : expected.byId.keySet()) {
       assertThat(actual.get(id).view()).as(as + ", " + id).isEqualTo(expected.get(id).view());
       for (int after : new int[] {-1, 3, 9}) {
@@ -92,9 +124,10 @@ class JobBookSnapshotTest {
   /**
    * Three jobs, interleaved as a node's journal has them: j1 runs (two checkpoints, then its
    * outputs), j2 is submitted meanwhile and runs after it, j3 starts over after a restart (its
-   * checkpoint unreadable) and is cancelled mid-search.
+   * checkpoint unreadable) and is cancelled mid-search; {@code forgetting}, j1 is forgotten once j2
+   * has finished.
    */
-  private static List<JobEvent> journal() {
+  private static List<JobEvent> journal(boolean forgetting) {
     List<JobEvent> events = new ArrayList<>();
     long[] at = {1_000};
     java.util.function.BiFunction<String, JobEvent.Builder, JobEvent> event = (id, b) ->
@@ -113,6 +146,9 @@ class JobBookSnapshotTest {
       events.add(event.apply(id, JobEvent.newBuilder().setPhase("finalizing")));
       events.add(event.apply(id, JobEvent.newBuilder().setSucceeded(JobEvent.Succeeded.newBuilder()
           .setArtifact(blob(id + ".evoc")).setFinalizedOn("pekko://evoc@127.0.0.1:2551"))));
+    }
+    if (forgetting) {
+      events.add(event.apply("j1", JobEvent.newBuilder().setForgotten(JobEvent.Forgotten.getDefaultInstance())));
     }
     events.add(event.apply("j3", JobEvent.newBuilder().setStarted(JobEvent.Started.newBuilder().setAttempt(1))));
     events.add(event.apply("j3", JobEvent.newBuilder().setCheckpointed(checkpoint("j3", 1, 4))));
