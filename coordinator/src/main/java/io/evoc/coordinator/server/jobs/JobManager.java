@@ -67,7 +67,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, StartedOver, Phase, Progress, GenerationDone,
       Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished, Forget {}
 
-  /** Replies the new job's id, or an error (the queue is full). */
+  /** Replies the new job's id, or an error (the queue is full, or an upload was deleted as it arrived). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
 
   /** {@code status}: 202 with the id, else the HTTP status of the error. */
