@@ -56,6 +56,12 @@ final class SubmitCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     String bearer = token != null ? token : System.getenv("EVOC_TOKEN");
+    // What the server would refuse at once, refused here before anything is uploaded: the settings
+    // parsed as the server parses them, and the model read.
+    io.evoc.protocol.jobs.Blob named = io.evoc.protocol.jobs.Blob.newBuilder().setName("upload").build();
+    CompressCommand.parse(io.evoc.coordinator.server.jobs.JobRunner.arguments(io.evoc.protocol.jobs.JobSpec.newBuilder()
+        .setModel(named).setCalib(named).putAllSettings(settings).build(), Path.of("")));
+    io.evoc.protocol.model.OnnxModel.read(model);
     ServerClient client = new ServerClient(server, bearer);
     Map<String, Object> parts = new LinkedHashMap<>();
     parts.put("model", model);

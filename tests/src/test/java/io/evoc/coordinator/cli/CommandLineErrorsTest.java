@@ -176,6 +176,25 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run("serve", "--port", "-1", "--data-dir", dir.toString()), "--port -1", "0 to 65535");
   }
 
+  @Test
+  void submitRefusesWhatTheServerWouldBeforeUploading(@TempDir Path dir) throws IOException {
+    // No server listens there: each refusal comes before any connection.
+    String[] submit = {"submit", "--server", "http://127.0.0.1:9", "--token", "t", "--model", MLP, "--calib", Cli.FASHION};
+    assertOneLineError(Cli.run(concat(submit, "--set", "population=2000000000")), "--population 2000000000",
+        "expected 2 to 10000");
+    assertOneLineError(Cli.run(concat(submit, "--set", "out=x.evoc")), "'out'", "set by the server");
+    Path text = Files.writeString(dir.resolve("m.onnx"), "not a model");
+    assertOneLineError(Cli.run("submit", "--server", "http://127.0.0.1:9", "--model", text.toString(), "--calib",
+        Cli.FASHION), text.toString(), "not an ONNX model");
+    assertOneLineError(Cli.run(submit), "http://127.0.0.1:9", "connection refused");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   /** A sparsify run with small settings; {@code more} adds flags. */
   private static Cli sparsify(String model, String calib, String... more) {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sparsify", "--model", model, "--calib",
