@@ -4,11 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** One JSON object per result, on one line, so that scripts can read stdout line by line. */
 final class Json {
@@ -33,17 +30,7 @@ final class Json {
 
   /** A report, indented, written through a temporary file so that a reader never sees half of it. */
   static void writeAtomically(Path file, Object value) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, ".report", ".tmp");
-    try {
-      Files.writeString(tmp, pretty(value) + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | UncheckedIOException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
+    io.evoc.protocol.files.WholeFiles.write(file, (pretty(value) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   static String line(Object value) {

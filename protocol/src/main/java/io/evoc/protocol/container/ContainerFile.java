@@ -4,10 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -42,18 +40,7 @@ public final class ContainerFile {
 
   /** Writes to a temporary file beside {@code path}, then moves it into place: never a half-written container. */
   public static void write(Container container, Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(parent, path.getFileName().toString(), ".tmp");
-    try {
-      Files.write(tmp, toBytes(container));
-      try {
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    io.evoc.protocol.files.WholeFiles.write(path, toBytes(container));
   }
 
   public static Container read(Path path) {

@@ -195,23 +195,7 @@ public final class OnnxModel {
   }
 
   public void write(Path file) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    // Write beside the target and rename, so a crash never leaves half a model under the final name.
-    Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-    try {
-      Files.write(tmp, toBytes());
-      // createTempFile makes the file private; a model is an ordinary file others may read.
-      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-      }
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    io.evoc.protocol.files.WholeFiles.write(file, toBytes());
   }
 
   public static boolean isDefaultDomain(String domain) {
