@@ -62,6 +62,9 @@ final class SubmitCommand implements Callable<Integer> {
     CompressCommand.parse(io.evoc.coordinator.server.jobs.JobRunner.arguments(io.evoc.protocol.jobs.JobSpec.newBuilder()
         .setModel(named).setCalib(named).putAllSettings(settings).build(), Path.of("")));
     io.evoc.protocol.model.OnnxModel.read(model);
+    if (!server.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new IllegalArgumentException("--server '" + server + "': expected http://HOST:PORT");
+    }
     ServerClient client = new ServerClient(server, bearer);
     Map<String, Object> parts = new LinkedHashMap<>();
     parts.put("model", model);

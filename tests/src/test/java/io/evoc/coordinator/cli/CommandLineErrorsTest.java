@@ -187,6 +187,8 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run("submit", "--server", "http://127.0.0.1:9", "--model", text.toString(), "--calib",
         Cli.FASHION), text.toString(), "not an ONNX model");
     assertOneLineError(Cli.run(submit), "http://127.0.0.1:9", "connection refused");
+    submit[2] = "ht!tp://::";
+    assertOneLineError(Cli.run(submit), "--server 'ht!tp://::'", "expected http://HOST:PORT");
   }
 
   private static String[] concat(String[] a, String... b) {
