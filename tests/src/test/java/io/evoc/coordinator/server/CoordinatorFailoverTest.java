@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * journal and a blob directory; a third only evaluates. The active coordinator is killed with
  * SIGKILL mid-job: the other takes over, resumes the job from the checkpoint PostgreSQL and the
  * shared store kept, and ends with the command line's bytes. Back again, the first node is the
- * standby and serves the job API by forwarding it.
+ * standby and serves the job API by forwarding it. The job book is snapshotted every other event,
+ * so the taking over starts from a snapshot in PostgreSQL.
  */
 class CoordinatorFailoverTest {
   private static final String TOKEN = "failover-token";
@@ -34,6 +35,8 @@ class CoordinatorFailoverTest {
       // The survivors down the lost node after 5 s of stable membership (20 s by default).
       List<String> jvm = new ArrayList<>(postgres.journalSettings());
       jvm.add("-Dpekko.cluster.split-brain-resolver.stable-after=5s");
+      // A snapshot every other event: the standby rebuilds the job book from one in PostgreSQL.
+      jvm.add("-Devoc.journal.snapshot-every=2");
       List<String> shared = List.of("--blobs-dir", dir.resolve("shared-blobs").toString());
       LocalNode a = new LocalNode(dir.resolve("a"), shared, jvm, Map.of());
       String seed = "127.0.0.1:" + a.clusterPort;
@@ -78,9 +81,12 @@ class CoordinatorFailoverTest {
         assertThat(dir.resolve("a/journal.mv.db")).doesNotExist();
         assertThat(dir.resolve("b/journal.mv.db")).doesNotExist();
         try (Connection conn = DriverManager.getConnection(postgres.url("evoc"), "evoc", "");
-            ResultSet r = conn.createStatement().executeQuery("SELECT count(*) FROM event_journal")) {
+            ResultSet r = conn.createStatement().executeQuery("SELECT count(*) FROM event_journal");
+            ResultSet s = conn.createStatement().executeQuery("SELECT count(*) FROM snapshot")) {
           r.next();
           assertThat(r.getLong(1)).isGreaterThan(committed);
+          s.next();
+          assertThat(s.getLong(1)).as("the job book's snapshots").isPositive();
         }
       }
     }
