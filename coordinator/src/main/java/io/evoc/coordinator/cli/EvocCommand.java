@@ -55,12 +55,15 @@ public final class EvocCommand implements Runnable {
       CommandLine cmd = e.getCommandLine();
       String help = "evoc " + (cmd.getParent() == null ? "" : cmd.getCommandSpec().qualifiedName(" ")
           .replaceFirst("^evoc ", "") + " ") + "--help";
-      cmd.getErr().println("evoc: " + e.getMessage().replace('\n', ' ').strip() + " (see " + help + ")");
+      String suggestions = e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+          ? "; did you mean " + String.join(" or ", u.getSuggestions()) + "?" : "";
+      cmd.getErr().println("evoc: " + e.getMessage().replace('\n', ' ').strip() + suggestions + " (see " + help + ")");
       return 2;
     });
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof java.nio.file.FileSystemException f) { // a file that cannot be read or written
-        cmd.getErr().println("evoc: " + f.getFile() + ": " + OutputFiles.reason(f));
+        cmd.getErr().println("evoc: " + (f.getFile() != null ? f.getFile() + ": " + OutputFiles.reason(f)
+            : f.getMessage()));
         return 2;
       }
       if (isUserError(e)) {

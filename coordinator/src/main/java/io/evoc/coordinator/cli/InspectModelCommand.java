@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect-model", description = "Shows a model's weights, ops, and whether the fast executor covers them.")
+@Command(name = "inspect-model", mixinStandardHelpOptions = true, description = "Shows a model's weights, ops, and whether the fast executor covers them.")
 final class InspectModelCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE.onnx")
   Path model;

@@ -41,7 +41,10 @@ final class OutputFiles {
       if (Files.isDirectory(file)) {
         throw new IllegalArgumentException(named + ": is a directory");
       }
-      writable(named, file.getParent());
+    }
+    // Only once every output passed the checks above: nothing is created for a refused command.
+    for (Map.Entry<String, Path> out : outputs.entrySet()) {
+      writable(out.getKey() + " " + out.getValue(), out.getValue().toAbsolutePath().normalize().getParent());
     }
   }
 
@@ -67,16 +70,33 @@ final class OutputFiles {
     }
   }
 
-  /** Creates the directory as the write would, and proves a file can be made in it. */
+  /**
+   * Proves a file can be made where the output goes, creating nothing that stays: in its directory,
+   * or in the nearest one above it that exists (the write creates the rest).
+   */
   private static void writable(String named, Path dir) {
+    Path existing = dir;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null || !Files.isDirectory(existing)) {
+      throw new IllegalArgumentException(named + ": " + existing + " is not a directory");
+    }
+    Path probe = null;
     try {
-      Files.createDirectories(dir);
-      Files.delete(Files.createTempFile(dir, ".evoc-", ".probe"));
+      probe = Files.createTempFile(existing, ".evoc-", ".probe");
     } catch (IOException | UnsupportedOperationException e) {
-      String why = e instanceof java.nio.file.NoSuchFileException && Files.isDirectory(dir)
-          ? "it takes no new files" : reason(e);
-      throw new UncheckedIOException(named + ": cannot write in " + dir + " (" + why + ")",
+      String why = e instanceof java.nio.file.NoSuchFileException ? "it takes no new files" : reason(e);
+      throw new UncheckedIOException(named + ": cannot write in " + existing + " (" + why + ")",
           e instanceof IOException io ? io : new IOException(e));
+    } finally {
+      if (probe != null) {
+        try {
+          Files.deleteIfExists(probe);
+        } catch (IOException ignored) {
+          // a probe that cannot be deleted is a hidden empty file: nothing to refuse the run for
+        }
+      }
     }
   }
 
@@ -86,7 +106,7 @@ final class OutputFiles {
       return f.getReason();
     }
     if (e instanceof java.nio.file.NoSuchFileException) {
-      return "no such directory";
+      return "no such file or directory";
     }
     if (e instanceof java.nio.file.AccessDeniedException) {
       return "permission denied";

@@ -118,6 +118,11 @@ public final class BlobStore {
     return put(tmp, sha, name);
   }
 
+  /** Marks a kept blob transient: deleted by the next {@link #sweepTransient} unless a record names it then. */
+  public void markTransient(Blob blob) throws IOException {
+    Files.write(marks.resolve(path(blob).getFileName()), new byte[0]);
+  }
+
   /**
    * Deletes every transient blob that {@code named} does not hold, with its mark.
    *

@@ -18,7 +18,9 @@ public final class WholeFiles {
    */
   public static void write(Path file, byte[] bytes) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
+    if (!Files.isDirectory(parent)) { // createDirectories refuses a link to a directory on older JDK 17s
+      Files.createDirectories(parent);
+    }
     Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
     try {
       Files.write(tmp, bytes);

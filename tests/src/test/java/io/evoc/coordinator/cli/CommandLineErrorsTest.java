@@ -91,8 +91,9 @@ class CommandLineErrorsTest {
   void outputsThatNameAnInputOrEachOtherAreRefusedBeforeAnyWork(@TempDir Path dir) throws IOException {
     Path model = Files.copy(Path.of(MLP), dir.resolve("m.onnx"));
     String out = dir.resolve("s.onnx").toString();
-    assertOneLineError(sparsify(model.toString(), Cli.FASHION + ":train", "--out", out, "--report", model.toString()),
-        "--report " + model, "that is the --model");
+    assertOneLineError(sparsify(model.toString(), Cli.FASHION + ":train", "--out", dir.resolve("new/s.onnx").toString(),
+        "--report", model.toString()), "--report " + model, "that is the --model");
+    assertThat(dir.resolve("new")).as("nothing made for a refused command").doesNotExist();
     assertThat(Files.readAllBytes(model)).as("the input is untouched").isEqualTo(Files.readAllBytes(Path.of(MLP)));
     assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", out, "--report", dir + "/./s.onnx"),
         "--report", "--out names the same file");
@@ -104,7 +105,7 @@ class CommandLineErrorsTest {
   @Test
   void anOutputThatCannotBeWrittenIsRefusedBeforeTheRunAndLeavesWhatWasThere(@TempDir Path dir) throws IOException {
     assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", "/proc/evoc/s.onnx", "--report",
-        dir.resolve("r.json").toString()), "--out /proc/evoc/s.onnx", "cannot write in /proc/evoc");
+        dir.resolve("r.json").toString()), "--out /proc/evoc/s.onnx", "cannot write in /proc (it takes no new files)");
     Path kept = Files.writeString(dir.resolve("s.onnx"), "an earlier result");
     Path reportDir = Files.createDirectory(dir.resolve("reports"));
     assertOneLineError(sparsify(MLP, Cli.FASHION + ":train", "--out", kept.toString(), "--report",

@@ -222,10 +222,12 @@ class ServerTest {
     // Keeping one finished job: the two earliest finished are forgotten when the book recovers, with
     // their outputs and work directories; the inputs stay, as the job kept (j3) names them.
     assertThat(data.resolve("jobs/j1")).isDirectory();
+    assertThat(data.resolve("finalize/j1/log.txt")).as("the finalization's log stays").isRegularFile();
+    assertThat(data.resolve("finalize/j1/artifact.evoc")).as("its outputs are in the store").doesNotExist();
     try (var files = Files.list(data.resolve("blobs"))) {
       assertThat(files.count()).as("inputs and outputs").isGreaterThan(3);
     }
-    try (EvocServer one = start(data, Map.of("evoc.limits.kept-jobs", 1))) {
+    try (EvocServer one = start(data, Map.of("evoc.limits.kept-jobs", 1, "evoc.limits.queued-jobs", 1))) {
       Api api = new Api(one.port(), TOKEN);
       long until = System.nanoTime() + Duration.ofMinutes(1).toNanos();
       List<?> listed;
@@ -244,8 +246,14 @@ class ServerTest {
       }
       assertThat(data.resolve("jobs/j1")).doesNotExist();
       assertThat(data.resolve("jobs/j2")).doesNotExist();
+      assertThat(data.resolve("finalize/j1")).doesNotExist();
       Response next = api.submit(small.parts());
       assertThat(next.json().get("id")).as("a forgotten job's number is not given again").isEqualTo("j4");
+      // One job waiting or running at most: another is refused, and what it uploaded does not stay.
+      Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
+      Response refused = api.submit(Api.parts("model", MLP, "calib", images, "settings", "{\"sparsity\":0.5}"));
+      assertThat(refused.status()).as(refused.text()).isEqualTo(429);
+      assertThat(store.find(BlobRoute.sha256(images))).isNull();
       api.delete("/api/v1/jobs/j4");
     }
   }

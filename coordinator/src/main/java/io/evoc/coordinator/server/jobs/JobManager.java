@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -191,12 +192,17 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return byId.get(id);
     }
 
-    /** Lets a finished job go: its entries, and its events in the history (where later ones move up). */
-    void forget(Job job) {
-      byId.remove(job.id);
-      whole.remove(job);
-      finishedOrder.remove(job.id);
-      history.removeIf(e -> e.getJobId().equals(job.id));
+    /** Lets finished jobs go: their entries, and their events in the history (where later ones move up). */
+    void forget(Collection<String> ids) {
+      Set<String> gone = new HashSet<>(ids);
+      for (String id : gone) {
+        Job job = byId.remove(id);
+        if (job != null) {
+          whole.remove(job);
+        }
+      }
+      finishedOrder.removeIf(gone::contains);
+      history.removeIf(e -> gone.contains(e.getJobId()));
       for (Job j : byId.values()) {
         j.checkpointsAt.clear();
       }
@@ -412,19 +418,26 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private Effect<JobEvent, Jobs> submit(Jobs jobs, Submit c) {
     long waiting = jobs.byId.values().stream().filter(j -> !j.state.finished()).count();
     if (waiting >= limits.queued()) {
-      return Effect().reply(c.replyTo(), new SubmitReply(null, waiting + " jobs are waiting or running; the limit is "
-          + limits.queued() + " (evoc.limits.queued-jobs)", 429));
+      return refuse(jobs, c, 429, waiting + " jobs are waiting or running; the limit is " + limits.queued()
+          + " (evoc.limits.queued-jobs)");
     }
     for (Blob b : JobRunner.inputs(c.spec())) {
       if (blobs.find(b.getSha256()) == null) { // its upload matched a file a forgotten job's end just deleted
-        return Effect().reply(c.replyTo(), new SubmitReply(null, "upload '" + b.getName() + "' was lost to a"
-            + " cleanup as it arrived; submit again", 503));
+        return refuse(jobs, c, 503, "an uploaded file (" + b.getName() + ") was deleted by a cleanup as it arrived;"
+            + " submit again");
       }
     }
     String id = "j" + (jobs.submitted + 1);
     return Effect().persist(event(id).setSubmitted(c.spec()).build())
         .thenRun(after -> startNext(after))
         .thenReply(c.replyTo(), after -> new SubmitReply(id, null, 202));
+  }
+
+  /** A refused submission leaves nothing: what it uploaded goes unless a job names the same file. */
+  private Effect<JobEvent, Jobs> refuse(Jobs jobs, Submit c, int status, String error) {
+    Set<String> named = referenced(jobs);
+    JobRunner.inputs(c.spec()).stream().filter(b -> !named.contains(b.getSha256())).forEach(this::dropBlob);
+    return Effect().reply(c.replyTo(), new SubmitReply(null, error, status));
   }
 
   private Effect<JobEvent, Jobs> cancel(Jobs jobs, Cancel c) {
@@ -449,6 +462,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
       return Effect().reply(c.replyTo(), Optional.of(job.view()));
     }
     return Effect().persist(event(c.id()).setCancelled(JobEvent.Cancelled.getDefaultInstance()).build())
+        .thenRun(after -> context.getSelf().tell(new Forget()))
         .thenReply(c.replyTo(), after -> Optional.of(after.get(c.id()).view()));
   }
 
@@ -614,30 +628,61 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
     List<Job> gone = jobs.finishedOrder.stream().limit(jobs.finishedOrder.size() - limits.keptJobs())
         .map(jobs::get).toList();
-    List<JobEvent> events = gone.stream()
-        .map(j -> event(j.id).setForgotten(JobEvent.Forgotten.getDefaultInstance()).build()).toList();
-    return Effect().persist(events).thenRun(after -> {
-      Set<String> named = referenced(after);
-      for (Job j : gone) {
-        List<Blob> files = new ArrayList<>(JobRunner.inputs(j.spec));
-        if (j.outputs != null) {
-          files.addAll(JobRunner.outputs(j.outputs));
-        }
-        try {
+    List<Blob> files = new ArrayList<>();
+    for (Job j : gone) {
+      files.addAll(JobRunner.inputs(j.spec));
+      if (j.outputs != null) {
+        files.addAll(JobRunner.outputs(j.outputs));
+      }
+    }
+    // Marked first: a node that stops between the event and the deletions deletes them when it recovers.
+    files.removeIf(b -> b.getSha256().isEmpty() || !markTransient(b));
+    List<String> ids = gone.stream().map(j -> j.id).toList();
+    return Effect().persist(JobEvent.newBuilder().setAtMillis(System.currentTimeMillis())
+            .setForgotten(JobEvent.Forgotten.newBuilder().addAllJobIds(ids)).build())
+        .thenRun(after -> {
+          Set<String> named = referenced(after);
           for (Blob b : files) {
             if (!named.contains(b.getSha256())) {
-              blobs.delete(b);
+              dropBlob(b);
             }
           }
-          JobRunner.deleteTree(workRoot.resolve(j.id));
-        } catch (IOException | RuntimeException e) {
-          context.getLog().warn("job {}: forgotten, but its files are not all deleted: {}", j.id, oneLine(e));
-        }
+          for (String id : ids) {
+            deleteWork(id);
+          }
+          context.getLog().info("forgot {} finished job(s) beyond evoc.limits.kept-jobs ({}): {}", ids.size(),
+              limits.keptJobs(), ids);
+          count(after);
+        });
+  }
+
+  private boolean markTransient(Blob b) {
+    try {
+      blobs.markTransient(b);
+      return true;
+    } catch (IOException e) {
+      context.getLog().warn("cannot mark blob {} for deletion: {}", b.getSha256(), e.getMessage());
+      return false;
+    }
+  }
+
+  private void dropBlob(Blob b) {
+    try {
+      blobs.delete(b);
+    } catch (IOException e) {
+      context.getLog().warn("cannot delete blob {} (the next recovery will): {}", b.getSha256(), e.getMessage());
+    }
+  }
+
+  /** A job's work directories on this node: its search's, and its finalization's where this node had it. */
+  private void deleteWork(String id) {
+    for (Path dir : List.of(workRoot.resolve(id), workRoot.resolveSibling("finalize").resolve(id))) {
+      try {
+        JobRunner.deleteTree(dir);
+      } catch (IOException | RuntimeException e) {
+        context.getLog().warn("job {}: cannot delete {}: {}", id, dir, oneLine(e));
       }
-      context.getLog().info("forgot {} finished job(s) beyond evoc.limits.kept-jobs ({}): {}", gone.size(),
-          limits.keptJobs(), gone.stream().map(j -> j.id).toList());
-      count(after);
-    });
+    }
   }
 
   /**
@@ -721,6 +766,10 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   /** Replays one event onto the book: the only place its history changes. */
   static Jobs apply(Jobs jobs, JobEvent e) {
     String id = e.getJobId();
+    if (e.hasForgotten()) {
+      jobs.forget(e.getForgotten().getJobIdsList());
+      return jobs;
+    }
     if (e.hasSubmitted()) {
       jobs.submitted++;
       jobs.history.add(e);
@@ -734,10 +783,6 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     Job job = jobs.get(id);
     if (job == null) {
       return jobs; // an event for a job this book never had: nothing to apply it to
-    }
-    if (e.hasForgotten()) {
-      jobs.forget(job);
-      return jobs;
     }
     jobs.history.add(e);
     applyTo(jobs, job, e);
@@ -840,6 +885,13 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   private void recovered(Jobs jobs) {
     count(jobs); // a recovery from a snapshot alone replays no event
     context.getSelf().tell(new Forget()); // kept-jobs may have been lowered
+    if (limits.keptJobs() > 0) { // work directories of jobs forgotten as the node stopped
+      try (var dirs = java.nio.file.Files.list(workRoot)) {
+        dirs.map(d -> d.getFileName().toString()).filter(id -> jobs.get(id) == null).forEach(this::deleteWork);
+      } catch (IOException | RuntimeException e) {
+        context.getLog().debug("no work directories to look at: {}", e.getMessage());
+      }
+    }
     try { // never in the way of recovery: what it cannot delete now, a later recovery will
       List<String> orphans = blobs.sweepTransient(referenced(jobs));
       if (!orphans.isEmpty()) {

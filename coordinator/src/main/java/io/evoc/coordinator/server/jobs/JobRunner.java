@@ -105,9 +105,14 @@ public final class JobRunner {
    */
   public static JobEvent.Succeeded keepOutputs(String id, BlobStore blobs, Path work, List<Blob> created)
       throws IOException {
-    return JobEvent.Succeeded.newBuilder().setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc", created))
+    JobEvent.Succeeded kept = JobEvent.Succeeded.newBuilder()
+        .setArtifact(blobs.copy(work.resolve(ARTIFACT), id + ".evoc", created))
         .setReport(blobs.copy(work.resolve(REPORT), id + ".json", created))
         .setDecompressed(blobs.copy(work.resolve(DECOMPRESSED), id + ".onnx", created)).build();
+    for (String file : List.of(ARTIFACT, REPORT, DECOMPRESSED)) { // the store has them now: the log stays
+      Files.deleteIfExists(work.resolve(file));
+    }
+    return kept;
   }
 
   /** A fresh work directory with the job's inputs linked in under their upload names, and the command for it. */

@@ -148,7 +148,7 @@ class JobBookSnapshotTest {
           .setArtifact(blob(id + ".evoc")).setFinalizedOn("pekko://evoc@127.0.0.1:2551"))));
     }
     if (forgetting) {
-      events.add(event.apply("j1", JobEvent.newBuilder().setForgotten(JobEvent.Forgotten.getDefaultInstance())));
+      events.add(event.apply("j1", JobEvent.newBuilder().setForgotten(JobEvent.Forgotten.newBuilder().addJobIds("j1"))));
     }
     events.add(event.apply("j3", JobEvent.newBuilder().setStarted(JobEvent.Started.newBuilder().setAttempt(1))));
     events.add(event.apply("j3", JobEvent.newBuilder().setCheckpointed(checkpoint("j3", 1, 4))));
