@@ -2,7 +2,11 @@ package io.evoc.coordinator.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.client.ServerClient;
+import io.evoc.coordinator.server.jobs.JobRunner;
 import io.evoc.evaluator.data.DataLoader;
+import io.evoc.protocol.jobs.Blob;
+import io.evoc.protocol.jobs.JobSpec;
+import io.evoc.protocol.model.OnnxModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -58,10 +62,10 @@ final class SubmitCommand implements Callable<Integer> {
     String bearer = token != null ? token : System.getenv("EVOC_TOKEN");
     // What the server would refuse at once, refused here before anything is uploaded: the settings
     // parsed as the server parses them, and the model read.
-    io.evoc.protocol.jobs.Blob named = io.evoc.protocol.jobs.Blob.newBuilder().setName("upload").build();
-    CompressCommand.parse(io.evoc.coordinator.server.jobs.JobRunner.arguments(io.evoc.protocol.jobs.JobSpec.newBuilder()
-        .setModel(named).setCalib(named).putAllSettings(settings).build(), Path.of("")));
-    io.evoc.protocol.model.OnnxModel.read(model);
+    Blob named = Blob.newBuilder().setName("upload").build();
+    CompressCommand.parse(JobRunner.arguments(JobSpec.newBuilder().setModel(named).setCalib(named)
+        .putAllSettings(settings).build(), Path.of("")));
+    OnnxModel.read(model);
     if (!server.matches("https?://[^/\\s]+(/\\S*)?")) {
       throw new IllegalArgumentException("--server '" + server + "': expected http://HOST:PORT");
     }
