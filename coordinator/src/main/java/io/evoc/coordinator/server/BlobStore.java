@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  * evaluators only while it needs it (scoring batches, students) goes into a scratch store beside
  * it ({@code scratch}, a sibling): deleting one of those never takes a kept blob that happens to
  * have the same bytes (a student can be byte for byte a job's decompressed model). A blob kept only
- * while a record names it (a checkpoint) is marked in {@code transient}, a sibling too, so that one
- * a stopped node left behind unnamed can be found and deleted.
+ * while a record names it (a checkpoint; a forgotten job's files, until they are deleted) is marked
+ * in {@code transient}, a sibling too, so that one a stopped node left behind unnamed can be found
+ * and deleted.
  */
 public final class BlobStore {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
