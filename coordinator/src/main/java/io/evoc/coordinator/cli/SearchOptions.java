@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.evaluator.data.DataLoader;
 import io.evoc.evaluator.data.DataSpec;
 
 import io.evoc.coordinator.search.Ranges;
@@ -190,7 +191,21 @@ final class SearchOptions {
 
   /** The files the run reads, by flag, which its outputs must not name. */
   Map<String, Path> inputs() {
-    return OutputFiles.named("--model", model, "--calib", DataSpec.parse(calib).path(), "--test",
-        test == null ? null : DataSpec.parse(test).path());
+    Map<String, Path> read = OutputFiles.named("--model", model);
+    dataFiles(read, "--calib", calib);
+    if (test != null) {
+      dataFiles(read, "--test", test);
+    }
+    return read;
+  }
+
+  /** A data spec's files: the path named and, for IDX data, the images and labels files it reads. */
+  private static void dataFiles(Map<String, Path> read, String flag, String spec) {
+    read.put(flag, DataSpec.parse(spec).path());
+    Path[] files = DataLoader.files(spec);
+    read.put(flag + " images", files[0]);
+    if (files[1] != null) {
+      read.put(flag + " labels", files[1]);
+    }
   }
 }

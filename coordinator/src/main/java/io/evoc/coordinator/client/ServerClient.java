@@ -70,7 +70,11 @@ public final class ServerClient {
   public Map<String, Object> awaitFinished(String id, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      Map<String, Object> job = get("/api/v1/jobs/" + id).json();
+      Response r = get("/api/v1/jobs/" + id);
+      if (r.status() == 404) { // never there, or forgotten (evoc.limits.kept-jobs): it will not come back
+        throw new IllegalStateException("job " + id + ": " + r.error());
+      }
+      Map<String, Object> job = r.json();
       // No state: an error answer, such as a 503 while the coordinator moves to another node.
       String state = String.valueOf(job.get("state"));
       if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {

@@ -21,6 +21,10 @@ class WholeFilesTest {
     try (var files = Files.list(file.getParent())) {
       assertThat(files).containsExactly(file);
     }
+    // A file made private stays private when it is written again.
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    WholeFiles.write(file, new byte[] {6});
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
   }
 
   @Test
