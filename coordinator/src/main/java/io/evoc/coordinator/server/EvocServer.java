@@ -46,6 +46,14 @@ public final class EvocServer implements AutoCloseable {
    *     of {@code evoc serve})
    */
   public static EvocServer start(Map<String, Object> overrides, PrintWriter out) throws IOException {
+    Config config = config(overrides);
+    Path dataDir = Path.of(config.getString("evoc.data-dir")).toAbsolutePath().normalize();
+    String token = token(config, dataDir, out);
+    return new EvocServer(config, dataDir, token, out);
+  }
+
+  /** The node's configuration: the overrides over application.conf and reference.conf, checked. */
+  public static Config config(Map<String, Object> overrides) throws IOException {
     // Resolved after the flags are in, so that keys defined from others (pekko.cluster.roles from
     // evoc.roles) follow the flags too.
     Config base = ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultOverrides())
@@ -62,9 +70,7 @@ public final class EvocServer implements AutoCloseable {
       derived.put("pekko-persistence-jdbc.shared-databases.evoc.db.url",
           "jdbc:h2:file:" + dataDir.resolve("journal") + ";DB_CLOSE_DELAY=-1;WRITE_DELAY=0");
     }
-    Config config = ConfigFactory.parseMap(derived).withFallback(base);
-    String token = token(config, dataDir, out);
-    return new EvocServer(config, dataDir, token, out);
+    return ConfigFactory.parseMap(derived).withFallback(base);
   }
 
   /** A misspelt role would otherwise start a node that silently does nothing of it. */
