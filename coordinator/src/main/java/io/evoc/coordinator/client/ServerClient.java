@@ -71,7 +71,7 @@ public final class ServerClient {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Response r = get("/api/v1/jobs/" + id);
-      if (r.status() == 404) { // never there, or forgotten (evoc.limits.kept-jobs): it will not come back
+      if (r.status() == 404 || r.status() == 410) { // never there, or forgotten: it will not come back
         throw new IllegalStateException("job " + id + ": " + r.error());
       }
       Map<String, Object> job = r.json();

@@ -235,8 +235,10 @@ class ServerTest {
         Thread.sleep(100);
       }
       assertThat(listed).singleElement().satisfies(j -> assertThat(((Map<?, ?>) j).get("id")).isEqualTo("j3"));
-      assertThat(api.get("/api/v1/jobs/j1").status()).isEqualTo(404);
-      assertThat(api.get("/api/v1/jobs/j2/artifact").status()).isEqualTo(404);
+      assertThat(api.get("/api/v1/jobs/j1").status()).isEqualTo(410);
+      assertThat(api.get("/api/v1/jobs/j2/artifact").json().get("error")).asString().contains("forgotten",
+          "evoc.limits.kept-jobs");
+      assertThat(api.get("/api/v1/jobs/j9").status()).as("never given").isEqualTo(404);
       assertThat(api.get("/metrics").text()).contains("evoc_jobs{state=\"cancelled\"} 1.0")
           .doesNotContain("evoc_jobs{state=\"succeeded\"} 2.0");
       try (var files = Files.list(data.resolve("blobs"))) {

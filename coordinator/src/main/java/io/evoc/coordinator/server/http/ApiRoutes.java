@@ -149,7 +149,8 @@ public final class ApiRoutes extends AllDirectives {
                 if (job.isSuccess()) {
                   job.get().discardEntityBytes(system);
                 }
-                return job.isSuccess() && job.get().status().intValue() == 404 ? notFound(id)
+                int status = job.isSuccess() ? job.get().status().intValue() : 0;
+                return status == 404 || status == 410 ? missing(id, status == 410)
                     : handleWebSocketMessages(Http.get(system).webSocketClientFlow(
                         WebSocketRequest.create(target.replaceFirst("^http", "ws")).addHeader(authorization)));
               }))),
@@ -308,8 +309,15 @@ public final class ApiRoutes extends AllDirectives {
     });
   }
 
+  /** 410 for a job the book forgot (evoc.limits.kept-jobs), 404 for one it never had. */
   private Route notFound(String id) {
-    return json(404, Map.of("error", "no job '" + id + "'"));
+    return onSuccess(this.<Boolean>ask(reply -> new JobManager.WasForgotten(id, reply)), forgotten -> missing(id,
+        forgotten));
+  }
+
+  private Route missing(String id, boolean forgotten) {
+    return forgotten ? json(410, Map.of("error", "job '" + id + "' was forgotten with its outputs: the server keeps"
+        + " the latest finished jobs only (evoc.limits.kept-jobs)")) : json(404, Map.of("error", "no job '" + id + "'"));
   }
 
   private Route error(Throwable failure) {

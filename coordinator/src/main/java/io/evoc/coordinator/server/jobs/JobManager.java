@@ -66,7 +66,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class JobManager extends EventSourcedBehavior<JobManager.Command, JobEvent, JobManager.Jobs> {
   public sealed interface Command
       permits Submit, Get, ListJobs, Cancel, Outputs, Feed, Started, StartedOver, Phase, Progress, GenerationDone,
-      Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished, Forget {}
+      Checkpoint, Sparsified, FinalizersListed, FinalizerGone, Finalized, Finished, Forget, WasForgotten {}
 
   /** Replies the new job's id, or an error (the queue is full, or an upload was deleted as it arrived). */
   public record Submit(JobSpec spec, ActorRef<SubmitReply> replyTo) implements Command {}
@@ -75,6 +75,9 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   public record SubmitReply(String id, String error, int status) {}
 
   public record Get(String id, ActorRef<Optional<Map<String, Object>>> replyTo) implements Command {}
+
+  /** Replies whether a job the book does not have was one it forgot (evoc.limits.kept-jobs). */
+  public record WasForgotten(String id, ActorRef<Boolean> replyTo) implements Command {}
 
   /** Every job's view, in submission order. */
   public record ListJobs(ActorRef<List<Map<String, Object>>> replyTo) implements Command {}
@@ -190,6 +193,14 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
 
     Job get(String id) {
       return byId.get(id);
+    }
+
+    /** A job this book numbered and let go of: not one it never had. */
+    boolean forgotten(String id) {
+      if (byId.containsKey(id) || !id.matches("j[1-9][0-9]{0,8}")) {
+        return false;
+      }
+      return Integer.parseInt(id.substring(1)) <= submitted;
     }
 
     /** Lets finished jobs go: their entries, and their events in the history (where later ones move up). */
@@ -412,6 +423,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
         .onCommand(Finalized.class, this::finalized)
         .onCommand(Finished.class, this::finished)
         .onCommand(Forget.class, (jobs, c) -> forget(jobs))
+        .onCommand(WasForgotten.class, (jobs, c) -> Effect().reply(c.replyTo(), jobs.forgotten(c.id())))
         .build();
   }
 
