@@ -1,6 +1,7 @@
 package io.evoc.coordinator.cli;
 
 import io.evoc.coordinator.client.ServerClient;
+import io.evoc.coordinator.search.Ranges;
 import io.evoc.coordinator.server.EvocServer;
 import io.evoc.coordinator.server.jobs.SyntheticJournal;
 import java.io.PrintWriter;
@@ -44,10 +45,10 @@ final class BenchJournalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    io.evoc.coordinator.search.Ranges.check("--jobs", jobs, 1, 100_000);
-    io.evoc.coordinator.search.Ranges.check("--cycles", cycles, 1, 10_000);
-    io.evoc.coordinator.search.Ranges.check("--generations", generations, 0, 1_000);
-    io.evoc.coordinator.search.Ranges.check("--rounds", rounds, 1, 100);
+    Ranges.check("--jobs", jobs, 1, 100_000);
+    Ranges.check("--cycles", cycles, 1, 10_000);
+    Ranges.check("--generations", generations, 0, 1_000);
+    Ranges.check("--rounds", rounds, 1, 100);
     PrintWriter err = spec.commandLine().getErr();
     Path data = Files.createTempDirectory("evoc-bench-journal");
     try {

@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.search.Ranges;
 import io.evoc.evaluator.data.DataLoader;
 import io.evoc.evaluator.data.DataSet;
 import io.evoc.evaluator.data.Preprocessing;
@@ -65,9 +66,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (limit < 0) {
-      throw new IllegalArgumentException("--limit " + limit + ": expected 0 (all) or more");
-    }
+    Ranges.limit("--limit", limit);
     if (batchSize < 1) {
       throw new IllegalArgumentException("--batch-size " + batchSize + ": expected 1 or more");
     }

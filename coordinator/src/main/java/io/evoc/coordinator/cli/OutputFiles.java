@@ -1,7 +1,6 @@
 package io.evoc.coordinator.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,8 +86,7 @@ final class OutputFiles {
       probe = Files.createTempFile(existing, ".evoc-", ".probe");
     } catch (IOException | UnsupportedOperationException e) {
       String why = e instanceof java.nio.file.NoSuchFileException ? "it takes no new files" : reason(e);
-      throw new UncheckedIOException(named + ": cannot write in " + existing + " (" + why + ")",
-          e instanceof IOException io ? io : new IOException(e));
+      throw new IllegalArgumentException(named + ": cannot write in " + existing + " (" + why + ")", e);
     } finally {
       if (probe != null) {
         try {

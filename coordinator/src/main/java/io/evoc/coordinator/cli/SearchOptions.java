@@ -86,12 +86,8 @@ final class SearchOptions {
   @Mixin PreprocessingOptions preprocessing;
 
   SearchSettings settings(Method method) {
-    if (calibLimit < 0) {
-      throw new IllegalArgumentException("--calib-limit " + calibLimit + ": expected 0 (all) or more");
-    }
-    if (testLimit < 0) {
-      throw new IllegalArgumentException("--test-limit " + testLimit + ": expected 0 (all) or more");
-    }
+    Ranges.limit("--calib-limit", calibLimit);
+    Ranges.limit("--test-limit", testLimit);
     Ranges.check("--search-samples", searchSamples, 1, 1_000_000);
     if (sparsity != null && sparsity.isNaN()) {
       throw new IllegalArgumentException("--sparsity NaN: expected a fraction in (0, 1)");

@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.search.Ranges;
 import io.evoc.coordinator.server.EvocServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
   Map<String, Object> overrides() {
     Map<String, Object> m = new LinkedHashMap<>();
     if (port != null) {
-      io.evoc.coordinator.search.Ranges.check("--port", port, 0, 65535);
+      Ranges.check("--port", port, 0, 65535);
       m.put("evoc.http.port", port);
     }
     if (host != null) {
@@ -89,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
       m.put("evoc.blobs-dir", blobsDir.toString());
     }
     if (clusterPort != null) {
-      io.evoc.coordinator.search.Ranges.check("--cluster-port", clusterPort, 0, 65535);
+      Ranges.check("--cluster-port", clusterPort, 0, 65535);
       m.put("pekko.remote.artery.canonical.port", clusterPort);
     }
     if (token != null) {

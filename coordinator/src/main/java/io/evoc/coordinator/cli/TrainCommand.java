@@ -1,5 +1,6 @@
 package io.evoc.coordinator.cli;
 
+import io.evoc.coordinator.search.Ranges;
 import io.evoc.evaluator.data.DataLoader;
 import io.evoc.evaluator.data.DataSet;
 import io.evoc.evaluator.data.Preprocessing;
@@ -65,9 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     if (holdOut < 0) {
       throw new IllegalArgumentException("--hold-out must be 0 or more, got " + holdOut);
     }
-    if (limit < 0) {
-      throw new IllegalArgumentException("--limit must be 0 (all) or more, got " + limit);
-    }
+    Ranges.limit("--limit", limit);
     OutputFiles.check(OutputFiles.named("--out", out), Map.of());
     DataSet train = DataLoader.load(dir + ":train", limit).skip(holdOut);
     if (train.size() == 0) {

@@ -10,4 +10,11 @@ public final class Ranges {
       throw new IllegalArgumentException(flag + " " + value + ": expected " + min + " to " + max);
     }
   }
+
+  /** A sample limit, where 0 means all: @throws IllegalArgumentException "--flag value: expected 0 (all) or more" */
+  public static void limit(String flag, long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(flag + " " + value + ": expected 0 (all) or more");
+    }
+  }
 }

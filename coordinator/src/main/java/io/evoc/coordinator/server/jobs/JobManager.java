@@ -495,13 +495,8 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
   }
 
   private void dropCheckpoint(Blob old, Blob kept) {
-    if (old == null || (kept != null && old.getSha256().equals(kept.getSha256()))) {
-      return;
-    }
-    try {
-      blobs.delete(old);
-    } catch (IOException e) {
-      context.getLog().warn("cannot delete checkpoint {}: {}", old.getSha256(), e.getMessage());
+    if (old != null && (kept == null || !old.getSha256().equals(kept.getSha256()))) {
+      dropBlob(old);
     }
   }
 
@@ -678,11 +673,12 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     }
   }
 
+  /** Deletes a blob no job needs: a superseded checkpoint, a forgotten job's file, a cancelled job's outputs. */
   private void dropBlob(Blob b) {
     try {
       blobs.delete(b);
     } catch (IOException e) {
-      context.getLog().warn("cannot delete blob {} (the next recovery will): {}", b.getSha256(), e.getMessage());
+      context.getLog().warn("cannot delete blob {} ({}): {}", b.getSha256(), b.getName(), e.getMessage());
     }
   }
 
@@ -704,13 +700,7 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
    */
   private void settle(String id, Fetched fetched, boolean cancelled) {
     if (cancelled) {
-      for (Blob b : fetched.added()) {
-        try {
-          blobs.delete(b);
-        } catch (IOException ex) {
-          context.getLog().warn("job {}: cannot delete blob {}: {}", id, b.getSha256(), ex.getMessage());
-        }
-      }
+      fetched.added().forEach(this::dropBlob);
     }
     if (fetched.from() == null) {
       return;
@@ -907,11 +897,11 @@ public final class JobManager extends EventSourcedBehavior<JobManager.Command, J
     try { // never in the way of recovery: what it cannot delete now, a later recovery will
       List<String> orphans = blobs.sweepTransient(referenced(jobs));
       if (!orphans.isEmpty()) {
-        context.getLog().info("deleted {} checkpoint(s) no job names (the node stopped before it took or dropped them): {}",
-            orphans.size(), orphans);
+        context.getLog().info("deleted {} transient blob(s) no job names (the node stopped before it took or dropped"
+            + " them): {}", orphans.size(), orphans);
       }
     } catch (IOException | RuntimeException e) {
-      context.getLog().warn("cannot sweep the checkpoints no job names: {}", oneLine(e));
+      context.getLog().warn("cannot sweep the transient blobs no job names: {}", oneLine(e));
     }
     List<String> waiting = new ArrayList<>(jobs.queue);
     if (!waiting.isEmpty()) {
