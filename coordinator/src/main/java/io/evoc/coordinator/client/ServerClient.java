@@ -160,9 +160,23 @@ public final class ServerClient {
       body.add(HttpRequest.BodyPublishers.ofString("\r\n"));
     }
     body.add(HttpRequest.BodyPublishers.ofString("--" + BOUNDARY + "--\r\n"));
-    return send(request("/api/v1/jobs").header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
-        .POST(HttpRequest.BodyPublishers.concat(body.toArray(HttpRequest.BodyPublisher[]::new))),
-        HttpResponse.BodyHandlers.ofByteArray());
+    try {
+      return send(request("/api/v1/jobs").header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
+          .POST(HttpRequest.BodyPublishers.concat(body.toArray(HttpRequest.BodyPublisher[]::new))),
+          HttpResponse.BodyHandlers.ofByteArray());
+    } catch (UncheckedIOException e) {
+      // A request refused before its body is read (a wrong token) is answered at once and the
+      // connection closed; the answer can be lost to the reset of the upload still in flight, and
+      // JDK 17's client hangs on Expect: 100-continue. A request without a body asks again.
+      if (e.getCause() instanceof java.net.ConnectException) {
+        throw e;
+      }
+      Response again = get("/api/v1/cluster");
+      if (again.status() == 401) {
+        return again;
+      }
+      throw e;
+    }
   }
 
   /**

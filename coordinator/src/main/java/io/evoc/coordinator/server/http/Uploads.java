@@ -49,15 +49,23 @@ final class Uploads {
     this.partBytes = partBytes;
   }
 
-  /** The form's parts on disk, by part name. */
+  /**
+   * The form's parts on disk, by part name. A refusal found while the form streams in is answered only
+   * once the rest of the request is read and dropped (within Pekko's evoc.limits.request-bytes): a
+   * response sent while the client is still writing is often lost to the connection's reset, and the
+   * client sees the connection close instead of the 413 naming its part.
+   */
   CompletionStage<JobSpec> receive(Multipart.FormData form) {
     Map<String, Path> files = new HashMap<>();
+    BadRequest[] refused = {null};
     return form.getParts().mapAsync(1, part -> {
       String name = part.getName();
-      if (!PARTS.contains(name) || files.containsKey(name)) {
-        part.getEntity().discardBytes(materializer);
-        throw new BadRequest(400, files.containsKey(name) ? "part '" + name + "' given twice"
+      if (refused[0] == null && (!PARTS.contains(name) || files.containsKey(name))) {
+        refused[0] = new BadRequest(400, files.containsKey(name) ? "part '" + name + "' given twice"
             : "unknown part '" + name + "'; expected " + String.join(", ", new java.util.TreeSet<>(PARTS)));
+      }
+      if (refused[0] != null) {
+        return part.getEntity().discardBytes(materializer).completionStage().thenApply(done -> name);
       }
       Path tmp = blobs.temporary();
       files.put(name, tmp);
@@ -65,16 +73,21 @@ final class Uploads {
       boolean settings = name.equals("settings");
       long limit = settings ? MAX_SETTINGS_BYTES : partBytes;
       long[] received = {0};
-      return part.getEntity().getDataBytes().map(bytes -> {
+      return part.getEntity().getDataBytes().filter(bytes -> {
         received[0] += bytes.size();
-        if (received[0] > limit) {
-          throw new BadRequest(413, "part '" + name + "': larger than " + limit + " bytes"
+        if (received[0] > limit && refused[0] == null) {
+          refused[0] = new BadRequest(413, "part '" + name + "': larger than " + limit + " bytes"
               + (settings ? "" : " (evoc.limits.upload-bytes)"));
         }
-        return bytes;
+        return refused[0] == null;
       }).runWith(FileIO.toPath(tmp), materializer).thenApply(io -> name);
     }).runWith(Sink.ignore(), materializer)
-        .thenApplyAsync(done -> check(files), blocking)
+        .thenApplyAsync(done -> {
+          if (refused[0] != null) {
+            throw refused[0];
+          }
+          return check(files);
+        }, blocking)
         .whenComplete((spec, failure) -> {
           if (failure != null) {
             files.values().forEach(Uploads::deleteQuietly);
