@@ -165,17 +165,20 @@ public final class ServerClient {
           .POST(HttpRequest.BodyPublishers.concat(body.toArray(HttpRequest.BodyPublisher[]::new))),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (UncheckedIOException e) {
-      // A request refused before its body is read (a wrong token) is answered at once and the
-      // connection closed; the answer can be lost to the reset of the upload still in flight, and
-      // JDK 17's client hangs on Expect: 100-continue. A request without a body asks again.
+      // A request refused before its body is read (a wrong token, no coordinator) is answered at
+      // once and the connection closed; the answer can be lost to the reset of the upload still in
+      // flight, and JDK 17's client hangs on Expect: 100-continue. The job list, without a body,
+      // gets the same refusal.
       if (e.getCause() instanceof java.net.ConnectException) {
         throw e;
       }
-      Response again = get("/api/v1/cluster");
-      if (again.status() == 401) {
+      Response again = get("/api/v1/jobs");
+      if (again.status() >= 400) {
         return again;
       }
-      throw e;
+      String why = e.getCause().getMessage();
+      throw new UncheckedIOException("the server closed the connection during the upload: "
+          + (why != null ? why : e.getCause().getClass().getSimpleName()), e.getCause());
     }
   }
 

@@ -403,6 +403,18 @@ class ServerTest {
   }
 
   @Test
+  void anUploadToANodeWithoutACoordinatorGetsItsAnswer(@TempDir Path dir) throws Exception {
+    // The job API refuses before reading the upload: the client still shows the 503, not a reset.
+    try (EvocServer node = start(dir.resolve("data"), Map.of("evoc.roles", List.of("evaluator")))) {
+      Api api = new Api(node.port(), TOKEN);
+      for (int i = 0; i < 5; i++) {
+        expect(api.submit(Api.parts("model", MLP, "calib", FASHION.resolve("train-images-idx3-ubyte.gz"))), 503,
+            "no coordinator is in the cluster");
+      }
+    }
+  }
+
+  @Test
   void aGeneratedTokenIsOwnerOnlyAndKeptAcrossRestarts(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("data");
     Map<String, Object> config = Map.of("evoc.data-dir", data.toString(), "evoc.http.port", 0,
