@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         + "downloads the artifact when it succeeds.")
 final class SubmitCommand implements Callable<Integer> {
   private static final int PERMILLE = 1000;
+  private static final java.util.Set<String> FINISHED = java.util.Set.of("succeeded", "failed", "cancelled");
 
   @Option(names = "--server", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
       description = "The server (default ${DEFAULT-VALUE}).")
@@ -91,10 +92,34 @@ final class SubmitCommand implements Callable<Integer> {
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName(id).setInitialMax(PERMILLE)
         .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(
             System.err)).continuousUpdate().build()) {
-      client.events(id, e -> show(bar, e, goal)).get();
+      int[] shown = {-1};
+      while (true) {
+        // The stream replays the job's feed from its start: what was shown before is skipped.
+        Throwable cut = null;
+        try {
+          client.events(id, e -> {
+            int seq = ((Number) e.get("seq")).intValue();
+            if (seq > shown[0]) {
+              shown[0] = seq;
+              show(bar, e, goal);
+            }
+          }).get();
+        } catch (ExecutionException e) {
+          cut = e.getCause();
+        }
+        ServerClient.Response now = client.get("/api/v1/jobs/" + id);
+        if (FINISHED.contains(String.valueOf(now.json().get("state")))) {
+          break;
+        }
+        if (cut != null && now.status() / 100 == 4) {
+          throw new IllegalArgumentException("job " + id + ": its event stream failed: " + cut.getMessage() + "; "
+              + now.status() + ": " + now.error());
+        }
+        // Closed or cut before the job ended (an idle timeout on the way, a coordinator moving):
+        // opened again.
+        Thread.sleep(1000);
+      }
       bar.stepTo(PERMILLE);
-    } catch (ExecutionException e) {
-      throw new IllegalArgumentException("job " + id + ": its event stream failed: " + e.getCause().getMessage());
     }
     Map<String, Object> job = client.get("/api/v1/jobs/" + id).json();
     if (!"succeeded".equals(job.get("state"))) {

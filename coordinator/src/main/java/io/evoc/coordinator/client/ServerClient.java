@@ -74,8 +74,8 @@ public final class ServerClient {
       if (r.status() == 404 || r.status() == 410) { // never there, or forgotten: it will not come back
         throw new IllegalStateException("job " + id + ": " + r.error());
       }
-      Map<String, Object> job = r.json();
       // No state: an error answer, such as a 503 while the coordinator moves to another node.
+      Map<String, Object> job = r.status() == 200 ? r.json() : Map.of("status", r.status(), "error", r.error());
       String state = String.valueOf(job.get("state"));
       if (state.equals("succeeded") || state.equals("failed") || state.equals("cancelled")) {
         return job;
@@ -94,12 +94,18 @@ public final class ServerClient {
    */
   public void awaitEvaluators(int count, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (((List<?>) get("/api/v1/cluster").json().get("evaluators")).size() < count) {
+    while (evaluators() < count) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(count + " evaluators did not register within " + timeout);
       }
       Thread.sleep(200);
     }
+  }
+
+  /** The evaluators the work queue knows; 0 while the API answers with an error. */
+  private int evaluators() {
+    Response r = get("/api/v1/cluster");
+    return r.status() == 200 ? ((List<?>) r.json().get("evaluators")).size() : 0;
   }
 
   public Response get(String path) {

@@ -20,14 +20,16 @@ import java.util.List;
 final class PostgresServer implements AutoCloseable {
   final int port;
   private final Path dir;
+  private final Path bin;
+  private final boolean root;
   private final Process process;
 
   PostgresServer() throws Exception {
-    Path bin = binaries();
+    bin = binaries();
     // Under /tmp itself: the postgres user must reach it, and a test's own temporary directory is root's alone.
     dir = Files.createTempDirectory("evoc-pg");
     port = LocalNode.freePort();
-    boolean root = "root".equals(System.getProperty("user.name"));
+    root = "root".equals(System.getProperty("user.name"));
     if (root) {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
     }
@@ -65,12 +67,20 @@ final class PostgresServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    process.destroy();
-    process.waitFor();
+    // pg_ctl returns once the server and all its processes are gone; a signal to runuser would not wait.
+    try {
+      run(as(root, List.of(bin.resolve("pg_ctl").toString(), "stop", "-D", dir.resolve("data").toString(), "-m",
+          "fast", "-w", "-t", "60")));
+    } finally {
+      process.destroy();
+      process.waitFor();
+    }
     try (var paths = Files.walk(dir)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
+    } catch (IOException | java.io.UncheckedIOException leftOver) {
+      // Only a directory under /tmp left behind: not the test's outcome.
     }
   }
 

@@ -120,12 +120,7 @@ class ServerTest {
       }
 
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
-      List<String> submit = new ArrayList<>(List.of("submit", "--server", "http://127.0.0.1:" + server.port(),
-          "--token", TOKEN, "--model", MLP.toString(), "--calib", FASHION + ":train", "--follow", "--out",
-          dir.resolve("submitted.evoc").toString()));
-      new com.fasterxml.jackson.databind.ObjectMapper().readTree(SETTINGS).fields().forEachRemaining(e ->
-          submit.addAll(List.of("--set", e.getKey() + "=" + e.getValue().asText())));
-      assertThat(CliAccess.run(submit.toArray(String[]::new))).isZero();
+      assertThat(CliAccess.run(followed(server, dir.resolve("submitted.evoc")))).isZero();
       assertThat(Files.readAllBytes(dir.resolve("submitted.evoc"))).isEqualTo(artifact);
       // With the second job finished, the first one's feed is what it was but its generations, each
       // entry numbered as before; the second's is whole.
@@ -257,6 +252,8 @@ class ServerTest {
       assertThat(refused.status()).as(refused.text()).isEqualTo(429);
       assertThat(store.find(BlobRoute.sha256(images))).isNull();
       api.delete("/api/v1/jobs/j4");
+      // Stopped before the server is: its search would otherwise write on in a directory being deleted.
+      assertThat(api.awaitFinished("j4", Duration.ofMinutes(2)).get("state")).isEqualTo("cancelled");
     }
   }
 
@@ -325,6 +322,16 @@ class ServerTest {
           .first().satisfies(m -> assertThat(m.get("cycle")).isEqualTo(1));
       assertThat(api.get("/api/v1/jobs/" + id + "/artifact").body()).isEqualTo(job.commandLineArtifact(dir));
     }
+  }
+
+  /** `evoc submit --follow` of {@link #JOB}, its artifact downloaded to {@code out}. */
+  private static String[] followed(EvocServer server, Path out) throws IOException {
+    List<String> submit = new ArrayList<>(List.of("submit", "--server", "http://127.0.0.1:" + server.port(),
+        "--token", TOKEN, "--model", MLP.toString(), "--calib", FASHION + ":train", "--follow", "--out",
+        out.toString()));
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(SETTINGS).fields().forEachRemaining(e ->
+        submit.addAll(List.of("--set", e.getKey() + "=" + e.getValue().asText())));
+    return submit.toArray(String[]::new);
   }
 
   private static List<Map<String, Object>> withoutGenerations(List<Map<String, Object>> feed) {
@@ -399,6 +406,48 @@ class ServerTest {
       assertThat(api.awaitFinished((String) slow.json().get("id"), Duration.ofMinutes(2)).get("state"))
           .isEqualTo("cancelled");
       assertThat(api.get("/health").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aQuietEventStreamStaysOpenAndFollowOutlivesACutOne(@TempDir Path dir) throws Exception {
+    // Shipped: pings well inside the server's idle timeout.
+    com.typesafe.config.Config shipped = EvocServer.config(Map.of());
+    assertThat(shipped.getDuration("pekko.http.server.websocket.periodic-keep-alive-max-idle"))
+        .isLessThan(shipped.getDuration("pekko.http.server.idle-timeout").dividedBy(2));
+    Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
+    String busy = "{\"sparsity\":0.95,\"calib-limit\":4000}";
+    // The same, scaled down: a queued job's stream says nothing for longer than the idle timeout.
+    try (EvocServer server = start(dir.resolve("a"), Map.of("pekko.http.server.idle-timeout", "2s",
+        "pekko.http.server.websocket.periodic-keep-alive-max-idle", "500ms"))) {
+      Api api = new Api(server.port(), TOKEN);
+      String running = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", busy)).json().get("id");
+      String queued = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS)).json()
+          .get("id");
+      var stream = api.events(queued, TOKEN);
+      Thread.sleep(5000);
+      assertThat(api.get("/api/v1/jobs/" + queued).json().get("state")).isEqualTo("queued");
+      assertThat(stream).as("a silent stream, kept open by pings").isNotDone();
+      api.delete("/api/v1/jobs/" + queued);
+      api.delete("/api/v1/jobs/" + running);
+      api.awaitFinished(running, Duration.ofMinutes(2));
+    }
+    // Without pings the server cuts it (as a proxy might): `submit --follow` opens it again and
+    // sees the job to its end.
+    try (EvocServer server = start(dir.resolve("b"), Map.of("pekko.http.server.idle-timeout", "2s",
+        "pekko.http.server.websocket.periodic-keep-alive-max-idle", "infinite"))) {
+      Api api = new Api(server.port(), TOKEN);
+      String running = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", busy)).json().get("id");
+      java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          Thread.sleep(6000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        api.delete("/api/v1/jobs/" + running);
+      });
+      assertThat(CliAccess.run(followed(server, dir.resolve("followed.evoc")))).isZero();
+      assertThat(dir.resolve("followed.evoc")).isNotEmptyFile();
     }
   }
 

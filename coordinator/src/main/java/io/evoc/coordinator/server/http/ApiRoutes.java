@@ -50,6 +50,7 @@ import org.apache.pekko.http.javadsl.model.ws.WebSocketRequest;
 import org.apache.pekko.http.javadsl.model.headers.ContentDisposition;
 import org.apache.pekko.http.javadsl.model.headers.ContentDispositionTypes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -94,8 +95,8 @@ public final class ApiRoutes extends AllDirectives {
   public Route routes() {
     // Pekko's own answers (404 for an unknown path, 405 with Allow, 415 naming the content type
     // expected) with their status and headers, but their one line as JSON like every other error.
-    return handleRejections(RejectionHandler.defaultHandler().mapRejectionResponse(ApiRoutes::asJsonError),
-        this::endpoints);
+    return handleExceptions(ExceptionHandler.newBuilder().matchAny(this::error).build(), () -> handleRejections(
+        RejectionHandler.defaultHandler().mapRejectionResponse(ApiRoutes::asJsonError), this::endpoints));
   }
 
   private Route endpoints() {
@@ -320,8 +321,16 @@ public final class ApiRoutes extends AllDirectives {
         + " the latest finished jobs only (evoc.limits.kept-jobs)")) : json(404, Map.of("error", "no job '" + id + "'"));
   }
 
+  /**
+   * A failed request as JSON: a refusal with its status; a coordinator that did not answer in time
+   * (recovering its job book, or moving to another node) a 503; else a 500.
+   */
   private Route error(Throwable failure) {
     Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (e instanceof java.util.concurrent.TimeoutException) {
+      return json(503, Map.of("error", "the coordinator did not answer within " + ASK_TIMEOUT.toSeconds()
+          + " s (recovering, or moving to another node)"));
+    }
     // A part's check fails inside the stream that writes it: the file sink wraps it.
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof BadRequest b) {
@@ -331,14 +340,14 @@ public final class ApiRoutes extends AllDirectives {
     if (e instanceof EntityStreamSizeException || e.getCause() instanceof EntityStreamSizeException) {
       return json(413, Map.of("error", "upload larger than the limit for a whole request (evoc.limits.request-bytes)"));
     }
-    system.log().error("upload failed", e);
+    system.log().error("request failed", e);
     return json(500, Map.of("error", "internal error: " + e));
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, JobManager.Command> message) {
     ActorRef<JobManager.Command> jobs = here.jobs();
     if (jobs == null) {
-      return CompletableFuture.failedFuture(new IllegalStateException("the coordinator has left this node"));
+      return CompletableFuture.failedFuture(new BadRequest(503, "the coordinator has left this node; try again"));
     }
     return AskPattern.ask(jobs, message::apply, ASK_TIMEOUT, system.scheduler());
   }

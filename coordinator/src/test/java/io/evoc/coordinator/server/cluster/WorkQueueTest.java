@@ -61,6 +61,13 @@ class WorkQueueTest {
     return inboxes.get(name).poll(200, TimeUnit.MILLISECONDS);
   }
 
+  /** The unit {@code name} must receive next: waited for as long as a loaded machine may take. */
+  private WorkUnit expected(String name) throws InterruptedException {
+    WorkUnit unit = inboxes.get(name).poll(10, TimeUnit.SECONDS);
+    assertThat(unit).as("a unit for " + name).isNotNull();
+    return unit;
+  }
+
   /** Answers the unit for {@code name}, with a score or an error, and asks for one more. */
   private void answer(String name, WorkUnit unit, String error) {
     WorkResult.Builder r = WorkResult.newBuilder().setUnitId(unit.getUnitId()).setEvaluator(name);
@@ -81,12 +88,11 @@ class WorkQueueTest {
     evaluator("a", 2);
     evaluator("b", 1);
     CompletableFuture<WorkResult> result = submit(1).get(0);
-    WorkUnit unit = next("a");
-    assertThat(unit).as("the evaluator with the most credit").isNotNull();
+    WorkUnit unit = expected("a"); // the evaluator with the most credit
     answer("a", unit, "out of memory");
     // a has more credit than b, but failed on the unit.
     assertThat(next("a")).isNull();
-    WorkUnit again = next("b");
+    WorkUnit again = expected("b");
     assertThat(again.getUnitId()).isEqualTo(unit.getUnitId());
     answer("b", again, null);
     assertThat(result.get(5, TimeUnit.SECONDS).getDivergence(0)).isEqualTo(0.5f);
@@ -127,7 +133,7 @@ class WorkQueueTest {
     evaluator("a", 2);
     CompletableFuture<WorkResult> result = submit(1).get(0);
     for (int i = 0; i < WorkQueue.ATTEMPTS; i++) {
-      answer("a", next("a"), "boom " + i);
+      answer("a", expected("a"), "boom " + i);
     }
     assertThatThrownBy(() -> result.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
         .hasMessageContaining("failed 3 times, on 1 evaluator; last: boom 2");
@@ -139,17 +145,17 @@ class WorkQueueTest {
     evaluator("a", 1);
     CompletableFuture<WorkResult> result = submit(1).get(0);
     for (int i = 0; i < WorkQueue.ATTEMPTS - 1; i++) {
-      answer("a", next("a"), "boom");
+      answer("a", expected("a"), "boom");
     }
     // It leaves with the unit, twice, and comes back: the unit's two failures stay two.
     for (int i = 0; i < 2; i++) {
-      assertThat(next("a")).isNotNull();
+      expected("a");
       queue.registered(Set.of("a"));
       queue.registered(Set.of());
       assertThat(result).isNotDone();
       ask("a", 1);
     }
-    answer("a", next("a"), null);
+    answer("a", expected("a"), null);
     assertThat(result.get(5, TimeUnit.SECONDS).getDivergenceCount()).isEqualTo(1);
   }
 
