@@ -108,7 +108,7 @@ final class SubmitCommand implements Callable<Integer> {
           cut = e.getCause();
         }
         ServerClient.Response now = client.get("/api/v1/jobs/" + id);
-        if (FINISHED.contains(String.valueOf(now.json().get("state")))) {
+        if (now.status() == 200 && FINISHED.contains(String.valueOf(now.json().get("state")))) {
           break;
         }
         if (cut != null && now.status() / 100 == 4) {
