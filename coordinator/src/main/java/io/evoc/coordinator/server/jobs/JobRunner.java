@@ -33,7 +33,7 @@ public final class JobRunner {
 
   private static final String ARTIFACT = "artifact.evoc";
   private static final String REPORT = "report.json";
-  private static final String DECOMPRESSED = "model.onnx";
+  private static final String DECOMPRESSED = "decompressed.onnx";
 
   private JobRunner() {}
 
