@@ -26,6 +26,8 @@ import picocli.CommandLine.Spec;
 final class SubmitCommand implements Callable<Integer> {
   private static final int PERMILLE = 1000;
   private static final java.util.Set<String> FINISHED = java.util.Set.of("succeeded", "failed", "cancelled");
+  /** How long --follow waits out error answers (a coordinator moving to another node). */
+  private static final java.time.Duration PATIENCE = java.time.Duration.ofMinutes(5);
 
   @Option(names = "--server", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
       description = "The server (default ${DEFAULT-VALUE}).")
@@ -88,13 +90,34 @@ final class SubmitCommand implements Callable<Integer> {
     if (!follow) {
       return 0;
     }
+    Map<String, Object> job = follow(client, id);
+    if (!"succeeded".equals(job.get("state"))) {
+      err.println("evoc: job " + id + " " + job.get("state") + (job.containsKey("error") ? ": " + job.get("error") : ""));
+      return 1;
+    }
+    Path target = out != null ? out : Path.of(id + ".evoc");
+    int status = client.download("/api/v1/jobs/" + id + "/artifact", target);
+    if (status != 200) {
+      throw new IllegalArgumentException("job " + id + ": the artifact download answered " + status);
+    }
+    err.printf("submit: job %s succeeded; %s (%s bytes)%n", id, target, job.get("artifact_bytes"));
+    return 0;
+  }
+
+  /**
+   * The job's events on a progress bar until it has finished; its last view. A stream closed or cut
+   * before then (an idle timeout on the way, a coordinator moving behind a forwarding node) is opened
+   * again, and what it replays from the start is skipped. An error answer (a 5xx) is waited out for
+   * {@link #PATIENCE}; a 4xx, or no answer at all, ends it.
+   */
+  private Map<String, Object> follow(ServerClient client, String id) throws InterruptedException {
     double goal = settings.containsKey("sparsity") ? Double.parseDouble(settings.get("sparsity")) : 0.9;
     try (ProgressBar bar = new ProgressBarBuilder().setTaskName(id).setInitialMax(PERMILLE)
         .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(
             System.err)).continuousUpdate().build()) {
       int[] shown = {-1};
+      long answered = System.nanoTime();
       while (true) {
-        // The stream replays the job's feed from its start: what was shown before is skipped.
         Throwable cut = null;
         try {
           client.events(id, e -> {
@@ -108,31 +131,22 @@ final class SubmitCommand implements Callable<Integer> {
           cut = e.getCause();
         }
         ServerClient.Response now = client.get("/api/v1/jobs/" + id);
-        if (now.status() == 200 && FINISHED.contains(String.valueOf(now.json().get("state")))) {
-          break;
+        if (now.status() == 200) {
+          Map<String, Object> job = now.json();
+          if (FINISHED.contains(String.valueOf(job.get("state")))) {
+            bar.stepTo(PERMILLE);
+            return job;
+          }
+          answered = System.nanoTime();
+        } else if (now.status() / 100 == 4 || System.nanoTime() - answered > PATIENCE.toNanos()) {
+          throw new IllegalArgumentException("job " + id + ": " + (cut != null ? "its event stream failed: "
+              + cut.getMessage() + "; " : "") + "the server answers " + now.status() + ": " + now.error());
+        } else {
+          bar.setExtraMessage("waiting for the server: " + now.status() + " " + now.error());
         }
-        if (cut != null && now.status() / 100 == 4) {
-          throw new IllegalArgumentException("job " + id + ": its event stream failed: " + cut.getMessage() + "; "
-              + now.status() + ": " + now.error());
-        }
-        // Closed or cut before the job ended (an idle timeout on the way, a coordinator moving):
-        // opened again.
         Thread.sleep(1000);
       }
-      bar.stepTo(PERMILLE);
     }
-    Map<String, Object> job = client.get("/api/v1/jobs/" + id).json();
-    if (!"succeeded".equals(job.get("state"))) {
-      err.println("evoc: job " + id + " " + job.get("state") + (job.containsKey("error") ? ": " + job.get("error") : ""));
-      return 1;
-    }
-    Path target = out != null ? out : Path.of(id + ".evoc");
-    int status = client.download("/api/v1/jobs/" + id + "/artifact", target);
-    if (status != 200) {
-      throw new IllegalArgumentException("job " + id + ": the artifact download answered " + status);
-    }
-    err.printf("submit: job %s succeeded; %s (%s bytes)%n", id, target, job.get("artifact_bytes"));
-    return 0;
   }
 
   /** A data spec's files as parts: the data, and its IDX labels when there are any. */

@@ -175,7 +175,7 @@ public final class ServerClient {
       // once and the connection closed; the answer can be lost to the reset of the upload still in
       // flight, and JDK 17's client hangs on Expect: 100-continue. The job list, without a body,
       // gets the same refusal.
-      if (e.getCause() instanceof java.net.ConnectException) {
+      if (e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.net.http.HttpTimeoutException) {
         throw e;
       }
       Response again = get("/api/v1/jobs");
@@ -183,8 +183,9 @@ public final class ServerClient {
         return again;
       }
       String why = e.getCause().getMessage();
-      throw new UncheckedIOException("the server closed the connection during the upload: "
-          + (why != null ? why : e.getCause().getClass().getSimpleName()), e.getCause());
+      throw new UncheckedIOException("the server closed the connection during the upload (as it does to a request"
+          + " over its evoc.limits.request-bytes): " + (why != null ? why : e.getCause().getClass().getSimpleName()),
+          e.getCause());
     }
   }
 
@@ -211,6 +212,8 @@ public final class ServerClient {
                 onEvent.accept(JSON.readValue(partial.toString(), LinkedHashMap.class));
               } catch (IOException e) {
                 done.completeExceptionally(e);
+                ws.abort();
+                return null;
               }
               partial.setLength(0);
             }

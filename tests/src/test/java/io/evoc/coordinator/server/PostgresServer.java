@@ -71,10 +71,11 @@ final class PostgresServer implements AutoCloseable {
     try {
       run(as(root, List.of(bin.resolve("pg_ctl").toString(), "stop", "-D", dir.resolve("data").toString(), "-m",
           "fast", "-w", "-t", "60")));
-    } finally {
-      process.destroy();
-      process.waitFor();
+    } catch (IllegalStateException alreadyStopped) {
+      // nothing left to stop
     }
+    process.destroy();
+    process.waitFor();
     try (var paths = Files.walk(dir)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);

@@ -438,15 +438,25 @@ class ServerTest {
         "pekko.http.server.websocket.periodic-keep-alive-max-idle", "infinite"))) {
       Api api = new Api(server.port(), TOKEN);
       String running = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", busy)).json().get("id");
-      java.util.concurrent.CompletableFuture.runAsync(() -> {
+      String quiet = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS)).json()
+          .get("id");
+      assertThat(api.events(quiet, TOKEN)).as("cut while queued").succeedsWithin(Duration.ofSeconds(10));
+      api.delete("/api/v1/jobs/" + quiet);
+      // The followed job (the third) waits behind the running one for two idle timeouts.
+      var release = java.util.concurrent.CompletableFuture.runAsync(() -> {
         try {
-          Thread.sleep(6000);
+          while (api.get("/api/v1/jobs/j3").status() != 200) {
+            Thread.sleep(100);
+          }
+          Thread.sleep(4000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
         api.delete("/api/v1/jobs/" + running);
       });
       assertThat(CliAccess.run(followed(server, dir.resolve("followed.evoc")))).isZero();
+      release.get(1, java.util.concurrent.TimeUnit.MINUTES);
+      assertThat(api.get("/api/v1/jobs/j3").json().get("state")).isEqualTo("succeeded");
       assertThat(dir.resolve("followed.evoc")).isNotEmptyFile();
     }
   }

@@ -272,6 +272,12 @@ public final class ApiRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToMultipartFormData(), form -> onComplete(
         uploads.receive(form).thenCompose(spec -> this.<JobManager.SubmitReply>ask(reply -> new JobManager.Submit(spec, reply))),
         done -> {
+          if (done.isFailure() && (done.failed().get() instanceof java.util.concurrent.TimeoutException
+              || done.failed().get().getCause() instanceof java.util.concurrent.TimeoutException)) {
+            // The coordinator may still take the job: a retry could make it twice.
+            return json(503, Map.of("error", "the coordinator did not answer within " + ASK_TIMEOUT.toSeconds()
+                + " s; the job may have been taken all the same: see GET /api/v1/jobs before submitting again"));
+          }
           if (done.isFailure()) {
             return error(done.failed().get());
           }
