@@ -37,11 +37,14 @@ class ClusterTest {
   void aJobSurvivesLosingAnEvaluatorAndTheCoordinator(@TempDir Path dir) throws Exception {
     byte[] expected = JOB.commandLineArtifact(dir);
 
-    LocalNode coordinator = new LocalNode(dir.resolve("a"), List.of("--roles", "coordinator,evaluator"));
+    // Not at the top of LocalNode's range, so that b can be above it.
+    LocalNode coordinator = where(n -> n.clusterPort < 30000, () -> new LocalNode(dir.resolve("a"),
+        List.of("--roles", "coordinator,evaluator")));
     String seed = "127.0.0.1:" + coordinator.clusterPort;
     try (coordinator;
-        LocalNode b = above(coordinator, () -> new LocalNode(dir.resolve("b"), List.of("--roles", "evaluator,finalizer",
-            "--seed-nodes", seed), LocalNode.threadLimit(4), LocalNode.threadLimitEnv(4)));
+        LocalNode b = where(n -> n.clusterPort > coordinator.clusterPort, () -> new LocalNode(dir.resolve("b"),
+            List.of("--roles", "evaluator,finalizer", "--seed-nodes", seed), LocalNode.threadLimit(4),
+            LocalNode.threadLimitEnv(4)));
         LocalNode c = new LocalNode(dir.resolve("c"), List.of("--roles", "evaluator", "--seed-nodes", seed),
             LocalNode.threadLimit(1), LocalNode.threadLimitEnv(1))) {
       LocalNode.startCluster(TOKEN, Duration.ofMinutes(2), coordinator, b, c);
@@ -117,17 +120,18 @@ class ClusterTest {
   }
 
   /**
-   * A node on a higher port than {@code lower}. When the coordinator's node dies, b either faces it
-   * and c (c not yet downed: b is the minority and downs itself) or faces it alone (c downed when the
-   * cycles between the two kills outlast the split-brain resolver's 20 s), a tie that keep-majority
-   * gives to the lower address. Either way b must down itself and rejoin the coordinator's node as
-   * it comes back: on a lower port, b kept itself and stayed a cluster of its own, with the job's
-   * only finalizer.
+   * The first node made that passes {@code test}. b goes on a higher port than the coordinator's
+   * node: when that node dies, b either faces it and c (c not yet downed: b is the minority and
+   * downs itself) or faces it alone (c downed when the cycles between the two kills outlast the
+   * split-brain resolver's 20 s), a tie that keep-majority gives to the lower address. Either way b
+   * must down itself and rejoin the coordinator's node as it comes back: on a lower port, b kept
+   * itself and stayed a cluster of its own, with the job's only finalizer.
    */
-  private static LocalNode above(LocalNode lower, java.util.concurrent.Callable<LocalNode> make) throws Exception {
+  private static LocalNode where(java.util.function.Predicate<LocalNode> test,
+      java.util.concurrent.Callable<LocalNode> make) throws Exception {
     while (true) {
       LocalNode node = make.call();
-      if (node.clusterPort > lower.clusterPort) {
+      if (test.test(node)) {
         return node;
       }
     }
