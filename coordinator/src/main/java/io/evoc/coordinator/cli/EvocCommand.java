@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       ServeCommand.class,
       SubmitCommand.class,
+      JobsCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

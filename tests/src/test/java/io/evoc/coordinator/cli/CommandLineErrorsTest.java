@@ -192,6 +192,16 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run(submit), "--server 'ht!tp://::'", "expected http://HOST:PORT");
   }
 
+  @Test
+  void jobsWithoutAServerOrACommandSayWhatIsWrong() {
+    assertOneLineError(Cli.run("jobs", "list", "--server", "http://127.0.0.1:9"), "http://127.0.0.1:9",
+        "connection refused");
+    assertOneLineError(Cli.run("jobs", "show", "j1", "--server", "nowhere"), "--server 'nowhere'", "expected http://");
+    assertOneLineError(Cli.run("jobs"), "missing command", "list, show, follow, cancel or fetch");
+    assertOneLineError(Cli.run("jobs", "fetch", "j1", "--what", "weights"), "--what", "weights");
+    assertOneLineError(Cli.run("jobs", "show"), "ID", "evoc jobs show --help");
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);

@@ -122,6 +122,7 @@ class ServerTest {
       // `evoc submit --follow`: the same job again, followed live, its artifact downloaded.
       assertThat(CliAccess.run(followed(server, dir.resolve("submitted.evoc")))).isZero();
       assertThat(Files.readAllBytes(dir.resolve("submitted.evoc"))).isEqualTo(artifact);
+      jobsOnTheCommandLine(server, id, artifact, dir);
       // With the second job finished, the first one's feed is what it was but its generations, each
       // entry numbered as before; the second's is whole.
       assertThat(api.events(id, TOKEN).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(withoutGenerations(feed));
@@ -324,6 +325,39 @@ class ServerTest {
     }
   }
 
+  /** `evoc jobs` against a server that holds two finished jobs, {@code id} and j2, the same job twice. */
+  private static void jobsOnTheCommandLine(EvocServer server, String id, byte[] artifact, Path dir) throws IOException {
+    CliAccess.Result list = jobs(server, TOKEN, "list");
+    assertThat(list.exitCode()).as(list.err()).isZero();
+    assertThat(list.out().lines()).hasSize(3).first().asString().startsWith("ID").contains("STATE", "SPARSITY");
+    assertThat(list.out().lines().skip(1)).allSatisfy(l -> assertThat(l).contains("succeeded", "60.0%"));
+    assertThat(jobs(server, TOKEN, "list", "--json").out()).contains("\"jobs\"");
+    assertThat(jobs(server, TOKEN, "show", id).out()).contains("\"state\" : \"succeeded\"", "\"id\" : \"" + id + "\"");
+    // A finished job followed: at once, its artifact downloaded.
+    Path followed = dir.resolve("followed-again.evoc");
+    assertThat(jobs(server, TOKEN, "follow", id, "--out", followed.toString()).exitCode()).isZero();
+    assertThat(Files.readAllBytes(followed)).isEqualTo(artifact);
+    for (String what : new String[] {"artifact", "model", "report"}) {
+      Path file = dir.resolve("fetched-" + what);
+      assertThat(jobs(server, TOKEN, "fetch", "j2", "--what", what, "--out", file.toString()).exitCode()).isZero();
+      assertThat(Files.readAllBytes(file)).isEqualTo(new Api(server.port(), TOKEN).get("/api/v1/jobs/j2/"
+          + (what.equals("model") ? "model.onnx" : what)).body());
+    }
+    assertThat(jobs(server, TOKEN, "cancel", id).out()).isEqualTo(id + " had already succeeded: nothing to cancel");
+    CliAccess.Result missing = jobs(server, TOKEN, "show", "j9");
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).isEqualTo("evoc: job j9: no job 'j9' (404)");
+    assertThat(jobs(server, "wrong", "list").err()).contains("401", "wrong bearer token").doesNotContain("\n");
+  }
+
+  /** `evoc jobs ARGS` against the server, with this token. */
+  private static CliAccess.Result jobs(EvocServer server, String token, String... args) {
+    List<String> all = new ArrayList<>(List.of("jobs"));
+    all.addAll(List.of(args));
+    all.addAll(List.of("--server", "http://127.0.0.1:" + server.port(), "--token", token));
+    return CliAccess.output(all.toArray(String[]::new));
+  }
+
   /** `evoc submit --follow` of {@link #JOB}, its artifact downloaded to {@code out}. */
   private static String[] followed(EvocServer server, Path out) throws IOException {
     List<String> submit = new ArrayList<>(List.of("submit", "--server", "http://127.0.0.1:" + server.port(),
@@ -402,7 +436,8 @@ class ServerTest {
       assertThat(api.delete("/api/v1/jobs/" + id).status()).isEqualTo(202);
       assertThat(api.get("/api/v1/jobs/" + id).json().get("state")).isEqualTo("cancelled");
       expect(api.get("/api/v1/jobs/" + id + "/artifact"), 409, "cancelled");
-      api.delete("/api/v1/jobs/" + slow.json().get("id"));
+      CliAccess.Result cancel = jobs(server, TOKEN, "cancel", (String) slow.json().get("id"));
+      assertThat(cancel.out()).as(cancel.err()).startsWith(slow.json().get("id") + " cancel");
       assertThat(api.awaitFinished((String) slow.json().get("id"), Duration.ofMinutes(2)).get("state"))
           .isEqualTo("cancelled");
       assertThat(api.get("/health").status()).isEqualTo(200);

@@ -1,0 +1,22 @@
+package io.evoc.coordinator.cli;
+
+import io.evoc.coordinator.client.ServerClient;
+import picocli.CommandLine.Option;
+
+/** Which server, and its token: the options of every command that talks to one. */
+final class ServerOptions {
+  @Option(names = "--server", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
+      description = "The server (default ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--token", paramLabel = "T", description = "The API token (default: EVOC_TOKEN).")
+  String token;
+
+  /** A client for the server; a --server that is not an HTTP URL is refused, naming it. */
+  ServerClient client() {
+    if (!server.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new IllegalArgumentException("--server '" + server + "': expected http://HOST:PORT");
+    }
+    return new ServerClient(server, token != null ? token : System.getenv("EVOC_TOKEN"));
+  }
+}
