@@ -453,12 +453,10 @@ class ServerTest {
     Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
     String busy = "{\"sparsity\":0.95,\"calib-limit\":4000}";
     // The same, scaled down: a queued job's stream says nothing for longer than the idle timeout.
-    try (EvocServer server = start(dir.resolve("a"), Map.of("pekko.http.server.idle-timeout", "2s",
-        "pekko.http.server.websocket.periodic-keep-alive-max-idle", "500ms"))) {
+    try (EvocServer server = idleTimeoutOfTwoSeconds(dir.resolve("a"), "500ms")) {
       Api api = new Api(server.port(), TOKEN);
       String running = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", busy)).json().get("id");
-      String queued = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS)).json()
-          .get("id");
+      String queued = (String) api.submit(JOB.parts()).json().get("id");
       var stream = api.events(queued, TOKEN);
       Thread.sleep(5000);
       assertThat(api.get("/api/v1/jobs/" + queued).json().get("state")).isEqualTo("queued");
@@ -469,12 +467,10 @@ class ServerTest {
     }
     // Without pings the server cuts it (as a proxy might): `submit --follow` opens it again and
     // sees the job to its end.
-    try (EvocServer server = start(dir.resolve("b"), Map.of("pekko.http.server.idle-timeout", "2s",
-        "pekko.http.server.websocket.periodic-keep-alive-max-idle", "infinite"))) {
+    try (EvocServer server = idleTimeoutOfTwoSeconds(dir.resolve("b"), "infinite")) {
       Api api = new Api(server.port(), TOKEN);
       String running = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", busy)).json().get("id");
-      String quiet = (String) api.submit(Api.parts("model", MLP, "calib", images, "settings", SETTINGS)).json()
-          .get("id");
+      String quiet = (String) api.submit(JOB.parts()).json().get("id");
       assertThat(api.events(quiet, TOKEN)).as("cut while queued").succeedsWithin(Duration.ofSeconds(10));
       api.delete("/api/v1/jobs/" + quiet);
       // The followed job (the third) waits behind the running one for two idle timeouts.
@@ -494,6 +490,12 @@ class ServerTest {
       assertThat(api.get("/api/v1/jobs/j3").json().get("state")).isEqualTo("succeeded");
       assertThat(dir.resolve("followed.evoc")).isNotEmptyFile();
     }
+  }
+
+  /** A server that closes a connection quiet for 2 s, pinging event streams after {@code keepAlive} of quiet. */
+  private static EvocServer idleTimeoutOfTwoSeconds(Path data, String keepAlive) throws IOException {
+    return start(data, Map.of("pekko.http.server.idle-timeout", "2s",
+        "pekko.http.server.websocket.periodic-keep-alive-max-idle", keepAlive));
   }
 
   @Test
