@@ -66,33 +66,39 @@ final class JobFollower {
     }
   }
 
-  /** The sparsity goal in a job's view (its settings), or compress's default. */
-  @SuppressWarnings("unchecked")
-  static double goal(Map<String, Object> job) {
-    Object sparsity = ((Map<String, Object>) job.getOrDefault("settings", Map.of())).get("sparsity");
+  /** The sparsity goal in a job's settings, or compress's default. */
+  static double goal(Map<?, ?> settings) {
+    Object sparsity = settings == null ? null : settings.get("sparsity");
     return sparsity != null ? Double.parseDouble(sparsity.toString()) : 0.9;
   }
 
   /**
-   * A finished job's artifact to {@code out} (default ID.evoc): exit 0; a job that did not succeed
-   * is said on {@code err}: exit 1.
+   * A finished job's artifact to {@code target}: exit 0; a job that did not succeed is said on
+   * {@code err}: exit 1 (the job's outcome, where a refused request is an error, exit 2).
    */
-  static int download(ServerClient client, String id, Map<String, Object> job, Path out, PrintWriter err) {
+  static int download(ServerClient client, String id, Map<String, Object> job, Path target, PrintWriter err) {
     if (!"succeeded".equals(job.get("state"))) {
       err.println("evoc: job " + id + " " + job.get("state") + (job.containsKey("error") ? ": " + job.get("error") : ""));
       return 1;
     }
-    Path target = fetch(client, id, "artifact", out != null ? out : Path.of(id + ".evoc"));
+    fetch(client, id, "artifact", target);
     err.printf("job %s succeeded; %s (%s bytes)%n", id, target, job.get("artifact_bytes"));
     return 0;
   }
 
   /** One of a job's outputs (artifact, model.onnx, report) to a file; the server's error, naming the job, if it has none. */
   static Path fetch(ServerClient client, String id, String output, Path target) {
-    String path = "/api/v1/jobs/" + id + "/" + output;
-    if (client.download(path, target) != 200) {
-      throw new IllegalArgumentException("job " + id + ": " + client.get(path).error());
+    ServerClient.Response r = client.download("/api/v1/jobs/" + id + "/" + output, target);
+    if (r.status() != 200) {
+      throw new IllegalArgumentException("job " + id + ": " + r.error() + " (" + r.status() + ")");
     }
+    return target;
+  }
+
+  /** The file an output goes to: {@code out}, or ID plus its extension; refused before any work if it cannot be. */
+  static Path target(Path out, String id, String extension, Map<String, Path> inputs) {
+    Path target = out != null ? out : Path.of(id + extension);
+    OutputFiles.check(OutputFiles.named("--out", target), inputs);
     return target;
   }
 

@@ -54,16 +54,19 @@ final class JobsCommand implements Runnable {
     public Integer call() {
       ServerClient.Response r = server.client().get("/api/v1/jobs");
       if (r.status() != 200) {
-        throw new IllegalArgumentException(server.server + " answered " + r.status() + ": " + r.error());
+        throw new IllegalArgumentException(server.url + ": " + r.error() + " (" + r.status() + ")");
       }
       if (json) {
         spec.commandLine().getOut().println(r.text());
         return 0;
       }
+      if (!(r.json().get("jobs") instanceof List<?> jobs)) {
+        throw new IllegalArgumentException(server.url + " answered with no job list: is it an evoc server?");
+      }
       var out = spec.commandLine().getOut();
       String row = "%-8s %-10s %-12s %9s %11s  %s%n";
       out.printf(row, "ID", "STATE", "PHASE", "SPARSITY", "DIVERGENCE", "SUBMITTED");
-      for (Map<String, Object> job : (List<Map<String, Object>>) r.json().get("jobs")) {
+      for (Map<String, Object> job : (List<Map<String, Object>>) jobs) {
         Map<String, Object> progress = (Map<String, Object>) job.get("progress");
         out.printf(row, job.get("id"), job.get("state"), job.get("phase") == null ? "-" : job.get("phase"),
             progress == null ? "-" : String.format("%.1f%%", 100 * ((Number) progress.get("sparsity")).doubleValue()),
@@ -106,9 +109,10 @@ final class JobsCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      Path target = JobFollower.target(out, id, ".evoc", Map.of());
       ServerClient client = server.client();
-      double goal = JobFollower.goal(view(client, id));
-      return JobFollower.download(client, id, JobFollower.follow(client, id, goal), out, spec.commandLine().getErr());
+      double goal = JobFollower.goal((Map<?, ?>) view(client, id).get("settings"));
+      return JobFollower.download(client, id, JobFollower.follow(client, id, goal), target, spec.commandLine().getErr());
     }
   }
 
@@ -170,7 +174,8 @@ final class JobsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Path target = JobFollower.fetch(server.client(), id, what.path, out != null ? out : Path.of(id + what.extension));
+      Path target = JobFollower.fetch(server.client(), id, what.path, JobFollower.target(out, id, what.extension,
+          Map.of()));
       spec.commandLine().getErr().println("job " + id + ": " + what + " -> " + target);
       return 0;
     }

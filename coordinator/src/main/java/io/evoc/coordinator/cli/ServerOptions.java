@@ -7,16 +7,16 @@ import picocli.CommandLine.Option;
 final class ServerOptions {
   @Option(names = "--server", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
       description = "The server (default ${DEFAULT-VALUE}).")
-  String server;
+  String url;
 
   @Option(names = "--token", paramLabel = "T", description = "The API token (default: EVOC_TOKEN).")
   String token;
 
   /** A client for the server; a --server that is not an HTTP URL is refused, naming it. */
   ServerClient client() {
-    if (!server.matches("https?://[^/\\s]+(/\\S*)?")) {
-      throw new IllegalArgumentException("--server '" + server + "': expected http://HOST:PORT");
+    if (!url.matches("https?://[^/\\s]+(/\\S*)?")) {
+      throw new IllegalArgumentException("--server '" + url + "': expected http://HOST:PORT");
     }
-    return new ServerClient(server, token != null ? token : System.getenv("EVOC_TOKEN"));
+    return new ServerClient(url, token != null ? token : System.getenv("EVOC_TOKEN"));
   }
 }

@@ -62,10 +62,15 @@ final class SubmitCommand implements Callable<Integer> {
     if (test != null) {
       addData(parts, "test", test);
     }
+    Map<String, Path> uploaded = new LinkedHashMap<>();
+    parts.forEach((part, file) -> uploaded.put("uploaded " + part, (Path) file));
+    if (follow && out != null) { // the default, ID.evoc, is known only once the server has given the id
+      OutputFiles.check(OutputFiles.named("--out", out), uploaded);
+    }
     parts.put("settings", new ObjectMapper().writeValueAsString(settings));
     ServerClient.Response r = client.submit(parts);
     if (r.status() != 202) {
-      throw new IllegalArgumentException(serverOptions.server + " refused the job (" + r.status() + "): " + r.error());
+      throw new IllegalArgumentException(serverOptions.url + " refused the job (" + r.status() + "): " + r.error());
     }
     String id = (String) r.json().get("id");
     stdout.println(id);
@@ -73,8 +78,8 @@ final class SubmitCommand implements Callable<Integer> {
     if (!follow) {
       return 0;
     }
-    double goal = settings.containsKey("sparsity") ? Double.parseDouble(settings.get("sparsity")) : 0.9;
-    return JobFollower.download(client, id, JobFollower.follow(client, id, goal), out, err);
+    Path target = JobFollower.target(out, id, ".evoc", uploaded);
+    return JobFollower.download(client, id, JobFollower.follow(client, id, JobFollower.goal(settings)), target, err);
   }
 
   /** A data spec's files as parts: the data, and its IDX labels when there are any. */

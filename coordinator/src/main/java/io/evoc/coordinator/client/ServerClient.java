@@ -47,7 +47,10 @@ public final class ServerClient {
       try {
         return JSON.readValue(body, Map.class);
       } catch (IOException e) {
-        throw new IllegalStateException("the server answered " + status + " with no JSON object: " + text(), e);
+        // Not evoc's answer (another server on that port?): said in one line, as bad input is.
+        String text = text();
+        throw new IllegalArgumentException("the server answered " + status + " with no JSON object: "
+            + (text.length() > 200 ? text.substring(0, 200) + "..." : text).replace('\n', ' '), e);
       }
     }
 
@@ -56,7 +59,7 @@ public final class ServerClient {
       try {
         Object e = json().get("error");
         return e == null ? text() : e.toString();
-      } catch (IllegalStateException notJson) {
+      } catch (IllegalArgumentException notJson) {
         return text();
       }
     }
@@ -116,24 +119,30 @@ public final class ServerClient {
     return send(request(path).DELETE(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  /** Downloads to a file when the answer is 200; the status (on any other, the file is untouched). */
-  public int download(String path, Path file) {
+  /**
+   * Downloads to a file when the answer is 200; the answer (its body, for any other status: the
+   * file is then untouched). Folders missing on the way to the file are made.
+   */
+  public Response download(String path, Path file) {
     // Into a temporary file beside it, moved into place on success: an error's body, or half a
     // download, never takes the file's name (nor replaces what was there).
     Path dir = file.toAbsolutePath().getParent();
     Path tmp;
     try {
+      Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write in " + dir + ": " + e.getMessage(), e);
     }
     try {
-      int status = send(request(path).GET(), HttpResponse.BodyHandlers.ofFile(tmp)).status();
-      if (status == 200) {
+      Response r = send(request(path).GET(), info -> info.statusCode() == 200
+          ? HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofFile(tmp), written -> new byte[0])
+          : HttpResponse.BodySubscribers.ofByteArray());
+      if (r.status() == 200) {
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
             java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       }
-      return status;
+      return r;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     } finally {
@@ -252,6 +261,11 @@ public final class ServerClient {
       HttpResponse<T> r = http.send(request.build(), handler);
       return new Response(r.statusCode(), r.body() instanceof byte[] bytes ? bytes : new byte[0]);
     } catch (IOException e) {
+      // A download's file that cannot be written (a full disk) is not the server's fault.
+      Throwable local = e.getCause() instanceof java.nio.file.FileSystemException f ? f : e;
+      if (local instanceof java.nio.file.FileSystemException f) {
+        throw new UncheckedIOException("cannot write " + f.getFile() + ": " + f.getReason(), e);
+      }
       throw new UncheckedIOException("cannot reach " + base + ": " + (e.getMessage() != null ? e.getMessage()
           : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()), e);
     } catch (InterruptedException e) {

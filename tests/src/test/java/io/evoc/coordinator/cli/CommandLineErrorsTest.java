@@ -200,6 +200,11 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run("jobs"), "missing command", "list, show, follow, cancel or fetch");
     assertOneLineError(Cli.run("jobs", "fetch", "j1", "--what", "weights"), "--what", "weights");
     assertOneLineError(Cli.run("jobs", "show"), "ID", "evoc jobs show --help");
+    // Outputs checked before the server is asked (none listens there).
+    assertOneLineError(Cli.run("jobs", "fetch", "j1", "--out", "/tmp", "--server", "http://127.0.0.1:9"),
+        "--out /tmp", "is a directory");
+    assertOneLineError(Cli.run("submit", "--server", "http://127.0.0.1:9", "--model", MLP, "--calib", Cli.FASHION,
+        "--follow", "--out", MLP), "--out " + MLP, "that is the uploaded model");
   }
 
   private static String[] concat(String[] a, String... b) {

@@ -436,6 +436,13 @@ class ServerTest {
       assertThat(api.delete("/api/v1/jobs/" + id).status()).isEqualTo(202);
       assertThat(api.get("/api/v1/jobs/" + id).json().get("state")).isEqualTo("cancelled");
       expect(api.get("/api/v1/jobs/" + id + "/artifact"), 409, "cancelled");
+      CliAccess.Result fetch = jobs(server, TOKEN, "fetch", id, "--out", dir.resolve("none.evoc").toString());
+      assertThat(fetch.exitCode()).isEqualTo(2);
+      assertThat(fetch.err()).startsWith("evoc: job " + id + ": ").contains("cancelled", "(409)");
+      assertThat(dir.resolve("none.evoc")).doesNotExist();
+      // A job not yet started has no progress: its row says so.
+      assertThat(jobs(server, TOKEN, "list").out().lines()).anySatisfy(l -> assertThat(l)
+          .matches(slow.json().get("id") + " +(queued|running) +\\S+ +(-|[0-9.]+%) .*"));
       CliAccess.Result cancel = jobs(server, TOKEN, "cancel", (String) slow.json().get("id"));
       assertThat(cancel.out()).as(cancel.err()).startsWith(slow.json().get("id") + " cancel");
       assertThat(api.awaitFinished((String) slow.json().get("id"), Duration.ofMinutes(2)).get("state"))
