@@ -413,9 +413,7 @@ public final class CompressCommand implements Callable<Integer> {
         summary.positions(), summary.indices(), summary.codebooks(), summary.graph(), summary.headers());
     out.printf("parameter ratio %.1fx (%.1fx without codebooks), file ratio %.1fx%s%n",
         summary.parameterRatio(parameters, true), summary.parameterRatio(parameters, false),
-        (double) onnxBytes / summary.file(), test == null || Double.isNaN(test.teacherAccuracy()) ? ""
-            : String.format(", test accuracy %.2f%% (teacher %.2f%%)", 100 * test.studentAccuracy(),
-                100 * test.teacherAccuracy()));
+        (double) onnxBytes / summary.file(), test == null ? "" : test.accuracySummary());
     out.flush();
   }
 

@@ -90,9 +90,14 @@ final class JobFollower {
   static Path fetch(ServerClient client, String id, String output, Path target) {
     ServerClient.Response r = client.download("/api/v1/jobs/" + id + "/" + output, target);
     if (r.status() != 200) {
-      throw new IllegalArgumentException("job " + id + ": " + r.error() + " (" + r.status() + ")");
+      throw refused(id, r);
     }
     return target;
+  }
+
+  /** A request about a job that the server refused: one line naming the job, the server's error and status. */
+  static IllegalArgumentException refused(String id, ServerClient.Response r) {
+    return new IllegalArgumentException("job " + id + ": " + r.error() + " (" + r.status() + ")");
   }
 
   /** The file an output goes to: {@code out}, or ID plus its extension; refused before any work if it cannot be. */

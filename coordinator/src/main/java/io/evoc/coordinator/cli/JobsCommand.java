@@ -1,6 +1,5 @@
 package io.evoc.coordinator.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.evoc.coordinator.client.ServerClient;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,8 +20,6 @@ import picocli.CommandLine.Spec;
     subcommands = {JobsCommand.ListJobs.class, JobsCommand.Show.class, JobsCommand.Follow.class,
         JobsCommand.Cancel.class, JobsCommand.Fetch.class})
 final class JobsCommand implements Runnable {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -34,9 +31,19 @@ final class JobsCommand implements Runnable {
   static Map<String, Object> view(ServerClient client, String id) {
     ServerClient.Response r = client.get("/api/v1/jobs/" + id);
     if (r.status() != 200) {
-      throw new IllegalArgumentException("job " + id + ": " + r.error() + " (" + r.status() + ")");
+      throw JobFollower.refused(id, r);
     }
     return r.json();
+  }
+
+  /** A subcommand about one job: the server, the job's id, and where to print. */
+  abstract static class OneJob implements Callable<Integer> {
+    @Mixin ServerOptions server;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Spec CommandLine.Model.CommandSpec spec;
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
@@ -78,34 +85,19 @@ final class JobsCommand implements Runnable {
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "A job's view as JSON (the API's GET /api/v1/jobs/ID).")
-  static final class Show implements Callable<Integer> {
-    @Mixin ServerOptions server;
-
-    @Parameters(paramLabel = "ID")
-    String id;
-
-    @Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Show extends OneJob {
     @Override
-    public Integer call() throws Exception {
-      spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
-          view(server.client(), id)));
+    public Integer call() {
+      spec.commandLine().getOut().println(Json.pretty(view(server.client(), id)));
       return 0;
     }
   }
 
   @Command(name = "follow", mixinStandardHelpOptions = true,
       description = "A job's progress until it ends, then its artifact downloaded (as submit --follow).")
-  static final class Follow implements Callable<Integer> {
-    @Mixin ServerOptions server;
-
-    @Parameters(paramLabel = "ID")
-    String id;
-
+  static final class Follow extends OneJob {
     @Option(names = "--out", paramLabel = "M.evoc", description = "Where the artifact goes (default: ID.evoc).")
     Path out;
-
-    @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -118,19 +110,12 @@ final class JobsCommand implements Runnable {
 
   @Command(name = "cancel", mixinStandardHelpOptions = true,
       description = "Cancels a job: a queued one at once, a running one at its next generation.")
-  static final class Cancel implements Callable<Integer> {
-    @Mixin ServerOptions server;
-
-    @Parameters(paramLabel = "ID")
-    String id;
-
-    @Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Cancel extends OneJob {
     @Override
     public Integer call() {
       ServerClient.Response r = server.client().delete("/api/v1/jobs/" + id);
       if (r.status() != 202) {
-        throw new IllegalArgumentException("job " + id + ": " + r.error() + " (" + r.status() + ")");
+        throw JobFollower.refused(id, r);
       }
       String state = String.valueOf(r.json().get("state"));
       spec.commandLine().getOut().println(id + switch (state) {
@@ -143,7 +128,7 @@ final class JobsCommand implements Runnable {
   }
 
   @Command(name = "fetch", mixinStandardHelpOptions = true, description = "Downloads one of a finished job's outputs.")
-  static final class Fetch implements Callable<Integer> {
+  static final class Fetch extends OneJob {
     /** Each output: its path under the job in the API, and the default file's extension. */
     enum Output {
       artifact("artifact", ".evoc"), model("model.onnx", ".onnx"), report("report", ".json");
@@ -157,11 +142,6 @@ final class JobsCommand implements Runnable {
       }
     }
 
-    @Mixin ServerOptions server;
-
-    @Parameters(paramLabel = "ID")
-    String id;
-
     @Option(names = "--what", defaultValue = "artifact", paramLabel = "OUTPUT",
         description = "artifact (the .evoc container), model (the decompressed ONNX model) or report (JSON);"
             + " default ${DEFAULT-VALUE}.")
@@ -169,8 +149,6 @@ final class JobsCommand implements Runnable {
 
     @Option(names = "--out", paramLabel = "FILE", description = "Where it goes (default: ID.evoc, ID.onnx or ID.json).")
     Path out;
-
-    @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {

@@ -1,12 +1,11 @@
 package io.evoc.coordinator.cli;
 
-import io.evoc.evaluator.data.DataLoader;
-import io.evoc.evaluator.data.DataSpec;
-
 import io.evoc.coordinator.search.Ranges;
 import io.evoc.coordinator.search.SearchSettings;
 import io.evoc.coordinator.search.SearchSettings.Method;
 import io.evoc.coordinator.search.SearchSettings.Repair;
+import io.evoc.evaluator.data.DataLoader;
+import io.evoc.evaluator.data.DataSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;

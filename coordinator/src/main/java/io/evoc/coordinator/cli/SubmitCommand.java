@@ -78,7 +78,7 @@ final class SubmitCommand implements Callable<Integer> {
     if (!follow) {
       return 0;
     }
-    Path target = JobFollower.target(out, id, ".evoc", uploaded);
+    Path target = out != null ? out : JobFollower.target(null, id, ".evoc", uploaded); // --out: checked above
     return JobFollower.download(client, id, JobFollower.follow(client, id, JobFollower.goal(settings)), target, err);
   }
 

@@ -99,9 +99,13 @@ record TestComparison(int samples, double teacherAccuracy, double studentAccurac
 
   /** As the end of a run prints it: accuracy where the test data has labels, then the KL. */
   String summary() {
-    return (Double.isNaN(teacherAccuracy) ? ""
-        : String.format(", test accuracy %.2f%% (teacher %.2f%%)", 100 * studentAccuracy, 100 * teacherAccuracy))
-        + String.format(", test KL %.5f", kl);
+    return accuracySummary() + String.format(", test KL %.5f", kl);
+  }
+
+  /** ", test accuracy S% (teacher T%)", or nothing when the test data has no labels. */
+  String accuracySummary() {
+    return Double.isNaN(teacherAccuracy) ? ""
+        : String.format(", test accuracy %.2f%% (teacher %.2f%%)", 100 * studentAccuracy, 100 * teacherAccuracy);
   }
 
   /** As a report holds it. */

@@ -262,9 +262,10 @@ public final class ServerClient {
       return new Response(r.statusCode(), r.body() instanceof byte[] bytes ? bytes : new byte[0]);
     } catch (IOException e) {
       // A download's file that cannot be written (a full disk) is not the server's fault.
-      Throwable local = e.getCause() instanceof java.nio.file.FileSystemException f ? f : e;
-      if (local instanceof java.nio.file.FileSystemException f) {
-        throw new UncheckedIOException("cannot write " + f.getFile() + ": " + f.getReason(), e);
+      java.nio.file.FileSystemException local = e.getCause() instanceof java.nio.file.FileSystemException c ? c
+          : e instanceof java.nio.file.FileSystemException self ? self : null;
+      if (local != null) {
+        throw new UncheckedIOException("cannot write " + local.getFile() + ": " + local.getReason(), e);
       }
       throw new UncheckedIOException("cannot reach " + base + ": " + (e.getMessage() != null ? e.getMessage()
           : e instanceof java.net.ConnectException ? "connection refused" : e.getClass().getSimpleName()), e);

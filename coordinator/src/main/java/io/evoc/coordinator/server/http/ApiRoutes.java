@@ -272,8 +272,7 @@ public final class ApiRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToMultipartFormData(), form -> onComplete(
         uploads.receive(form).thenCompose(spec -> this.<JobManager.SubmitReply>ask(reply -> new JobManager.Submit(spec, reply))),
         done -> {
-          if (done.isFailure() && (done.failed().get() instanceof java.util.concurrent.TimeoutException
-              || done.failed().get().getCause() instanceof java.util.concurrent.TimeoutException)) {
+          if (done.isFailure() && cause(done.failed().get()) instanceof java.util.concurrent.TimeoutException) {
             // The coordinator may still take the job: a retry could make it twice.
             return json(503, Map.of("error", "the coordinator did not answer within " + ASK_TIMEOUT.toSeconds()
                 + " s; the job may have been taken all the same: see GET /api/v1/jobs before submitting again"));
@@ -332,7 +331,7 @@ public final class ApiRoutes extends AllDirectives {
    * (recovering its job book, or moving to another node) a 503; else a 500.
    */
   private Route error(Throwable failure) {
-    Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable e = cause(failure);
     if (e instanceof java.util.concurrent.TimeoutException) {
       return json(503, Map.of("error", "the coordinator did not answer within " + ASK_TIMEOUT.toSeconds()
           + " s (recovering, or moving to another node)"));
@@ -348,6 +347,11 @@ public final class ApiRoutes extends AllDirectives {
     }
     system.log().error("request failed", e);
     return json(500, Map.of("error", "internal error: " + e));
+  }
+
+  /** The failure itself, out of the CompletionException a later stage wraps it in. */
+  private static Throwable cause(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, JobManager.Command> message) {
