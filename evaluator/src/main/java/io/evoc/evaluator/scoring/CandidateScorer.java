@@ -303,6 +303,9 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     }
     LayerCache c = cacheFor(layer);
     boolean delta = route(layer) == Route.DELTA;
+    if (delta) {
+      c.deltaBlocks();
+    }
     int n = candidates.size();
     long perCandidate = Arrays.stream(c.outputShape).reduce(1, Math::multiplyExact);
     int stack = stackSize(layer, n);
@@ -736,8 +739,10 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     final long[] outputShape;
     final float[] weight;
     final float alpha;
-    // DELTA only: the layer's input and output transposed and cut into blocks of BLOCK rows,
-    // [block][feature][row in block]; rows = samples x leading axes.
+    // DELTA only, built by deltaBlocks when the layer's candidates are first scored (a scorer that
+    // only estimates curvature, the prior's, never needs them): the layer's input and output
+    // transposed and cut into blocks of BLOCK rows, [block][feature][row in block]; rows = samples
+    // x leading axes.
     float[][][] x;
     float[][][] y;
     int rows;
@@ -759,16 +764,20 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
       this.studentOutput = got.get(outputName);
       cuts.get(layer.weight()).forEach(name -> cut.put(name, got.get(name)));
       this.outputShape = layerOutput.getShape().getShape();
-      if (route(layer) == Route.DELTA) {
-        long[] shape = layer.shape();
-        this.out = (int) shape[layer.outAxis()];
-        int in = (int) shape[layer.inAxis()];
-        this.cols = (int) shape[1];
-        this.outFirst = layer.outAxis() == 0;
-        this.rows = Math.toIntExact(layerOutput.size() / out);
-        x = blocks(transposedCopy(layerInput, rows, in), in, rows);
-        y = blocks(transposedCopy(layerOutput, rows, out), out, rows);
+    }
+
+    void deltaBlocks() {
+      if (x != null) {
+        return;
       }
+      long[] shape = layer.shape();
+      out = (int) shape[layer.outAxis()];
+      int in = (int) shape[layer.inAxis()];
+      cols = (int) shape[1];
+      outFirst = layer.outAxis() == 0;
+      rows = Math.toIntExact(layerOutput.size() / out);
+      x = blocks(transposedCopy(layerInput, rows, in), in, rows);
+      y = blocks(transposedCopy(layerOutput, rows, out), out, rows);
     }
   }
 }

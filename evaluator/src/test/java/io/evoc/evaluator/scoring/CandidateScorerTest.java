@@ -28,6 +28,9 @@ class CandidateScorerTest {
       "fixtures/torch-view-reshape.onnx, 8, true",
       "fixtures/keras-style.onnx, 8, true",
       "fixtures/grouped-cnn.onnx, 8, true",
+      // Transformers: MatMul and Gemm layers, attention, GELU, LayerNorm spelt out and as one op.
+      "fixtures/torch-vit.onnx, 8, true",
+      "fixtures/torch-vit-opset17.onnx, 8, true",
       // A fixed batch only declared: the graph itself still stacks.
       "fixtures/matmul-mlp.onnx, 10, true",
       // Reshape to [1, 392] after the convolution: its candidates cannot stack, each runs alone.
@@ -205,7 +208,7 @@ class CandidateScorerTest {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve("fixtures/unsupported-op.onnx"));
     HostTensor calibration = RandomInputs.of(model, 4, 3).values().iterator().next();
     assertThatThrownBy(() -> new CandidateScorer(model, ParameterTable.of(model), Device.cpu(), calibration, Metric.MSE))
-        .hasMessageStartingWith(model.source() + ": Erf")
+        .hasMessageStartingWith(model.source() + ": Softsign")
         .hasMessageContaining("inspect-model");
   }
 

@@ -3,6 +3,7 @@ package io.evoc.evaluator.graph.ops;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import io.evoc.evaluator.graph.Kernel;
 import io.evoc.evaluator.graph.Node;
 import io.evoc.evaluator.graph.OpFactory;
@@ -10,12 +11,13 @@ import io.evoc.evaluator.graph.PlanContext;
 import java.util.Map;
 import java.util.function.BiFunction;
 
-/** BatchNormalization (inference), Softmax and LogSoftmax. */
+/** BatchNormalization (inference), LayerNormalization, Softmax and LogSoftmax. */
 final class NormalizationOps {
   private NormalizationOps() {}
 
   static void register(Map<String, OpFactory> r) {
     r.put("BatchNormalization", NormalizationOps::batchNorm);
+    r.put("LayerNormalization", NormalizationOps::layerNorm);
     r.put("Softmax", (n, c) -> softmax(n, NDArray::softmax));
     r.put("LogSoftmax", (n, c) -> softmax(n, NDArray::logSoftmax));
   }
@@ -31,6 +33,27 @@ final class NormalizationOps {
     // Inputs: X, scale, B, mean, var; torch takes (x, mean, var, weight, bias).
     return in -> new NDArray[] {
       BatchNorm.batchNorm(in[0], in[3], in[4], in[1], in[2], 1, 0f, epsilon, false).singletonOrThrow()
+    };
+  }
+
+  /** LayerNormalization (opset 17) over the axes from {@code axis} on; its Y output only. */
+  private static Kernel layerNorm(Node n, PlanContext c) {
+    if (n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
+      throw n.unsupported("the Mean and InvStdDev outputs are not supported");
+    }
+    long axis = n.attrInt("axis", -1);
+    float epsilon = n.attrFloat("epsilon", 1e-5f);
+    return in -> {
+      NDArray x = in[0];
+      long[] dims = x.getShape().getShape();
+      int a = Axes.normalize(axis, dims.length);
+      Shape normalized = new Shape(java.util.Arrays.copyOfRange(dims, a, dims.length));
+      NDArray scale = in[1].getShape().equals(normalized) ? in[1] : in[1].broadcast(normalized);
+      // DJL's layerNorm takes a bias always: zeros stand in for an absent one.
+      NDArray bias = in.length > 2 && in[2] != null
+          ? (in[2].getShape().equals(normalized) ? in[2] : in[2].broadcast(normalized))
+          : x.getManager().zeros(normalized, x.getDataType());
+      return new NDArray[] {LayerNorm.layerNorm(x, normalized, scale, bias, epsilon).singletonOrThrow()};
     };
   }
 

@@ -54,6 +54,7 @@ public final class OpRegistry {
     ConvOps.register(r);
     PoolOps.register(r);
     NormalizationOps.register(r);
+    ReduceOps.register(r);
     ShapeOps.register(r);
     PadOps.register(r);
     ResizeOps.register(r);

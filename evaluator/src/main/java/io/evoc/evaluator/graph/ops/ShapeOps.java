@@ -29,6 +29,75 @@ final class ShapeOps {
     r.put("Shape", ShapeOps::shape);
     r.put("Gather", ShapeOps::gather);
     r.put("Constant", ShapeOps::constant);
+    r.put("Slice", ShapeOps::slice);
+    r.put("Expand", (n, c) -> in -> new NDArray[] {expand(in[0], Tensors.longs(in[1]))});
+  }
+
+  /**
+   * Slice: starts, ends, axes and steps as attributes before opset 10 (no steps), as inputs from
+   * then on, clamped to each axis as ONNX clamps them. A negative step picks its indices on the
+   * host, since torch's slicing takes positive steps only.
+   */
+  private static Kernel slice(Node n, PlanContext c) {
+    boolean attributes = n.opset() < 10;
+    long[] attrStarts = n.attrInts("starts", null);
+    long[] attrEnds = n.attrInts("ends", null);
+    long[] attrAxes = n.attrInts("axes", null);
+    return in -> {
+      NDArray x = in[0];
+      long[] starts = attributes ? attrStarts : Tensors.longs(in[1]);
+      long[] ends = attributes ? attrEnds : Tensors.longs(in[2]);
+      long[] axes = attributes ? attrAxes : Axes.optionalLongs(in.length > 3 ? in[3] : null);
+      long[] steps = attributes ? null : Axes.optionalLongs(in.length > 4 ? in[4] : null);
+      long[] dims = x.getShape().getShape();
+      String[] index = new String[dims.length];
+      Arrays.fill(index, ":");
+      NDArray y = x;
+      for (int i = 0; i < starts.length; i++) {
+        int axis = Axes.normalize(axes == null ? i : axes[i], dims.length);
+        long step = steps == null ? 1 : steps[i];
+        if (step == 0) {
+          throw new IllegalArgumentException("Slice step 0 on axis " + axis);
+        }
+        long dim = dims[axis];
+        long start = clampSliceBound(starts[i], dim, step);
+        long end = clampSliceBound(ends[i], dim, step);
+        if (step > 0) {
+          index[axis] = start + ":" + Math.max(start, end) + (step == 1 ? "" : ":" + step);
+        } else {
+          long count = Math.max(0, (start - end + (-step) - 1) / (-step));
+          long[] picked = new long[(int) count];
+          for (int k = 0; k < count; k++) {
+            picked[k] = start + k * step;
+          }
+          y = Axes.take(y, axis, picked);
+        }
+      }
+      return new NDArray[] {y.get(String.join(",", index))};
+    };
+  }
+
+  /** ONNX's clamping of a Slice start or end: negatives count from the end, then into range. */
+  private static long clampSliceBound(long bound, long dim, long step) {
+    long b = bound < 0 ? bound + dim : bound;
+    return step > 0 ? Math.max(0, Math.min(dim, b)) : Math.max(-1, Math.min(dim - 1, b));
+  }
+
+  /** Expand: broadcasts both ways, the target's 1s keeping the input's size. */
+  private static NDArray expand(NDArray x, long[] shape) {
+    long[] d = x.getShape().getShape();
+    int rank = Math.max(d.length, shape.length);
+    long[] target = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      long a = i - (rank - d.length) >= 0 ? d[i - (rank - d.length)] : 1;
+      long b = i - (rank - shape.length) >= 0 ? shape[i - (rank - shape.length)] : 1;
+      target[i] = b == 1 ? a : b;
+    }
+    NDArray y = x;
+    while (y.getShape().dimension() < rank) {
+      y = y.expandDims(0);
+    }
+    return y.broadcast(new Shape(target));
   }
 
   private static Kernel flatten(Node n, PlanContext c) {
