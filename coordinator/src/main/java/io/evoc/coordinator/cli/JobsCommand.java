@@ -22,6 +22,9 @@ import picocli.CommandLine.Spec;
 final class JobsCommand implements Runnable {
   @Spec CommandLine.Model.CommandSpec spec;
 
+  /** Inherited: given before or after the subcommand's name, it lands here. */
+  @Mixin ServerOptions server;
+
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command: list, show, follow, cancel or fetch");
@@ -36,10 +39,17 @@ final class JobsCommand implements Runnable {
     return r.json();
   }
 
-  /** A subcommand about one job: the server, the job's id, and where to print. */
-  abstract static class OneJob implements Callable<Integer> {
-    @Mixin ServerOptions server;
+  /** A subcommand: the server its parent command was given. */
+  abstract static class OnServer implements Callable<Integer> {
+    @CommandLine.ParentCommand JobsCommand jobs;
 
+    ServerOptions server() {
+      return jobs.server;
+    }
+  }
+
+  /** A subcommand about one job: the server, the job's id, and where to print. */
+  abstract static class OneJob extends OnServer {
     @Parameters(paramLabel = "ID")
     String id;
 
@@ -48,9 +58,7 @@ final class JobsCommand implements Runnable {
 
   @Command(name = "list", mixinStandardHelpOptions = true,
       description = "One line per job: id, state, phase, the search's latest sparsity and divergence, when submitted.")
-  static final class ListJobs implements Callable<Integer> {
-    @Mixin ServerOptions server;
-
+  static final class ListJobs extends OnServer {
     @Option(names = "--json", description = "The server's answer as it is, one JSON object.")
     boolean json;
 
@@ -59,16 +67,16 @@ final class JobsCommand implements Runnable {
     @Override
     @SuppressWarnings("unchecked")
     public Integer call() {
-      ServerClient.Response r = server.client().get("/api/v1/jobs");
+      ServerClient.Response r = server().client().get("/api/v1/jobs");
       if (r.status() != 200) {
-        throw new IllegalArgumentException(server.url + ": " + r.error() + " (" + r.status() + ")");
+        throw new IllegalArgumentException(server().url + ": " + r.error() + " (" + r.status() + ")");
       }
       if (json) {
         spec.commandLine().getOut().println(r.text());
         return 0;
       }
       if (!(r.json().get("jobs") instanceof List<?> jobs)) {
-        throw new IllegalArgumentException(server.url + " answered with no job list: is it an evoc server?");
+        throw new IllegalArgumentException(server().url + " answered with no job list: is it an evoc server?");
       }
       var out = spec.commandLine().getOut();
       String row = "%-8s %-10s %-12s %9s %11s  %s%n";
@@ -88,7 +96,7 @@ final class JobsCommand implements Runnable {
   static final class Show extends OneJob {
     @Override
     public Integer call() {
-      spec.commandLine().getOut().println(Json.pretty(view(server.client(), id)));
+      spec.commandLine().getOut().println(Json.pretty(view(server().client(), id)));
       return 0;
     }
   }
@@ -102,7 +110,7 @@ final class JobsCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       Path target = JobFollower.target(out, id, ".evoc", Map.of());
-      ServerClient client = server.client();
+      ServerClient client = server().client();
       double goal = JobFollower.goal((Map<?, ?>) view(client, id).get("settings"));
       return JobFollower.download(client, id, JobFollower.follow(client, id, goal), target, spec.commandLine().getErr());
     }
@@ -113,7 +121,7 @@ final class JobsCommand implements Runnable {
   static final class Cancel extends OneJob {
     @Override
     public Integer call() {
-      ServerClient.Response r = server.client().delete("/api/v1/jobs/" + id);
+      ServerClient.Response r = server().client().delete("/api/v1/jobs/" + id);
       if (r.status() != 202) {
         throw JobFollower.refused(id, r);
       }
@@ -152,7 +160,7 @@ final class JobsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Path target = JobFollower.fetch(server.client(), id, what.path, JobFollower.target(out, id, what.extension,
+      Path target = JobFollower.fetch(server().client(), id, what.path, JobFollower.target(out, id, what.extension,
           Map.of()));
       spec.commandLine().getErr().println("job " + id + ": " + what + " -> " + target);
       return 0;

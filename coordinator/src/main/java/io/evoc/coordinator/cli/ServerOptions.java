@@ -2,14 +2,18 @@ package io.evoc.coordinator.cli;
 
 import io.evoc.coordinator.client.ServerClient;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** Which server, and its token: the options of every command that talks to one. */
+/**
+ * Which server, and its token: the options of every command that talks to one. Inherited, so that
+ * `evoc jobs --server URL list` and `evoc jobs list --server URL` mean the same.
+ */
 final class ServerOptions {
-  @Option(names = "--server", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
+  @Option(names = "--server", scope = ScopeType.INHERIT, defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
       description = "The server (default ${DEFAULT-VALUE}).")
   String url;
 
-  @Option(names = "--token", paramLabel = "T", description = "The API token (default: EVOC_TOKEN).")
+  @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "T", description = "The API token (default: EVOC_TOKEN).")
   String token;
 
   /** A client for the server; a --server that is not an HTTP URL is refused, naming it. */

@@ -197,6 +197,10 @@ class CommandLineErrorsTest {
     assertOneLineError(Cli.run("jobs", "list", "--server", "http://127.0.0.1:9"), "http://127.0.0.1:9",
         "connection refused");
     assertOneLineError(Cli.run("jobs", "show", "j1", "--server", "nowhere"), "--server 'nowhere'", "expected http://");
+    // The server's options go before the subcommand as well as after it.
+    assertOneLineError(Cli.run("jobs", "--server", "nowhere", "show", "j1"), "--server 'nowhere'", "expected http://");
+    assertOneLineError(Cli.run("jobs", "--server", "http://127.0.0.1:9", "--token", "t", "list"), "http://127.0.0.1:9",
+        "connection refused");
     assertOneLineError(Cli.run("jobs"), "missing command", "list, show, follow, cancel or fetch");
     assertOneLineError(Cli.run("jobs", "fetch", "j1", "--what", "weights"), "--what", "weights");
     assertOneLineError(Cli.run("jobs", "show"), "ID", "evoc jobs show --help");
