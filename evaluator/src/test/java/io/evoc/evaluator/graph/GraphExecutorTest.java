@@ -35,6 +35,33 @@ class GraphExecutorTest {
     }
   }
 
+  /**
+   * A transformer export gathers sizes from a Shape with a scalar index: a view of the Shape's
+   * array (here the sequence length, 16, the attention's first axis). Kept past the run (the scorer
+   * keeps such tensors for the layers after them), it must still hold its value once the run's
+   * arrays are gone and the collector has run.
+   */
+  @Test
+  void aViewOfAShapeKeptPastTheRunKeepsItsValue() {
+    OnnxModel model = OnnxModel.read(CNN.resolveSibling("torch-vit.onnx"));
+    String length = "/encoder/layers.0/self_attn/Unsqueeze_11_output_0";
+    try (GraphExecutor exec = GraphExecutor.create(model, ParameterTable.of(model), Device.cpu());
+        NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      NDArray x = m.randomNormal(new Shape(5, 1, 28, 28));
+      List<NDArray> kept = new java.util.ArrayList<>();
+      for (int run = 0; run < 20; run++) {
+        kept.add(exec.run(Map.of("input", x), List.of(length), m).get(length));
+        System.gc();
+        for (int i = 0; i < 200; i++) {
+          java.nio.ByteBuffer.allocateDirect(1 << 12).putLong(0, -1L);
+        }
+      }
+      for (NDArray a : kept) {
+        assertThat(a.toLongArray()).containsExactly(16L);
+      }
+    }
+  }
+
   @Test
   void runStartsFromAnIntermediateTensor() {
     OnnxModel model = OnnxModel.read(CNN);
