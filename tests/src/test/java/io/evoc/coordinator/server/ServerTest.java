@@ -384,7 +384,7 @@ class ServerTest {
       expect(api.submit(Api.parts("model", ROOT.resolve("README.md"), "calib", images)), 400,
           "part 'model': not an ONNX model");
       expect(api.submit(Api.parts("model", ROOT.resolve("examples/fixtures/unsupported-op.onnx"), "calib", images)),
-          400, "softsign");
+          400, "Softsign");
       expect(api.submit(Api.parts("model", MLP, "calib", ROOT.resolve("examples/data/npy-formats/f8.npy"))), 400,
           "part 'calib': samples of shape [2,2] do not fit");
       expect(api.submit(Api.parts("model", MLP, "calib", ROOT.resolve("README.md"))), 400, "part 'calib'");
