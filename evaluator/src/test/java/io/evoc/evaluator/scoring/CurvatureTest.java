@@ -109,6 +109,9 @@ class CurvatureTest {
       "fixtures/grouped-cnn.onnx, 8",
       "fixtures/matmul-mlp.onnx, 10",
       "fixtures/fixed-batch1-nhwc.onnx, 1",
+      // Autograd through attention, Erf, Pow, Sqrt and LayerNormalization.
+      "fixtures/torch-vit.onnx, 8",
+      "fixtures/torch-vit-opset17.onnx, 8",
   })
   void coversEveryLayerOfExportedGraphs(String file, int batch) {
     OnnxModel model = OnnxModel.read(EXAMPLES.resolve(file));
