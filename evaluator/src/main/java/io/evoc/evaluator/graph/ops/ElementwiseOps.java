@@ -8,6 +8,7 @@ import io.evoc.evaluator.graph.Kernel;
 import io.evoc.evaluator.graph.Node;
 import io.evoc.evaluator.graph.OpFactory;
 import io.evoc.evaluator.graph.PlanContext;
+import io.evoc.protocol.model.DataTypes;
 import io.evoc.protocol.onnx.TensorProto;
 import java.util.Map;
 import java.util.function.BinaryOperator;
@@ -82,7 +83,7 @@ final class ElementwiseOps {
       case INT8 -> DataType.INT8;
       case UINT8 -> DataType.UINT8;
       case BOOL -> DataType.BOOLEAN;
-      default -> throw n.unsupported("Cast to " + io.evoc.protocol.model.DataTypes.name(to) + " is not supported");
+      default -> throw n.unsupported("Cast to " + DataTypes.name(to) + " is not supported");
     };
     return in -> new NDArray[] {in[0].getDataType() == type ? in[0] : in[0].toType(type, false)};
   }
@@ -115,7 +116,7 @@ final class ElementwiseOps {
     return a.div(b);
   }
 
-  private static io.evoc.evaluator.graph.Kernel clip(Node n, io.evoc.evaluator.graph.PlanContext c) {
+  private static Kernel clip(Node n, PlanContext c) {
     if (n.opset() < 11) {
       float min = n.attrFloat("min", -Float.MAX_VALUE);
       float max = n.attrFloat("max", Float.MAX_VALUE);
@@ -136,7 +137,7 @@ final class ElementwiseOps {
   }
 
   /** Inference: output is the input; the optional mask output is all true. */
-  private static io.evoc.evaluator.graph.Kernel dropout(Node n, io.evoc.evaluator.graph.PlanContext c) {
+  private static Kernel dropout(Node n, PlanContext c) {
     boolean mask = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
     return in -> mask
         ? new NDArray[] {in[0], in[0].getManager().ones(in[0].getShape(), DataType.BOOLEAN)}

@@ -48,13 +48,18 @@ final class NormalizationOps {
       long[] dims = x.getShape().getShape();
       int a = Axes.normalize(axis, dims.length);
       Shape normalized = new Shape(java.util.Arrays.copyOfRange(dims, a, dims.length));
-      NDArray scale = in[1].getShape().equals(normalized) ? in[1] : in[1].broadcast(normalized);
       // DJL's layerNorm takes a bias always: zeros stand in for an absent one.
-      NDArray bias = in.length > 2 && in[2] != null
-          ? (in[2].getShape().equals(normalized) ? in[2] : in[2].broadcast(normalized))
-          : x.getManager().zeros(normalized, x.getDataType());
-      return new NDArray[] {LayerNorm.layerNorm(x, normalized, scale, bias, epsilon).singletonOrThrow()};
+      NDArray bias = in.length > 2 && in[2] != null ? in[2] : x.getManager().zeros(normalized, x.getDataType());
+      return new NDArray[] {
+        LayerNorm.layerNorm(x, normalized, shaped(in[1], normalized), shaped(bias, normalized), epsilon)
+            .singletonOrThrow()
+      };
     };
+  }
+
+  /** ONNX lets scale and bias broadcast to the normalized shape; torch wants that shape exactly. */
+  private static NDArray shaped(NDArray a, Shape normalized) {
+    return a.getShape().equals(normalized) ? a : a.broadcast(normalized);
   }
 
   /**

@@ -183,8 +183,8 @@ final class ShapeOps {
       int to = end == null ? d.length : clampAxis(end, d.length);
       long[] slice = Arrays.copyOfRange(d, from, Math.max(from, to));
       // create() wraps a Java buffer that lives only as long as the array made from it; a view of
-      // that array (a Slice of the shape) kept past the run would read freed memory. A copy is
-      // libtorch's own.
+      // that array (a Gather with a scalar index, a Slice) kept past the run would read freed
+      // memory. A copy is libtorch's own.
       NDArray host = in[0].getManager().create(slice);
       return new NDArray[] {host.duplicate()};
     };
