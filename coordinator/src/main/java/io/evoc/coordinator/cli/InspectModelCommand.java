@@ -1,6 +1,8 @@
 package io.evoc.coordinator.cli;
 
 import io.evoc.evaluator.graph.ops.OpRegistry;
+import io.evoc.evaluator.scoring.Layer;
+import io.evoc.evaluator.scoring.Layers;
 import io.evoc.protocol.model.DataTypes;
 import io.evoc.protocol.model.OnnxModel;
 import io.evoc.protocol.model.TensorData;
@@ -34,6 +36,8 @@ final class InspectModelCommand implements Callable<Integer> {
     OnnxModel m = OnnxModel.read(model);
     Set<String> missing = OpRegistry.standard().missing(m);
     List<Map<String, Object>> weights = new ArrayList<>();
+    Map<String, Layer> layers = new LinkedHashMap<>();
+    Layers.of(m).forEach(l -> layers.put(l.weight(), l));
     long parameters = 0;
     for (TensorProto t : m.initializers().values()) {
       long count = TensorData.elementCount(t.getDimsList());
@@ -42,6 +46,10 @@ final class InspectModelCommand implements Callable<Integer> {
       w.put("type", DataTypes.name(t.getDataType()));
       w.put("shape", t.getDimsList());
       w.put("parameters", count);
+      Layer layer = layers.get(t.getName());
+      if (layer != null) { // what sparsify prunes, and the node --layer-sparsity may name it by
+        w.put("layer", Map.of("op", layer.opType(), "node", layer.node()));
+      }
       weights.add(w);
       if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE) {
         parameters += count;
@@ -80,7 +88,10 @@ final class InspectModelCommand implements Callable<Integer> {
     o.printf("%nweights (%,d float parameters)%n", (Long) m.get("float_parameters"));
     int width = weights.stream().mapToInt(w -> w.get("name").toString().length()).max().orElse(4);
     for (Map<String, Object> w : weights) {
-      o.printf("  %-" + width + "s  %-8s %-20s %,12d%n", w.get("name"), w.get("type"), w.get("shape"), (Long) w.get("parameters"));
+      Map<String, String> layer = (Map<String, String>) w.get("layer");
+      String prunable = layer == null ? "" : "  prunable: " + layer.get("op") + " " + layer.get("node");
+      o.printf("  %-" + width + "s  %-8s %-20s %,12d%s%n", w.get("name"), w.get("type"), w.get("shape"),
+          (Long) w.get("parameters"), prunable);
     }
   }
 }

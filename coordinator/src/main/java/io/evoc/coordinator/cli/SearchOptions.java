@@ -37,7 +37,8 @@ final class SearchOptions {
   @Option(names = "--sparsity", paramLabel = "F", description = "Overall weight sparsity of the prunable layers, split across them by measured sensitivity.")
   Double sparsity;
 
-  @Option(names = "--layer-sparsity", paramLabel = "NAME=F[,...]", description = "Per-layer goals by weight name; they override the split.")
+  @Option(names = "--layer-sparsity", paramLabel = "NAME=F[,...]", description = "Per-layer goals by weight "
+      + "name, or by the name of the node that multiplies by it (see inspect-model); they override the split.")
   String layerSparsity;
 
   @Option(names = "--population", defaultValue = "64", paramLabel = "P", description = "Candidates per generation (default ${DEFAULT-VALUE}).")

@@ -1,7 +1,11 @@
 package io.evoc.coordinator.cli;
 
 import io.evoc.coordinator.search.TraceEntry;
+import io.evoc.evaluator.scoring.Layer;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -16,10 +20,13 @@ final class SearchProgress implements Consumer<TraceEntry>, AutoCloseable {
   private final PrintWriter err;
   private final ProgressBar bar;
   private final double goal;
+  /** Per weight, the name shown (see {@link Layer#label()}). */
+  private final Map<String, String> labels;
 
-  SearchProgress(PrintWriter err, double goal, boolean terminal) {
+  SearchProgress(PrintWriter err, double goal, boolean terminal, List<Layer> layers) {
     this.err = err;
     this.goal = goal;
+    this.labels = layers.stream().collect(Collectors.toMap(Layer::weight, Layer::label));
     this.bar = terminal ? new ProgressBarBuilder().setTaskName("sparsify").setInitialMax(PERMILLE)
         .setStyle(ProgressBarStyle.ASCII).setUnit("‰", 1).continuousUpdate().build() : null;
   }
@@ -31,7 +38,7 @@ final class SearchProgress implements Consumer<TraceEntry>, AutoCloseable {
     String swap = e.restored() > 0 ? " (swap " + e.restored() + ")" : "";
     String what = e.distilled() > 0
         ? String.format("distilled %d epoch%s", e.distilled(), e.distilled() == 1 ? "" : "s")
-        : String.format("%s %.1f%%", e.layer(), 100 * e.layerSparsity());
+        : String.format("%s %.1f%%", labels.getOrDefault(e.layer(), e.layer()), 100 * e.layerSparsity());
     String text = String.format("cycle %d%s  %s  overall %.1f%%  divergence %.5f  agreement %.4f  %.0f candidates/s",
         e.cycle(), swap, what, 100 * e.sparsity(), e.divergence(), e.agreement(), rate);
     if (bar != null) {

@@ -70,6 +70,7 @@ final class SparsifyCommand implements Callable<Integer> {
     for (Layer l : layers) {
       Map<String, Object> e = new LinkedHashMap<>();
       e.put("weight", l.weight());
+      e.put("node", l.node());
       e.put("op", l.opType());
       e.put("size", l.size());
       e.put("goal", result.layerGoals().get(l.weight()));

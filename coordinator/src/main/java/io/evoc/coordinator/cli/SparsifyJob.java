@@ -96,7 +96,8 @@ final class SparsifyJob implements AutoCloseable {
    */
   SparsifyResult sparsify(SearchSettings settings, PrintWriter err, CompressCommand.Listener listener) {
     double goal = Double.isNaN(settings.sparsity()) ? 1.0 : settings.sparsity();
-    try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null)) {
+    try (SearchProgress progress = new SearchProgress(err, goal, hook != null && System.console() != null,
+        scorer.layers())) {
       if (listener == null) {
         return new Sparsifier(scorer, all, student, settings, cancelled, progress).priorFrom(prior(settings)).run();
       }

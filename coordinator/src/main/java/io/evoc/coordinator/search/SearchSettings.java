@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param sparsity overall weight sparsity over all prunable layers, split by measured sensitivity;
  *     NaN when only {@code layerGoals} are given
- * @param layerGoals per-layer goals by weight name; they override the split for those layers
+ * @param layerGoals per-layer goals by weight name (or the name of the node that multiplies by it); they
+ *     override the split for those layers
  * @param population candidates per generation
  * @param generations generations per cycle (one commit per cycle)
  * @param step largest fraction of a layer committed in one cycle; it shrinks as divergence rises

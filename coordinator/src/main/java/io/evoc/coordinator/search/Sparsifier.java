@@ -67,6 +67,8 @@ public final class Sparsifier {
   private final HostTensor distillInputs;
   private final HostTensor refitInputs;
   private final SearchSettings settings;
+  /** The per-layer goals asked for, by weight name (they may be asked for by node name). */
+  private final Map<String, Double> layerGoals = new java.util.HashMap<>();
   private final ParameterTable student;
   private final List<LayerState> states = new ArrayList<>();
   private final BooleanSupplier cancelled;
@@ -124,9 +126,14 @@ public final class Sparsifier {
     for (Layer l : scorer.layers()) {
       states.add(new LayerState(l, scorer.weights(l)));
     }
-    for (String name : settings.layerGoals().keySet()) {
-      scorer.layer(name); // names the layers when it is not one
-    }
+    settings.layerGoals().forEach((name, goal) -> {
+      String weight = scorer.layer(name).weight(); // names the layers when it is neither
+      Double other = layerGoals.put(weight, goal);
+      if (other != null && !other.equals(goal)) {
+        throw new IllegalArgumentException("--layer-sparsity gives " + weight + " two goals, " + other + " and " + goal
+            + " (by its weight's name and by its node's)");
+      }
+    });
   }
 
   /** Also tells {@code listener} of every generation (the server streams them). */
@@ -234,7 +241,7 @@ public final class Sparsifier {
   private void setGoals() {
     List<LayerState> free = new ArrayList<>();
     for (LayerState s : states) {
-      Double goal = settings.layerGoals().get(s.layer.weight());
+      Double goal = layerGoals.get(s.layer.weight());
       if (goal != null) {
         s.goalZeros = Math.max(s.zeros, (int) Math.round(goal * s.size));
       } else {

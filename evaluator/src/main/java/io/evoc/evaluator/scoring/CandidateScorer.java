@@ -203,12 +203,19 @@ public final class CandidateScorer implements CandidateScoring, AutoCloseable {
     return List.copyOf(layers.values());
   }
 
-  public Layer layer(String weight) {
-    Layer l = layers.get(weight);
-    if (l == null) {
-      throw new IllegalArgumentException("no prunable layer with weight '" + weight + "'; layers: " + layers.keySet());
+  /** The layer a person names: by its weight, or by the node that multiplies by it. */
+  public Layer layer(String name) {
+    Layer l = layers.get(name);
+    if (l != null) {
+      return l;
     }
-    return l;
+    List<Layer> byNode = layers.values().stream().filter(x -> x.node().equals(name)).toList();
+    if (byNode.size() == 1) {
+      return byNode.get(0);
+    }
+    throw new IllegalArgumentException("no prunable layer with weight or node '" + name + "'; layers: "
+        + layers.values().stream().map(x -> x.node().isEmpty() ? x.weight() : x.weight() + " (" + x.node() + ")")
+            .toList());
   }
 
   /** The student's current values of a layer's weight (shared: do not modify). */

@@ -23,8 +23,8 @@ public final class Layers {
       Layer layer = switch (n.getOpType()) {
         case "Gemm" -> gemm(model, n);
         case "MatMul" -> matMul(model, n);
-        case "Conv" -> floatWeight(model, n.getInput(1)) ? new Layer(n.getInput(1), "Conv", n.getInput(0),
-            n.getOutput(0), shape(model, n.getInput(1)), 0, 1) : null;
+        case "Conv" -> floatWeight(model, n.getInput(1)) ? new Layer(n.getInput(1), n.getName(), "Conv",
+            n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)), 0, 1) : null;
         default -> null;
       };
       if (layer != null && seen.add(layer.weight())) {
@@ -39,17 +39,19 @@ public final class Layers {
       return null;
     }
     boolean transB = attr(n, "transB", 0) != 0;
-    return new Layer(n.getInput(1), "Gemm", n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)),
+    return new Layer(n.getInput(1), n.getName(), "Gemm", n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)),
         transB ? 0 : 1, transB ? 1 : 0);
   }
 
   /** x @ W (weight second, [in, out]) or W @ x (weight first, [out, in]). */
   private static Layer matMul(OnnxModel model, NodeProto n) {
     if (floatWeight(model, n.getInput(1)) && shape(model, n.getInput(1)).length == 2) {
-      return new Layer(n.getInput(1), "MatMul", n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)), 1, 0);
+      return new Layer(n.getInput(1), n.getName(), "MatMul", n.getInput(0), n.getOutput(0),
+          shape(model, n.getInput(1)), 1, 0);
     }
     if (floatWeight(model, n.getInput(0)) && shape(model, n.getInput(0)).length == 2) {
-      return new Layer(n.getInput(0), "MatMul", n.getInput(1), n.getOutput(0), shape(model, n.getInput(0)), 0, 1);
+      return new Layer(n.getInput(0), n.getName(), "MatMul", n.getInput(1), n.getOutput(0),
+          shape(model, n.getInput(0)), 0, 1);
     }
     return null;
   }

@@ -32,4 +32,23 @@ class InspectModelCommandTest {
     assertThat(r.exitCode()).as(r.err()).isZero();
     assertThat(r.out()).contains("bn1.running_var").contains("fc2.weight").contains("covers every op");
   }
+
+  /** Each prunable weight shows the node that multiplies by it: the name --layer-sparsity also takes. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void namesTheNodeOfEachPrunableWeight() {
+    String vit = Cli.path("examples/fixtures/torch-vit.onnx");
+    Cli table = Cli.run("inspect-model", vit);
+    assertThat(table.exitCode()).as(table.err()).isZero();
+    assertThat(table.out()).containsPattern("onnx::MatMul_\\d+ .* prunable: MatMul /embed/MatMul")
+        .contains("prunable: Gemm /head/Gemm");
+    List<Map<String, Object>> weights = (List<Map<String, Object>>) Cli.run("inspect-model", "--json", vit).json()
+        .get("weights");
+    assertThat(weights).filteredOn(w -> w.containsKey("layer")).extracting(w -> ((Map<String, Object>) w.get("layer"))
+        .get("node")).containsExactlyInAnyOrder("/embed/MatMul", "/encoder/layers.0/self_attn/MatMul",
+            "/encoder/layers.0/self_attn/Gemm", "/encoder/layers.0/linear1/MatMul", "/encoder/layers.0/linear2/MatMul",
+            "/head/Gemm");
+    assertThat(weights).filteredOn(w -> w.get("name").equals("position"))
+        .singleElement().satisfies(w -> assertThat(w).doesNotContainKey("layer"));
+  }
 }

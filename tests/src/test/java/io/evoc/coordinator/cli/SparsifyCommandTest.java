@@ -146,6 +146,36 @@ class SparsifyCommandTest {
   }
 
   /**
+   * torch names a transposed Linear weight {@code onnx::MatMul_N}; the node that multiplies by it
+   * keeps the module's path, and goals, progress and report use it.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void layersWhoseWeightNamesTheExporterMadeUpGoByTheirNodes(@TempDir Path dir) throws IOException {
+    String vit = Cli.path("examples/fixtures/torch-vit.onnx");
+    String linear1 = "/encoder/layers.0/linear1/MatMul";
+    Cli r = Cli.run("sparsify", "--model", vit, "--calib", Cli.FASHION + ":train", "--calib-limit", "100",
+        "--method", "magnitude", "--repair", "none", "--layer-sparsity", linear1 + "=0.5,head.weight=0.3",
+        "--out", dir.resolve("v.onnx").toString(), "--report", dir.resolve("v.json").toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.err()).contains(linear1 + " 50.0%").contains("head.weight 30.0%").doesNotContain("onnx::");
+    List<Map<String, Object>> layers = (List<Map<String, Object>>) report(dir, "v").get("layers");
+    Map<String, Object> byNode = layers.stream().filter(l -> linear1.equals(l.get("node"))).findFirst().orElseThrow();
+    assertThat((String) byNode.get("weight")).startsWith("onnx::MatMul_");
+    assertThat((Double) byNode.get("sparsity")).isCloseTo(0.5, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat(layers).filteredOn(l -> !List.of(linear1, "/head/Gemm").contains(l.get("node")))
+        .allSatisfy(l -> assertThat((Double) l.get("sparsity")).isZero());
+
+    String weight = (String) byNode.get("weight");
+    Cli twice = Cli.run("sparsify", "--model", vit, "--calib", Cli.FASHION + ":train", "--calib-limit", "100",
+        "--method", "magnitude", "--layer-sparsity", linear1 + "=0.5," + weight + "=0.6",
+        "--out", dir.resolve("t.onnx").toString(), "--report", dir.resolve("t.json").toString());
+    assertThat(twice.exitCode()).isEqualTo(2);
+    assertThat(twice.err()).startsWith("evoc: ").contains(weight, "two goals").doesNotContain("\n");
+    assertThat(dir.resolve("t.onnx")).doesNotExist();
+  }
+
+  /**
    * Every exporter fixture that takes Fashion-MNIST images is sparsified with refits after each
    * commit (Gemm, MatMul, Conv with and without groups, BatchNormalization between, NHWC
    * transposes, a fixed batch, twelve softmax rows) and written with its own graph.
@@ -217,5 +247,7 @@ class SparsifyCommandTest {
       assertThat(dir.resolve("bad.onnx")).doesNotExist();
     }
     assertThat(sparsify(dir, "bad", "--layer-sparsity", "nosuch=0.5").err()).contains("nosuch", "fc1.weight");
+    // The error names each layer's node too, as a second way to name it.
+    assertThat(sparsify(dir, "bad", "--layer-sparsity", "nosuch=0.5").err()).containsPattern("fc1\\.weight \\([^)]+\\)");
   }
 }
