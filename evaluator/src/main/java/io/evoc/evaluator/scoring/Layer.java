@@ -16,7 +16,8 @@ import java.util.Arrays;
  * @param outAxis axis of {@code shape} that indexes output features (rows of Gemm with transB=1)
  * @param inAxis axis that indexes input features
  */
-public record Layer(String weight, String node, String opType, String input, String output, long[] shape, int outAxis, int inAxis) {
+public record Layer(String weight, String node, String opType, String input, String output, long[] shape, int outAxis,
+    int inAxis) {
   public Layer {
     shape = shape.clone();
   }
@@ -41,8 +42,9 @@ public record Layer(String weight, String node, String opType, String input, Str
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Layer l && l.weight.equals(weight) && l.node.equals(node) && l.opType.equals(opType) && l.input.equals(input)
-        && l.output.equals(output) && Arrays.equals(l.shape, shape) && l.outAxis == outAxis && l.inAxis == inAxis;
+    return o instanceof Layer l && l.weight.equals(weight) && l.node.equals(node) && l.opType.equals(opType)
+        && l.input.equals(input) && l.output.equals(output) && Arrays.equals(l.shape, shape) && l.outAxis == outAxis
+        && l.inAxis == inAxis;
   }
 
   @Override

@@ -39,8 +39,8 @@ public final class Layers {
       return null;
     }
     boolean transB = attr(n, "transB", 0) != 0;
-    return new Layer(n.getInput(1), n.getName(), "Gemm", n.getInput(0), n.getOutput(0), shape(model, n.getInput(1)),
-        transB ? 0 : 1, transB ? 1 : 0);
+    return new Layer(n.getInput(1), n.getName(), "Gemm", n.getInput(0), n.getOutput(0),
+        shape(model, n.getInput(1)), transB ? 0 : 1, transB ? 1 : 0);
   }
 
   /** x @ W (weight second, [in, out]) or W @ x (weight first, [out, in]). */
